@@ -1,0 +1,21 @@
+//! The pure-Rust core of bprop: a per-run Wengert tape, the typed Op arity variants, native
+//! scalar kernels and the reverse sweep. No Python here; the PyO3 crate adapts it.
+//!
+//! * [`Tape`] records nodes append-only, so node ids are a topological order and the reverse
+//!   sweep is one backwards pass over a vector.
+//! * Built-in scalar ops are recorded *linearised*: their partial derivatives are computed at
+//!   forward time and stored inline ([`Node::Lin1`], [`Node::Lin2`]); no boxed closure per node.
+//! * User-defined ops are recorded as one of the typed arity variants of [`CustomOp`]
+//!   (unary, binary, ternary, n-ary), each with a pullback of the matching shape.
+//! * Gradients are any [`Backprop`] type; the sweep seeds the *output's own node*.
+
+pub mod backprop;
+pub mod scalar;
+pub mod tape;
+
+pub use backprop::{Backprop, ScalarGrad};
+pub use scalar::{Binary, Unary};
+pub use tape::{
+    CustomOp, Gradients, Input, Node, NodeId, Pullback1, Pullback2, Pullback3, PullbackN, Scalar,
+    SweepError, Tape, TapeFull,
+};

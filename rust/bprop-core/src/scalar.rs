@@ -1,0 +1,234 @@
+//! Native scalar kernels: value and partial derivatives in one evaluation.
+//!
+//! Conventions (SPEC §4): `abs` and `signum` have derivative 0 at 0; for `x ** y` the exponent's
+//! partial is 0 (not NaN) at `x == 0`, and the base's partial is 0 when `y == 0`.
+
+/// Built-in one-argument kernels (Haskell's `Num`/`Fractional`/`Floating` methods).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unary {
+    Neg,
+    Abs,
+    Signum,
+    Recip,
+    Exp,
+    Log,
+    Sqrt,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Asinh,
+    Acosh,
+    Atanh,
+}
+
+/// Built-in two-argument kernels. `LogBase` takes `(base, x)` like Haskell's `logBase`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    LogBase,
+}
+
+/// Haskell's `signum`: -1, 0 or 1 (NaN stays NaN).
+#[inline]
+pub fn signum(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x // 0.0, -0.0 or NaN
+    }
+}
+
+impl Unary {
+    pub const ALL: [Unary; 19] = [
+        Unary::Neg,
+        Unary::Abs,
+        Unary::Signum,
+        Unary::Recip,
+        Unary::Exp,
+        Unary::Log,
+        Unary::Sqrt,
+        Unary::Sin,
+        Unary::Cos,
+        Unary::Tan,
+        Unary::Asin,
+        Unary::Acos,
+        Unary::Atan,
+        Unary::Sinh,
+        Unary::Cosh,
+        Unary::Tanh,
+        Unary::Asinh,
+        Unary::Acosh,
+        Unary::Atanh,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Neg => "neg",
+            Unary::Abs => "abs",
+            Unary::Signum => "signum",
+            Unary::Recip => "recip",
+            Unary::Exp => "exp",
+            Unary::Log => "log",
+            Unary::Sqrt => "sqrt",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
+            Unary::Tan => "tan",
+            Unary::Asin => "asin",
+            Unary::Acos => "acos",
+            Unary::Atan => "atan",
+            Unary::Sinh => "sinh",
+            Unary::Cosh => "cosh",
+            Unary::Tanh => "tanh",
+            Unary::Asinh => "asinh",
+            Unary::Acosh => "acosh",
+            Unary::Atanh => "atanh",
+        }
+    }
+
+    /// Value only (used when nothing is recorded).
+    #[inline]
+    pub fn eval(self, x: f64) -> f64 {
+        match self {
+            Unary::Neg => -x,
+            Unary::Abs => x.abs(),
+            Unary::Signum => signum(x),
+            Unary::Recip => 1.0 / x,
+            Unary::Exp => x.exp(),
+            Unary::Log => x.ln(),
+            Unary::Sqrt => x.sqrt(),
+            Unary::Sin => x.sin(),
+            Unary::Cos => x.cos(),
+            Unary::Tan => x.tan(),
+            Unary::Asin => x.asin(),
+            Unary::Acos => x.acos(),
+            Unary::Atan => x.atan(),
+            Unary::Sinh => x.sinh(),
+            Unary::Cosh => x.cosh(),
+            Unary::Tanh => x.tanh(),
+            Unary::Asinh => x.asinh(),
+            Unary::Acosh => x.acosh(),
+            Unary::Atanh => x.atanh(),
+        }
+    }
+
+    /// `(f(x), f'(x))`, reusing the value where the derivative is expressed through it.
+    #[inline]
+    pub fn eval_with_derivative(self, x: f64) -> (f64, f64) {
+        match self {
+            Unary::Neg => (-x, -1.0),
+            Unary::Abs => (x.abs(), signum(x)),
+            Unary::Signum => (signum(x), 0.0),
+            Unary::Recip => {
+                let y = 1.0 / x;
+                (y, -y * y)
+            }
+            Unary::Exp => {
+                let y = x.exp();
+                (y, y)
+            }
+            Unary::Log => (x.ln(), 1.0 / x),
+            Unary::Sqrt => {
+                let y = x.sqrt();
+                (y, 0.5 / y)
+            }
+            Unary::Sin => {
+                let (s, c) = x.sin_cos();
+                (s, c)
+            }
+            Unary::Cos => {
+                let (s, c) = x.sin_cos();
+                (c, -s)
+            }
+            Unary::Tan => {
+                let y = x.tan();
+                (y, 1.0 + y * y)
+            }
+            Unary::Asin => (x.asin(), 1.0 / (1.0 - x * x).sqrt()),
+            Unary::Acos => (x.acos(), -1.0 / (1.0 - x * x).sqrt()),
+            Unary::Atan => (x.atan(), 1.0 / (1.0 + x * x)),
+            Unary::Sinh => (x.sinh(), x.cosh()),
+            Unary::Cosh => (x.cosh(), x.sinh()),
+            Unary::Tanh => {
+                let y = x.tanh();
+                (y, 1.0 - y * y)
+            }
+            Unary::Asinh => (x.asinh(), 1.0 / (x * x + 1.0).sqrt()),
+            Unary::Acosh => (x.acosh(), 1.0 / ((x - 1.0).sqrt() * (x + 1.0).sqrt())),
+            Unary::Atanh => (x.atanh(), 1.0 / (1.0 - x * x)),
+        }
+    }
+}
+
+impl Binary {
+    pub const ALL: [Binary; 6] = [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Pow,
+        Binary::LogBase,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "add",
+            Binary::Sub => "sub",
+            Binary::Mul => "mul",
+            Binary::Div => "div",
+            Binary::Pow => "pow",
+            Binary::LogBase => "log_base",
+        }
+    }
+
+    #[inline]
+    pub fn eval(self, x: f64, y: f64) -> f64 {
+        match self {
+            Binary::Add => x + y,
+            Binary::Sub => x - y,
+            Binary::Mul => x * y,
+            Binary::Div => x / y,
+            Binary::Pow => x.powf(y),
+            Binary::LogBase => y.ln() / x.ln(),
+        }
+    }
+
+    /// `(f(x, y), ∂f/∂x, ∂f/∂y)`.
+    #[inline]
+    pub fn eval_with_derivatives(self, x: f64, y: f64) -> (f64, f64, f64) {
+        match self {
+            Binary::Add => (x + y, 1.0, 1.0),
+            Binary::Sub => (x - y, 1.0, -1.0),
+            Binary::Mul => (x * y, y, x),
+            Binary::Div => {
+                let r = 1.0 / y;
+                let z = x * r;
+                (z, r, -z * r)
+            }
+            Binary::Pow => {
+                let z = x.powf(y);
+                let dx = if y == 0.0 { 0.0 } else { y * x.powf(y - 1.0) };
+                let dy = if x == 0.0 { 0.0 } else { z * x.ln() };
+                (z, dx, dy)
+            }
+            Binary::LogBase => {
+                // log_b(x) = ln x / ln b, with (x, y) = (b, x)
+                let lb = x.ln();
+                let lx = y.ln();
+                let z = lx / lb;
+                (z, -z / (x * lb), 1.0 / (y * lb))
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The per-run Wengert tape and its reverse sweep.
+
+use crate::backprop::{Backprop, ScalarGrad};
+use crate::scalar::{Binary, Unary};
+
+/// Index of a node on its tape. Ids grow monotonically, so id order is a topological order.
+pub type NodeId = u32;
+
+/// An argument position of a custom op: the node it reads, or `None` for a constant
+/// (constants get no gradient and have no node).
+pub type Input = Option<NodeId>;
+
+type Err<G> = <G as Backprop>::Error;
+
+/// Pullback of a unary op: the output gradient to the argument's gradient
+/// (`None` means "no contribution", i.e. a zero gradient without building one).
+pub type Pullback1<G> = Box<dyn Fn(G) -> Result<Option<G>, Err<G>> + Send + Sync>;
+/// Pullback of a binary op: one optional gradient per argument.
+pub type Pullback2<G> = Box<dyn Fn(G) -> Result<[Option<G>; 2], Err<G>> + Send + Sync>;
+/// Pullback of a ternary op.
+pub type Pullback3<G> = Box<dyn Fn(G) -> Result<[Option<G>; 3], Err<G>> + Send + Sync>;
+/// Pullback of an op of any arity; must return exactly one entry per argument.
+pub type PullbackN<G> = Box<dyn Fn(G) -> Result<Vec<Option<G>>, Err<G>> + Send + Sync>;
+
+/// A user-defined op recorded on the tape, in its typed arity variant. (Nullary ops have no
+/// inputs, so they are always constant-folded and never recorded.)
+pub enum CustomOp<G: Backprop> {
+    Unary { x: NodeId, pullback: Pullback1<G> },
+    Binary { xs: [Input; 2], pullback: Pullback2<G> },
+    Ternary { xs: [Input; 3], pullback: Pullback3<G> },
+    Nary { xs: Box<[Input]>, pullback: PullbackN<G> },
+}
+
+/// One tape entry. Built-in scalar ops are stored linearised (partials inline, 32 bytes per
+/// node); custom ops are boxed so that they do not widen the common case.
+pub enum Node<G: Backprop> {
+    /// An input of the run: gradients stop here and are read back by the caller.
+    Leaf,
+    /// `y = f(x)` with `dy/dx` stored.
+    Lin1 { x: NodeId, dx: f64 },
+    /// `z = f(x, y)` with both partials stored.
+    Lin2 { x: NodeId, y: NodeId, dx: f64, dy: f64 },
+    Custom(Box<CustomOp<G>>),
+}
+
+/// A scalar value on (or off) a tape: `node == None` is a constant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scalar {
+    pub value: f64,
+    pub node: Input,
+}
+
+impl Scalar {
+    pub fn constant(value: f64) -> Self {
+        Scalar { value, node: None }
+    }
+}
+
+/// The tape cannot address more than `u32::MAX` nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TapeFull;
+
+impl std::fmt::Display for TapeFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the tape is full ({} nodes)", NodeId::MAX)
+    }
+}
+
+impl std::error::Error for TapeFull {}
+
+/// Why a reverse sweep failed.
+#[derive(Debug)]
+pub enum SweepError<E> {
+    /// A custom pullback failed (its error is passed through unchanged).
+    Pullback { node: NodeId, error: E },
+    /// Accumulating two gradients failed.
+    Accumulate { node: NodeId, error: E },
+    /// A pullback returned the wrong number of gradients.
+    Arity { node: NodeId, expected: usize, got: usize },
+    /// A native scalar node received a non-scalar gradient.
+    NotScalar { node: NodeId },
+    /// The output node is not on this tape.
+    UnknownNode { node: NodeId },
+}
+
+/// The result of a sweep: one optional gradient per node up to the output.
+/// `None` means the gradient never reached that node.
+pub struct Gradients<G> {
+    slots: Vec<Option<G>>,
+}
+
+impl<G> Gradients<G> {
+    pub fn get(&self, node: NodeId) -> Option<&G> {
+        self.slots.get(node as usize).and_then(Option::as_ref)
+    }
+
+    pub fn take(&mut self, node: NodeId) -> Option<G> {
+        self.slots.get_mut(node as usize).and_then(Option::take)
+    }
+}
+
+/// An append-only tape of one run.
+pub struct Tape<G: Backprop> {
+    nodes: Vec<Node<G>>,
+    custom_nodes: usize,
+}
+
+impl<G: Backprop> Default for Tape<G> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<G: Backprop> Tape<G> {
+    pub fn new() -> Self {
+        Tape { nodes: Vec::new(), custom_nodes: 0 }
+    }
+
+    pub fn with_capacity(n: usize) -> Self {
+        Tape { nodes: Vec::with_capacity(n), custom_nodes: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&Node<G>> {
+        self.nodes.get(id as usize)
+    }
+
+    /// Whether any node calls back into user code (the sweep may then need the interpreter).
+    pub fn has_custom_nodes(&self) -> bool {
+        self.custom_nodes > 0
+    }
+
+    #[inline]
+    fn push(&mut self, node: Node<G>) -> Result<NodeId, TapeFull> {
+        let id = NodeId::try_from(self.nodes.len()).map_err(|_| TapeFull)?;
+        if id == NodeId::MAX {
+            return Err(TapeFull);
+        }
+        self.nodes.push(node);
+        Ok(id)
+    }
+
+    /// A new input of the run.
+    pub fn leaf(&mut self) -> Result<NodeId, TapeFull> {
+        self.push(Node::Leaf)
+    }
+
+    /// Record a user-defined op. The caller constant-folds ops whose inputs are all constants.
+    pub fn custom(&mut self, op: CustomOp<G>) -> Result<NodeId, TapeFull> {
+        let id = self.push(Node::Custom(Box::new(op)))?;
+        self.custom_nodes += 1;
+        Ok(id)
+    }
+
+    /// Apply a native unary kernel; records a node only if `x` is on the tape.
+    #[inline]
+    pub fn apply_unary(&mut self, kernel: Unary, x: Scalar) -> Result<Scalar, TapeFull> {
+        match x.node {
+            None => Ok(Scalar::constant(kernel.eval(x.value))),
+            Some(xi) => {
+                let (value, dx) = kernel.eval_with_derivative(x.value);
+                let node = self.push(Node::Lin1 { x: xi, dx })?;
+                Ok(Scalar { value, node: Some(node) })
+            }
+        }
+    }
+
+    /// Apply a native binary kernel; constant arguments get no edge, and two constants give a
+    /// constant (constant folding).
+    #[inline]
+    pub fn apply_binary(&mut self, kernel: Binary, x: Scalar, y: Scalar) -> Result<Scalar, TapeFull> {
+        let node = match (x.node, y.node) {
+            (None, None) => return Ok(Scalar::constant(kernel.eval(x.value, y.value))),
+            (Some(xi), None) => {
+                let (value, dx, _) = kernel.eval_with_derivatives(x.value, y.value);
+                (value, Node::Lin1 { x: xi, dx })
+            }
+            (None, Some(yi)) => {
+                let (value, _, dy) = kernel.eval_with_derivatives(x.value, y.value);
+                (value, Node::Lin1 { x: yi, dx: dy })
+            }
+            (Some(xi), Some(yi)) => {
+                let (value, dx, dy) = kernel.eval_with_derivatives(x.value, y.value);
+                (value, Node::Lin2 { x: xi, y: yi, dx, dy })
+            }
+        };
+        let (value, n) = node;
+        Ok(Scalar { value, node: Some(self.push(n)?) })
+    }
+}
+
+impl<G: ScalarGrad> Tape<G> {
+    /// Reverse sweep from `output`, seeded with `seed` on the output's own node, accumulating
+    /// with [`Backprop::add`].
+    pub fn backward(&self, output: NodeId, seed: G) -> Result<Gradients<G>, SweepError<Err<G>>> {
+        self.backward_with(output, seed, |_, a, b| a.add(b))
+    }
+
+    /// Reverse sweep with a caller-chosen accumulation (per node, for explicit `add` functions).
+    ///
+    /// Nodes after `output` are ignored; a node whose gradient slot is never filled is skipped
+    /// (its pullback is not called); every node's pullback runs at most once, after all its
+    /// uses have contributed.
+    pub fn backward_with<F>(
+        &self,
+        output: NodeId,
+        seed: G,
+        mut add: F,
+    ) -> Result<Gradients<G>, SweepError<Err<G>>>
+    where
+        F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
+    {
+        let out = output as usize;
+        if out >= self.nodes.len() {
+            return Err(SweepError::UnknownNode { node: output });
+        }
+        let mut slots: Vec<Option<G>> = Vec::with_capacity(out + 1);
+        slots.resize_with(out + 1, || None);
+        slots[out] = Some(seed);
+
+        let mut acc = |slots: &mut Vec<Option<G>>, node: NodeId, g: G| -> Result<(), SweepError<Err<G>>> {
+            let slot = &mut slots[node as usize];
+            *slot = Some(match slot.take() {
+                None => g,
+                Some(prev) => add(node, prev, g).map_err(|error| SweepError::Accumulate { node, error })?,
+            });
+            Ok(())
+        };
+
+        for i in (0..=out).rev() {
+            let node = &self.nodes[i];
+            if matches!(node, Node::Leaf) {
+                continue;
+            }
+            let Some(g) = slots[i].take() else { continue };
+            let id = i as NodeId;
+            match node {
+                Node::Leaf => unreachable!("leaves are skipped above"),
+                Node::Lin1 { x, dx } => {
+                    let d = g.as_f64().ok_or(SweepError::NotScalar { node: id })?;
+                    acc(&mut slots, *x, G::from_f64(dx * d))?;
+                }
+                Node::Lin2 { x, y, dx, dy } => {
+                    let d = g.as_f64().ok_or(SweepError::NotScalar { node: id })?;
+                    acc(&mut slots, *x, G::from_f64(dx * d))?;
+                    acc(&mut slots, *y, G::from_f64(dy * d))?;
+                }
+                Node::Custom(op) => {
+                    let pb_err = |error| SweepError::Pullback { node: id, error };
+                    match op.as_ref() {
+                        CustomOp::Unary { x, pullback } => {
+                            if let Some(gx) = pullback(g).map_err(pb_err)? {
+                                acc(&mut slots, *x, gx)?;
+                            }
+                        }
+                        CustomOp::Binary { xs, pullback } => {
+                            let gs = pullback(g).map_err(pb_err)?;
+                            for (x, gx) in xs.iter().zip(gs) {
+                                if let (Some(x), Some(gx)) = (x, gx) {
+                                    acc(&mut slots, *x, gx)?;
+                                }
+                            }
+                        }
+                        CustomOp::Ternary { xs, pullback } => {
+                            let gs = pullback(g).map_err(pb_err)?;
+                            for (x, gx) in xs.iter().zip(gs) {
+                                if let (Some(x), Some(gx)) = (x, gx) {
+                                    acc(&mut slots, *x, gx)?;
+                                }
+                            }
+                        }
+                        CustomOp::Nary { xs, pullback } => {
+                            let gs = pullback(g).map_err(pb_err)?;
+                            if gs.len() != xs.len() {
+                                return Err(SweepError::Arity { node: id, expected: xs.len(), got: gs.len() });
+                            }
+                            for (x, gx) in xs.iter().zip(gs) {
+                                if let (Some(x), Some(gx)) = (x, gx) {
+                                    acc(&mut slots, *x, gx)?;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Gradients { slots })
+    }
+}

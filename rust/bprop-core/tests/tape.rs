@@ -1,0 +1,268 @@
+use bprop_core::{Binary, CustomOp, Node, Scalar, SweepError, Tape, Unary};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+fn var(tape: &mut Tape<f64>, value: f64) -> Scalar {
+    Scalar { value, node: Some(tape.leaf().unwrap()) }
+}
+
+fn grad(tape: &Tape<f64>, out: Scalar, inputs: &[Scalar]) -> Vec<f64> {
+    let mut g = tape.backward(out.node.unwrap(), 1.0).unwrap();
+    inputs.iter().map(|x| g.take(x.node.unwrap()).unwrap_or(0.0)).collect()
+}
+
+/// Central finite difference of `f` at `x`.
+fn fd(f: impl Fn(f64) -> f64, x: f64) -> f64 {
+    let h = 1e-6 * x.abs().max(1.0);
+    (f(x + h) - f(x - h)) / (2.0 * h)
+}
+
+// Tiny deterministic generator so the core tests need no extra crates.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn domain_sample(k: Unary, u: f64) -> f64 {
+    match k {
+        Unary::Log | Unary::Sqrt => 0.1 + 3.0 * u,
+        Unary::Asin | Unary::Acos | Unary::Atanh => -0.9 + 1.8 * u,
+        Unary::Acosh => 1.1 + 3.0 * u,
+        Unary::Recip => 0.2 + 2.0 * u,
+        Unary::Tan => -1.2 + 2.4 * u,
+        Unary::Abs | Unary::Signum => {
+            let v = -2.0 + 4.0 * u;
+            if v.abs() < 0.05 { 0.5 } else { v }
+        }
+        _ => -2.0 + 4.0 * u,
+    }
+}
+
+#[test]
+fn unary_kernels_match_finite_differences() {
+    let mut rng = Lcg(7);
+    for k in Unary::ALL {
+        for _ in 0..50 {
+            let x0 = domain_sample(k, rng.next());
+            let mut tape = Tape::<f64>::new();
+            let x = var(&mut tape, x0);
+            let y = tape.apply_unary(k, x).unwrap();
+            assert_eq!(y.value.to_bits(), k.eval(x0).to_bits(), "{k:?} value");
+            let g = grad(&tape, y, &[x])[0];
+            let want = fd(|t| k.eval(t), x0);
+            assert!((g - want).abs() <= 1e-5 * (1.0 + want.abs()), "{k:?} at {x0}: {g} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn binary_kernels_match_finite_differences() {
+    let mut rng = Lcg(11);
+    for k in Binary::ALL {
+        for _ in 0..50 {
+            let (x0, y0) = match k {
+                Binary::Pow => (0.2 + 2.0 * rng.next(), -2.0 + 4.0 * rng.next()),
+                Binary::LogBase => (1.5 + 3.0 * rng.next(), 0.1 + 5.0 * rng.next()),
+                Binary::Div => (-2.0 + 4.0 * rng.next(), 0.3 + 2.0 * rng.next()),
+                _ => (-2.0 + 4.0 * rng.next(), -2.0 + 4.0 * rng.next()),
+            };
+            let mut tape = Tape::<f64>::new();
+            let x = var(&mut tape, x0);
+            let y = var(&mut tape, y0);
+            let z = tape.apply_binary(k, x, y).unwrap();
+            let g = grad(&tape, z, &[x, y]);
+            let wx = fd(|t| k.eval(t, y0), x0);
+            let wy = fd(|t| k.eval(x0, t), y0);
+            assert!((g[0] - wx).abs() <= 1e-5 * (1.0 + wx.abs()), "{k:?} d/dx at ({x0},{y0}): {} vs {wx}", g[0]);
+            assert!((g[1] - wy).abs() <= 1e-5 * (1.0 + wy.abs()), "{k:?} d/dy at ({x0},{y0}): {} vs {wy}", g[1]);
+        }
+    }
+}
+
+#[test]
+fn edge_conventions() {
+    // d/dy x**y at x == 0 is 0, not NaN; abs and signum have derivative 0 at 0.
+    let mut tape = Tape::<f64>::new();
+    let x = var(&mut tape, 0.0);
+    let y = var(&mut tape, 2.5);
+    let z = tape.apply_binary(Binary::Pow, x, y).unwrap();
+    assert_eq!(grad(&tape, z, &[x, y]), vec![0.0, 0.0]);
+    for k in [Unary::Abs, Unary::Signum] {
+        let mut tape = Tape::<f64>::new();
+        let x = var(&mut tape, 0.0);
+        let y = tape.apply_unary(k, x).unwrap();
+        assert_eq!(grad(&tape, y, &[x]), vec![0.0]);
+    }
+    // x ** 0 has base partial 0 even at x == 0
+    let mut tape = Tape::<f64>::new();
+    let x = var(&mut tape, 0.0);
+    let z = tape.apply_binary(Binary::Pow, x, Scalar::constant(0.0)).unwrap();
+    assert_eq!(z.value, 1.0);
+    assert_eq!(grad(&tape, z, &[x]), vec![0.0]);
+}
+
+#[test]
+fn constants_are_folded_and_get_no_edges() {
+    let mut tape = Tape::<f64>::new();
+    let c = tape.apply_binary(Binary::Mul, Scalar::constant(2.0), Scalar::constant(3.0)).unwrap();
+    assert_eq!(c, Scalar::constant(6.0));
+    let s = tape.apply_unary(Unary::Sin, c).unwrap();
+    assert_eq!(s.node, None);
+    assert!(tape.is_empty());
+    let x = var(&mut tape, 4.0);
+    let y = tape.apply_binary(Binary::Sub, c, x).unwrap();
+    assert!(matches!(tape.node(y.node.unwrap()), Some(Node::Lin1 { .. })));
+    assert_eq!(grad(&tape, y, &[x]), vec![-1.0]);
+}
+
+#[test]
+fn fan_out_accumulates_and_seed_goes_to_output_node() {
+    // f(x) = x*x + x, with an unrelated node recorded after the output.
+    let mut tape = Tape::<f64>::new();
+    let x = var(&mut tape, 3.0);
+    let sq = tape.apply_binary(Binary::Mul, x, x).unwrap();
+    let out = tape.apply_binary(Binary::Add, sq, x).unwrap();
+    let _later = tape.apply_unary(Unary::Exp, x).unwrap();
+    assert_eq!(grad(&tape, out, &[x]), vec![7.0]);
+    // the output is an input: the seed lands on it directly
+    assert_eq!(grad(&tape, x, &[x]), vec![1.0]);
+    // an intermediate as output
+    assert_eq!(grad(&tape, sq, &[x]), vec![6.0]);
+}
+
+#[test]
+fn unreached_inputs_have_no_gradient() {
+    let mut tape = Tape::<f64>::new();
+    let x = var(&mut tape, 1.0);
+    let y = var(&mut tape, 2.0);
+    let z = tape.apply_unary(Unary::Exp, x).unwrap();
+    let g = tape.backward(z.node.unwrap(), 1.0).unwrap();
+    assert!(g.get(y.node.unwrap()).is_none());
+    assert!(g.get(x.node.unwrap()).is_some());
+}
+
+#[test]
+fn unreached_custom_pullbacks_are_never_called_and_reached_ones_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut tape = Tape::<f64>::new();
+    let x = var(&mut tape, 2.0);
+    let c1 = calls.clone();
+    // an unreached custom node
+    tape.custom(CustomOp::Unary {
+        x: x.node.unwrap(),
+        pullback: Box::new(move |_| panic!("unreached pullback called")),
+    })
+    .unwrap();
+    // a reached one used twice: its pullback must run once, with the summed gradient
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let sq = tape
+        .custom(CustomOp::Unary {
+            x: x.node.unwrap(),
+            pullback: Box::new(move |d| {
+                c1.fetch_add(1, Ordering::SeqCst);
+                s2.lock().unwrap().push(d);
+                Ok(Some(2.0 * 2.0 * d))
+            }),
+        })
+        .unwrap();
+    let sq = Scalar { value: 4.0, node: Some(sq) };
+    let out = tape.apply_binary(Binary::Add, sq, sq).unwrap();
+    assert_eq!(grad(&tape, out, &[x]), vec![8.0]);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(*seen.lock().unwrap(), vec![2.0]);
+    assert!(tape.has_custom_nodes());
+}
+
+#[test]
+fn typed_arity_variants_route_gradients() {
+    let mut tape = Tape::<f64>::new();
+    let a = var(&mut tape, 1.0);
+    let b = var(&mut tape, 2.0);
+    let c = var(&mut tape, 3.0);
+    // binary with a constant second argument: its gradient is dropped
+    let n2 = tape
+        .custom(CustomOp::Binary { xs: [a.node, None], pullback: Box::new(|d| Ok([Some(d), Some(100.0)])) })
+        .unwrap();
+    let n3 = tape
+        .custom(CustomOp::Ternary {
+            xs: [Some(n2), b.node, c.node],
+            pullback: Box::new(|d| Ok([Some(d), Some(2.0 * d), None])),
+        })
+        .unwrap();
+    let nn = tape
+        .custom(CustomOp::Nary { xs: vec![Some(n3), a.node].into(), pullback: Box::new(|d| Ok(vec![Some(d), Some(10.0 * d)])) })
+        .unwrap();
+    let mut g = tape.backward(nn, 1.0).unwrap();
+    assert_eq!(g.take(a.node.unwrap()), Some(11.0));
+    assert_eq!(g.take(b.node.unwrap()), Some(2.0));
+    assert_eq!(g.take(c.node.unwrap()), None);
+}
+
+#[test]
+fn nary_arity_mismatch_is_an_error_not_a_panic() {
+    let mut tape = Tape::<f64>::new();
+    let a = var(&mut tape, 1.0);
+    let n = tape.custom(CustomOp::Nary { xs: vec![a.node].into(), pullback: Box::new(|d| Ok(vec![Some(d), Some(d)])) }).unwrap();
+    match tape.backward(n, 1.0) {
+        Err(SweepError::Arity { expected: 1, got: 2, .. }) => {}
+        other => panic!("unexpected {:?}", other.err()),
+    }
+    assert!(matches!(tape.backward(99, 1.0), Err(SweepError::UnknownNode { node: 99 })));
+}
+
+#[test]
+fn sweep_is_repeatable() {
+    // backprop_with's pullback may be called many times over one tape
+    let count = Cell::new(0);
+    let mut tape = Tape::<f64>::new();
+    let x = var(&mut tape, 0.5);
+    let y = tape.apply_unary(Unary::Sin, x).unwrap();
+    for seed in [1.0, 2.0, -3.0] {
+        count.set(count.get() + 1);
+        let mut g = tape.backward(y.node.unwrap(), seed).unwrap();
+        assert_eq!(g.take(x.node.unwrap()), Some(seed * 0.5f64.cos()));
+    }
+    assert_eq!(count.get(), 3);
+}
+
+#[test]
+fn scalar_nodes_are_compact() {
+    assert!(std::mem::size_of::<Node<f64>>() <= 32, "{}", std::mem::size_of::<Node<f64>>());
+}
+
+#[test]
+fn w1_chain_matches_hand_written_reverse_pass() {
+    let (x0, a0, b0, n) = (0.3, 0.9, 0.2, 1000);
+    let mut tape = Tape::<f64>::new();
+    let (x, a, b) = (var(&mut tape, x0), var(&mut tape, a0), var(&mut tape, b0));
+    let mut h = x;
+    for _ in 0..n {
+        let s = tape.apply_unary(Unary::Sin, h).unwrap();
+        let sa = tape.apply_binary(Binary::Mul, s, a).unwrap();
+        let hb = tape.apply_binary(Binary::Mul, h, b).unwrap();
+        h = tape.apply_binary(Binary::Add, sa, hb).unwrap();
+    }
+    let g = grad(&tape, h, &[x, a, b]);
+    // hand-written
+    let mut hs = vec![x0];
+    let mut hv = x0;
+    for _ in 0..n {
+        hv = hv.sin() * a0 + hv * b0;
+        hs.push(hv);
+    }
+    let (mut dh, mut da, mut db) = (1.0, 0.0, 0.0);
+    for k in (0..n).rev() {
+        da += dh * hs[k].sin();
+        db += dh * hs[k];
+        dh *= hs[k].cos() * a0 + b0;
+    }
+    assert_eq!(h.value, hv);
+    for (got, want) in g.iter().zip([dh, da, db]) {
+        assert!((got - want).abs() <= 1e-12 * (1.0 + want.abs()), "{got} vs {want}");
+    }
+}
