@@ -1,0 +1,161 @@
+"""The arithmetic and math of BVars whose values are not floats (ints, complex numbers, numpy
+values, user numeric types). Float-valued BVars never come here: the Rust kernels handle them.
+
+Values are computed with Python operators and numpy functions; gradients follow Haskell's
+convention `d * f'(x)` (no complex conjugation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._core import BVar
+from .op import Op, op1, op2
+
+__all__ = ["unary", "binary", "array_ufunc"]
+
+
+def _where(cond: Any, then: Any, other: Any) -> Any:
+    """`then` where `cond` holds, else `other`; plain scalars stay plain scalars."""
+    if np.ndim(cond) == 0:
+        return then if cond else other
+    return np.where(cond, then, other)
+
+
+def _pow_forward(x: Any, y: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]:
+    z = x**y
+
+    def pullback(d: Any) -> tuple[Any, Any]:
+        # Conventions of the native kernel: base partial 0 where y == 0, exponent partial 0
+        # (not NaN) where x == 0.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dx = _where(y == 0, 0 * d, d * y * x ** (y - 1))
+            dy = _where(x == 0, 0 * d, d * z * np.log(x))
+        return dx, dy
+
+    return z, pullback
+
+
+def _unary(name: str, f: Callable[[Any], Any], df: Callable[[Any, Any, Any], Any]) -> Op[Any, Any]:
+    """An op for `f` whose pullback is `df(x, f(x), d)`."""
+
+    def forward(x: Any) -> tuple[Any, Callable[[Any], Any]]:
+        y = f(x)
+        return y, lambda d: df(x, y, d)
+
+    op = op1(forward)
+    op.name = name
+    return op
+
+
+UNARY: dict[str, Op[Any, Any]] = {
+    "neg": _unary("neg", lambda x: -x, lambda x, y, d: -d),
+    "abs": _unary("abs", abs, lambda x, y, d: d * np.sign(x)),
+    "signum": _unary("signum", np.sign, lambda x, y, d: 0 * d),
+    "recip": _unary("recip", lambda x: 1 / x, lambda x, y, d: -d * y * y),
+    "exp": _unary("exp", np.exp, lambda x, y, d: d * y),
+    "log": _unary("log", np.log, lambda x, y, d: d / x),
+    "sqrt": _unary("sqrt", np.sqrt, lambda x, y, d: d / (2 * y)),
+    "sin": _unary("sin", np.sin, lambda x, y, d: d * np.cos(x)),
+    "cos": _unary("cos", np.cos, lambda x, y, d: -d * np.sin(x)),
+    "tan": _unary("tan", np.tan, lambda x, y, d: d * (1 + y * y)),
+    "asin": _unary("asin", np.arcsin, lambda x, y, d: d / np.sqrt(1 - x * x)),
+    "acos": _unary("acos", np.arccos, lambda x, y, d: -d / np.sqrt(1 - x * x)),
+    "atan": _unary("atan", np.arctan, lambda x, y, d: d / (1 + x * x)),
+    "sinh": _unary("sinh", np.sinh, lambda x, y, d: d * np.cosh(x)),
+    "cosh": _unary("cosh", np.cosh, lambda x, y, d: d * np.sinh(x)),
+    "tanh": _unary("tanh", np.tanh, lambda x, y, d: d * (1 - y * y)),
+    "asinh": _unary("asinh", np.arcsinh, lambda x, y, d: d / np.sqrt(x * x + 1)),
+    "acosh": _unary("acosh", np.arccosh, lambda x, y, d: d / (np.sqrt(x - 1) * np.sqrt(x + 1))),
+    "atanh": _unary("atanh", np.arctanh, lambda x, y, d: d / (1 - x * x)),
+}
+
+
+def _binary(name: str, forward: Callable[[Any, Any], tuple[Any, Callable[[Any], tuple[Any, Any]]]]) -> Op[Any, Any, Any]:
+    op = op2(forward)
+    op.name = name
+    return op
+
+
+def _log_base_forward(b: Any, x: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]:
+    lb, lx = np.log(b), np.log(x)
+    z = lx / lb
+    return z, lambda d: (-d * z / (b * lb), d / (x * lb))
+
+
+BINARY: dict[str, Op[Any, Any, Any]] = {
+    "add": _binary("add", lambda x, y: (x + y, lambda d: (d, d))),
+    "sub": _binary("sub", lambda x, y: (x - y, lambda d: (d, -d))),
+    "mul": _binary("mul", lambda x, y: (x * y, lambda d: (d * y, x * d))),
+    "div": _binary("div", lambda x, y: (x / y, lambda d: (d / y, -d * x / (y * y)))),
+    "pow": _binary("pow", _pow_forward),
+    "log_base": _binary("log_base", _log_base_forward),
+}
+
+
+def unary(name: str, x: Any) -> Any:
+    """`name(x)` for a non-float BVar or a plain value."""
+    op = UNARY[name]
+    if isinstance(x, BVar):
+        return op(x)
+    assert op._forward is not None
+    return op._forward(x)[0]
+
+
+def binary(name: str, x: Any, y: Any) -> Any:
+    """`name(x, y)` where at least one side is not a float."""
+    op = BINARY[name]
+    if isinstance(x, BVar) or isinstance(y, BVar):
+        return op(x, y)
+    assert op._forward is not None
+    return op._forward(x, y)[0]
+
+
+_UFUNCS: dict[str, tuple[str, int]] = {
+    "add": ("add", 2),
+    "subtract": ("sub", 2),
+    "multiply": ("mul", 2),
+    "divide": ("div", 2),
+    "true_divide": ("div", 2),
+    "power": ("pow", 2),
+    "float_power": ("pow", 2),
+    "negative": ("neg", 1),
+    "absolute": ("abs", 1),
+    "fabs": ("abs", 1),
+    "sign": ("signum", 1),
+    "reciprocal": ("recip", 1),
+    "exp": ("exp", 1),
+    "log": ("log", 1),
+    "sqrt": ("sqrt", 1),
+    "sin": ("sin", 1),
+    "cos": ("cos", 1),
+    "tan": ("tan", 1),
+    "arcsin": ("asin", 1),
+    "arccos": ("acos", 1),
+    "arctan": ("atan", 1),
+    "sinh": ("sinh", 1),
+    "cosh": ("cosh", 1),
+    "tanh": ("tanh", 1),
+    "arcsinh": ("asinh", 1),
+    "arccosh": ("acosh", 1),
+    "arctanh": ("atanh", 1),
+}
+
+
+def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+    """`BVar.__array_ufunc__`: `np.sin(v)` is `bprop.sin(v)`, `np.add(v, w)` is `v + w`."""
+    from . import _core
+
+    name = getattr(ufunc, "__name__", repr(ufunc))
+    if method != "__call__" or kwargs:
+        raise TypeError(
+            f"numpy ufunc {name!r} with method {method!r} and arguments {sorted(kwargs or {})} "
+            "is not supported on BVars (only plain calls without out=/where=)"
+        )
+    target = _UFUNCS.get(name)
+    if target is None or target[1] != len(inputs):
+        raise TypeError(f"numpy ufunc {name!r} is not supported on BVars")
+    return getattr(_core, target[0])(*inputs)

@@ -1,0 +1,409 @@
+"""Ops: differentiable functions given as "forward value plus pullback" (Numeric.Backprop.Op).
+
+An `Op[*As, A]` maps an argument tuple `tuple[*As]` to an `A`. Every Op is one of:
+
+* a *custom* op: `forward(*xs) -> (y, pullback)`; the pullback returns the single gradient for
+  `op1`-style ops (`bare`) and a tuple with one gradient per argument otherwise. Lifting records
+  it on the tape as the core's typed arity variant (unary/binary/ternary/n-ary).
+* a *native* op (`add_op`, `sin_op`, ...): lifting calls a Rust kernel; no Python pullback.
+* an *inline* op (`bp_op`, composition, Op arithmetic): lifting calls a function of BVars, so
+  its ops are recorded directly on the caller's tape.
+
+Running an op (`run_op`, `grad_op`, ...) is `backprop_n` of lifting it: one implementation.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar, TypeVarTuple, Unpack, cast, overload
+
+from . import _core
+from ._core import BVar, const_var
+from .errors import ArityError, NoGradientError
+
+__all__ = [
+    "Op",
+    "op0",
+    "op_const",
+    "id_op",
+    "op1",
+    "op2",
+    "op3",
+    "op_n",
+    "op_iso",
+    "op_iso2",
+    "op_iso3",
+    "op_iso_n",
+    "op_tup",
+    "op_coerce",
+    "no_grad1",
+    "no_grad",
+    "bp_op",
+    "compose_op",
+    "compose_op1",
+    "lift_op",
+    "lift_op1",
+    "lift_op2",
+    "lift_op3",
+    "run_op",
+    "eval_op",
+    "grad_op",
+    "grad_op_with",
+    "add_op",
+    "sub_op",
+    "mul_op",
+    "div_op",
+    "pow_op",
+    "neg_op",
+    "abs_op",
+    "signum_op",
+    "recip_op",
+    "exp_op",
+    "log_op",
+    "sqrt_op",
+    "log_base_op",
+    "sin_op",
+    "cos_op",
+    "tan_op",
+    "asin_op",
+    "acos_op",
+    "atan_op",
+    "sinh_op",
+    "cosh_op",
+    "tanh_op",
+    "asinh_op",
+    "acosh_op",
+    "atanh_op",
+]
+
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+E = TypeVar("E")
+F = TypeVar("F")
+R = TypeVar("R")
+As = TypeVarTuple("As")
+Bs = TypeVarTuple("Bs")
+
+
+def _site(depth: int) -> str:
+    """`file:line` of the caller `depth` frames up (where an Op was constructed)."""
+    try:
+        frame = sys._getframe(depth + 1)
+    except ValueError:
+        return "?"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _describe(kind: str, f: object, depth: int = 2) -> str:
+    qual = getattr(f, "__qualname__", None) or type(f).__qualname__
+    return f"{kind}({qual}) defined at {_site(depth + 1)}"
+
+
+class Op(Generic[Unpack[As], A]):
+    """A differentiable function from `tuple[*As]` to `A` with a hand-written gradient."""
+
+    __slots__ = ("name", "arity", "_forward", "_bare", "_native", "_inline")
+
+    name: str
+    arity: int | None  # None: any number of arguments
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        arity: int | None,
+        forward: Callable[..., tuple[Any, Callable[[Any], Any]]] | None = None,
+        bare: bool = False,
+        native: Callable[..., Any] | None = None,
+        inline: Callable[..., Any] | None = None,
+    ) -> None:
+        if (forward is None) + (native is None) + (inline is None) != 2:
+            raise TypeError("Op needs exactly one of forward=, native=, inline=")
+        self.name = name
+        self.arity = arity
+        self._forward = forward
+        self._bare = bare
+        self._native = native
+        self._inline = inline
+
+    def __repr__(self) -> str:
+        return f"<Op {self.name}>"
+
+    @overload
+    def __call__(self: Op[A, R], x: BVar[A], /) -> BVar[R]: ...
+    @overload
+    def __call__(self: Op[A, B, R], x: BVar[A], y: BVar[B], /) -> BVar[R]: ...
+    @overload
+    def __call__(self: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C], /) -> BVar[R]: ...
+    @overload
+    def __call__(self, *xs: BVar[Any]) -> BVar[A]: ...
+    def __call__(self, *xs: Any) -> Any:
+        """Apply the op to BVars (same as `lift_op`)."""
+        return _lift(self, xs)
+
+    # Haskell's `Num (Op as a)`: pointwise arithmetic of two ops of the same arguments.
+    def __add__(self, other: Op[Unpack[As], A]) -> Op[Unpack[As], A]:
+        return _pointwise(add_op, self, other, "+")
+
+    def __sub__(self, other: Op[Unpack[As], A]) -> Op[Unpack[As], A]:
+        return _pointwise(sub_op, self, other, "-")
+
+    def __mul__(self, other: Op[Unpack[As], A]) -> Op[Unpack[As], A]:
+        return _pointwise(mul_op, self, other, "*")
+
+    def __truediv__(self, other: Op[Unpack[As], A]) -> Op[Unpack[As], A]:
+        return _pointwise(div_op, self, other, "/")
+
+    def __neg__(self) -> Op[Unpack[As], A]:
+        return compose_op1(self, cast("Op[A, A]", neg_op))
+
+
+def _pointwise(combine: Op[Any, Any, Any], x: Op[Unpack[As], A], y: Op[Unpack[As], A], sym: str) -> Op[Unpack[As], A]:
+    op: Op[Unpack[As], A] = compose_op([x, y], combine)
+    op.name = f"({x.name} {sym} {y.name})"
+    return op
+
+
+def _lift(op: Op[Unpack[tuple[Any, ...]], Any], xs: tuple[Any, ...]) -> Any:
+    if op.arity is not None and len(xs) != op.arity:
+        raise ArityError(f"op {op.name} takes {op.arity} arguments, got {len(xs)}")
+    if op._native is not None:
+        out = op._native(*xs)
+        return out if isinstance(out, BVar) else const_var(out)
+    if op._inline is not None:
+        return op._inline(*xs)
+    return _core.lift_custom(op, op._forward, op._bare, xs)
+
+
+# ---- construction -------------------------------------------------------------------------
+
+
+def op1(f: Callable[[A], tuple[B, Callable[[B], A]]]) -> Op[A, B]:
+    """A one-argument op; the pullback returns the argument's gradient (not a 1-tuple)."""
+    return Op(_describe("op1", f), arity=1, forward=f, bare=True)
+
+
+def op2(f: Callable[[A, B], tuple[C, Callable[[C], tuple[A, B]]]]) -> Op[A, B, C]:
+    """A two-argument op; the pullback returns `(dx, dy)`."""
+    return Op(_describe("op2", f), arity=2, forward=f)
+
+
+def op3(f: Callable[[A, B, C], tuple[D, Callable[[D], tuple[A, B, C]]]]) -> Op[A, B, C, D]:
+    """A three-argument op; the pullback returns `(dx, dy, dz)`."""
+    return Op(_describe("op3", f), arity=3, forward=f)
+
+
+def op_n(f: Callable[[Unpack[As]], tuple[A, Callable[[A], tuple[Unpack[As]]]]]) -> Op[Unpack[As], A]:
+    """An op of any arity; the pullback returns one gradient per argument, as a tuple."""
+    return Op(_describe("op_n", f), arity=None, forward=f)
+
+
+def op0(x: A) -> Op[A]:
+    """An op of no arguments returning `x` (always a constant)."""
+    return Op(f"op0({x!r})", arity=0, forward=lambda: (x, lambda d: ()))
+
+
+def op_const(x: A) -> Op[Unpack[tuple[Any, ...]], A]:
+    """An op of any arguments that ignores them and returns `x`: all gradients are zero."""
+    return Op(f"op_const({x!r}) defined at {_site(1)}", arity=None, forward=lambda *xs: (x, lambda d: (None,) * len(xs)))
+
+
+def _identity(x: A) -> A:
+    return x
+
+
+id_op: Op[Any, Any] = Op("id_op", arity=1, forward=lambda x: (x, _identity), bare=True)
+"""The identity op."""
+
+
+def op_iso(to: Callable[[A], B], from_: Callable[[B], A]) -> Op[A, B]:
+    """An op from an isomorphism: `to` forward, `from_` maps the gradient back."""
+    return Op(_describe("op_iso", to), arity=1, forward=lambda x: (to(x), from_), bare=True)
+
+
+def op_iso2(to: Callable[[A, B], C], from_: Callable[[C], tuple[A, B]]) -> Op[A, B, C]:
+    """`op_iso` for two arguments."""
+    return Op(_describe("op_iso2", to), arity=2, forward=lambda x, y: (to(x, y), from_))
+
+
+def op_iso3(to: Callable[[A, B, C], D], from_: Callable[[D], tuple[A, B, C]]) -> Op[A, B, C, D]:
+    """`op_iso` for three arguments."""
+    return Op(_describe("op_iso3", to), arity=3, forward=lambda x, y, z: (to(x, y, z), from_))
+
+
+def op_iso_n(to: Callable[[Unpack[As]], A], from_: Callable[[A], tuple[Unpack[As]]]) -> Op[Unpack[As], A]:
+    """`op_iso` for any number of arguments."""
+    return Op(_describe("op_iso_n", to), arity=None, forward=lambda *xs: (to(*xs), from_))
+
+
+op_tup: Op[Unpack[tuple[Any, ...]], tuple[Any, ...]] = Op(
+    "op_tup", arity=None, forward=lambda *xs: (xs, lambda d: tuple(d))
+)
+"""Tuples up its arguments: `op_tup(x, y)` is a BVar of `(x, y)`."""
+
+
+op_coerce: Op[Any, Any] = Op("op_coerce", arity=1, forward=lambda x: (x, _identity), bare=True)
+"""The identity op, to be retyped by annotation (a static cast only, like Haskell's `opCoerce`)."""
+
+
+def no_grad1(f: Callable[[A], B]) -> Op[A, B]:
+    """A one-argument op with no gradient: evaluating is fine; a gradient reaching it raises
+    `NoGradientError` naming the op."""
+    name = _describe("no_grad1", f)
+
+    def forward(x: A) -> tuple[B, Callable[[B], A]]:
+        def pullback(_: B) -> A:
+            raise NoGradientError(f"op {name} has no gradient, but the gradient reached it")
+
+        return f(x), pullback
+
+    return Op(name, arity=1, forward=forward, bare=True)
+
+
+def no_grad(f: Callable[[Unpack[As]], A]) -> Op[Unpack[As], A]:
+    """`no_grad1` for any number of arguments."""
+    name = _describe("no_grad", f)
+
+    def forward(*xs: Any) -> tuple[A, Callable[[A], Any]]:
+        def pullback(_: A) -> Any:
+            raise NoGradientError(f"op {name} has no gradient, but the gradient reached it")
+
+        return f(*xs), pullback
+
+    return Op(name, arity=None, forward=forward)
+
+
+def bp_op(f: Callable[..., BVar[A]]) -> Op[Unpack[tuple[Any, ...]], A]:
+    """A backpropagatable function stored as an Op: `lift_op(bp_op(f), *vs)` is `f(*vs)`."""
+    return Op(_describe("bp_op", f), arity=None, inline=f)
+
+
+def compose_op(ops: Sequence[Op[Unpack[As], Any]], op: Op[Unpack[tuple[Any, ...]], A]) -> Op[Unpack[As], A]:
+    """Fan-in: `compose_op([f, g], h)(*xs) == h(f(*xs), g(*xs))`."""
+    ops = list(ops)
+    if op.arity is not None and op.arity != len(ops):
+        raise ArityError(f"compose_op: op {op.name} takes {op.arity} arguments, but {len(ops)} ops feed it")
+
+    def composed(*vs: Any) -> Any:
+        return _lift(op, tuple(_lift(o, vs) for o in ops))
+
+    arities = {o.arity for o in ops} - {None}
+    arity = arities.pop() if len(arities) == 1 else None
+    return Op(f"compose_op([{', '.join(o.name for o in ops)}], {op.name})", arity=arity, inline=composed)
+
+
+def compose_op1(f: Op[Unpack[As], B], g: Op[B, C]) -> Op[Unpack[As], C]:
+    """Pipe: `compose_op1(f, g)(*xs) == g(f(*xs))` (Haskell's `~.`)."""
+    return Op(
+        f"compose_op1({f.name}, {g.name})",
+        arity=f.arity,
+        inline=lambda *vs: _lift(g, (_lift(f, vs),)),
+    )
+
+
+# ---- native ops ---------------------------------------------------------------------------
+
+
+def _native(name: str, arity: int) -> Any:
+    """An op whose lifting calls the Rust kernel `bprop._core.<name>`."""
+    return Op(name, arity=arity, native=getattr(_core, name))
+
+
+add_op: Op[float, float, float] = _native("add", 2)
+sub_op: Op[float, float, float] = _native("sub", 2)
+mul_op: Op[float, float, float] = _native("mul", 2)
+div_op: Op[float, float, float] = _native("div", 2)
+pow_op: Op[float, float, float] = _native("pow", 2)
+log_base_op: Op[float, float, float] = _native("log_base", 2)
+neg_op: Op[float, float] = _native("neg", 1)
+abs_op: Op[float, float] = _native("abs", 1)
+signum_op: Op[float, float] = _native("signum", 1)
+recip_op: Op[float, float] = _native("recip", 1)
+exp_op: Op[float, float] = _native("exp", 1)
+log_op: Op[float, float] = _native("log", 1)
+sqrt_op: Op[float, float] = _native("sqrt", 1)
+sin_op: Op[float, float] = _native("sin", 1)
+cos_op: Op[float, float] = _native("cos", 1)
+tan_op: Op[float, float] = _native("tan", 1)
+asin_op: Op[float, float] = _native("asin", 1)
+acos_op: Op[float, float] = _native("acos", 1)
+atan_op: Op[float, float] = _native("atan", 1)
+sinh_op: Op[float, float] = _native("sinh", 1)
+cosh_op: Op[float, float] = _native("cosh", 1)
+tanh_op: Op[float, float] = _native("tanh", 1)
+asinh_op: Op[float, float] = _native("asinh", 1)
+acosh_op: Op[float, float] = _native("acosh", 1)
+atanh_op: Op[float, float] = _native("atanh", 1)
+
+
+# ---- lifting onto BVars ---------------------------------------------------------------------
+
+
+def lift_op1(op: Op[A, R], x: BVar[A]) -> BVar[R]:
+    """Apply a one-argument op to a BVar."""
+    return cast("BVar[R]", _lift(op, (x,)))
+
+
+def lift_op2(op: Op[A, B, R], x: BVar[A], y: BVar[B]) -> BVar[R]:
+    """Apply a two-argument op to BVars."""
+    return cast("BVar[R]", _lift(op, (x, y)))
+
+
+def lift_op3(op: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C]) -> BVar[R]:
+    """Apply a three-argument op to BVars."""
+    return cast("BVar[R]", _lift(op, (x, y, z)))
+
+
+@overload
+def lift_op(op: Op[R], /) -> BVar[R]: ...
+@overload
+def lift_op(op: Op[A, R], x: BVar[A], /) -> BVar[R]: ...
+@overload
+def lift_op(op: Op[A, B, R], x: BVar[A], y: BVar[B], /) -> BVar[R]: ...
+@overload
+def lift_op(op: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C], /) -> BVar[R]: ...
+@overload
+def lift_op(op: Op[A, B, C, D, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], /) -> BVar[R]: ...
+@overload
+def lift_op(
+    op: Op[A, B, C, D, E, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], v: BVar[E], /
+) -> BVar[R]: ...
+@overload
+def lift_op(
+    op: Op[A, B, C, D, E, F, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], v: BVar[E], u: BVar[F], /
+) -> BVar[R]: ...
+def lift_op(op: Any, *xs: Any) -> Any:
+    """Apply an op to BVars (plain values are taken as constants). Typed for arities 0-6."""
+    return _lift(op, xs)
+
+
+# ---- running ops directly -----------------------------------------------------------------
+
+
+def run_op(op: Op[Unpack[As], A], xs: tuple[Unpack[As]]) -> tuple[A, tuple[Unpack[As]]]:
+    """Result and gradients of `op` at `xs`, seeded with `one(result)`."""
+    from .run import backprop_n_untyped
+
+    return backprop_n_untyped(lambda *vs: _lift(op, vs), xs)
+
+
+def eval_op(op: Op[Unpack[As], A], xs: tuple[Unpack[As]]) -> A:
+    """Result of `op` at `xs` (nothing recorded)."""
+    from .run import eval_bp_n_untyped
+
+    return eval_bp_n_untyped(lambda *vs: _lift(op, vs), xs)  # type: ignore[no-any-return]
+
+
+def grad_op(op: Op[Unpack[As], A], xs: tuple[Unpack[As]]) -> tuple[Unpack[As]]:
+    """Gradients of `op` at `xs`, seeded with `one(result)`."""
+    return run_op(op, xs)[1]
+
+
+def grad_op_with(op: Op[Unpack[As], A], xs: tuple[Unpack[As]], dy: A) -> tuple[Unpack[As]]:
+    """Gradients of `op` at `xs` for the output gradient `dy`."""
+    from .run import backprop_with_n_untyped
+
+    return backprop_with_n_untyped(lambda *vs: _lift(op, vs), xs)[1](dy)

@@ -1,0 +1,261 @@
+"""Running functions of BVars (Numeric.Backprop's `backprop`, `evalBP`, `gradBP`, ...).
+
+Every runner is one of three untyped functions below; the public names only add types:
+
+* `backprop_with_n_untyped`: record `f` on a fresh tape, close it, return the result and a
+  reusable pullback that sweeps the tape for any output gradient.
+* `backprop_n_untyped`: the same, pulled back once with `one(result)`.
+* `eval_bp_n_untyped`: call `f` on constants; every op is constant-folded, nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, overload
+
+from ._core import BVar, Tape, const_var
+from .classes import one as _one
+from .classes import zero as _zero
+
+__all__ = [
+    "backprop",
+    "eval_bp",
+    "grad_bp",
+    "backprop_with",
+    "backprop2",
+    "eval_bp2",
+    "grad_bp2",
+    "backprop_with2",
+    "backprop_n",
+    "eval_bp_n",
+    "grad_bp_n",
+    "backprop_with_n",
+    "eval_bp0",
+]
+
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+E = TypeVar("E")
+F = TypeVar("F")
+R = TypeVar("R")
+
+
+def _check_output(out: object) -> BVar[Any]:
+    if not isinstance(out, BVar):
+        raise TypeError(
+            f"the function must return a BVar, got {type(out).__qualname__}; "
+            "wrap constants with bprop.const_var"
+        )
+    return out
+
+
+def backprop_with_n_untyped(
+    f: Callable[..., Any],
+    xs: Sequence[Any],
+    *,
+    zero: Callable[[Any], Any] = _zero,
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    tape = Tape()
+    try:
+        vs = [tape.input(x) for x in xs]
+        out = _check_output(f(*vs))
+    finally:
+        tape.close()  # BVars used after this point raise TapeScopeError
+
+    def pullback(dy: Any) -> tuple[Any, ...]:
+        grads = tape.backward(out, dy, vs)
+        return tuple(zero(x) if g is None else g for g, x in zip(grads, xs))
+
+    return out.value, pullback
+
+
+def backprop_n_untyped(
+    f: Callable[..., Any],
+    xs: Sequence[Any],
+    *,
+    zero: Callable[[Any], Any] = _zero,
+    one: Callable[[Any], Any] = _one,
+) -> tuple[Any, tuple[Any, ...]]:
+    y, pullback = backprop_with_n_untyped(f, xs, zero=zero)
+    return y, pullback(one(y))
+
+
+def eval_bp_n_untyped(f: Callable[..., Any], xs: Sequence[Any]) -> Any:
+    return _check_output(f(*(const_var(x) for x in xs))).value
+
+
+# ---- one input ----------------------------------------------------------------------------
+
+
+def backprop(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, A]:
+    """Result of `f(x)` and its gradient with respect to `x`, seeded with `one(result)`."""
+    y, (g,) = backprop_n_untyped(f, (x,))
+    return y, g
+
+
+def eval_bp(f: Callable[[BVar[A]], BVar[B]], x: A) -> B:
+    """Result of `f(x)`; records no tape."""
+    return eval_bp_n_untyped(f, (x,))  # type: ignore[no-any-return]
+
+
+def grad_bp(f: Callable[[BVar[A]], BVar[B]], x: A) -> A:
+    """Gradient of `f` at `x`, seeded with `one(result)`."""
+    return backprop(f, x)[1]
+
+
+def backprop_with(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, Callable[[B], A]]:
+    """Result of `f(x)` and a pullback from an output gradient to the input gradient; the
+    pullback may be called any number of times."""
+    y, pullback = backprop_with_n_untyped(f, (x,))
+    return y, lambda dy: pullback(dy)[0]
+
+
+# ---- two inputs ---------------------------------------------------------------------------
+
+
+def backprop2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> tuple[C, tuple[A, B]]:
+    """`backprop` for two inputs; gradients as a pair."""
+    return backprop_n_untyped(f, (x, y))
+
+
+def eval_bp2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> C:
+    """`eval_bp` for two inputs."""
+    return eval_bp_n_untyped(f, (x, y))  # type: ignore[no-any-return]
+
+
+def grad_bp2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> tuple[A, B]:
+    """`grad_bp` for two inputs."""
+    return backprop2(f, x, y)[1]
+
+
+def backprop_with2(
+    f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B
+) -> tuple[C, Callable[[C], tuple[A, B]]]:
+    """`backprop_with` for two inputs."""
+    return backprop_with_n_untyped(f, (x, y))
+
+
+# ---- any number of inputs (typed for 1-6) ---------------------------------------------------
+
+
+@overload
+def backprop_n(f: Callable[[BVar[A]], BVar[R]], x1: A, /) -> tuple[R, tuple[A]]: ...
+@overload
+def backprop_n(f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /) -> tuple[R, tuple[A, B]]: ...
+@overload
+def backprop_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]], x1: A, x2: B, x3: C, /
+) -> tuple[R, tuple[A, B, C]]: ...
+@overload
+def backprop_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D]], BVar[R]], x1: A, x2: B, x3: C, x4: D, /
+) -> tuple[R, tuple[A, B, C, D]]: ...
+@overload
+def backprop_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]], x1: A, x2: B, x3: C, x4: D, x5: E, /
+) -> tuple[R, tuple[A, B, C, D, E]]: ...
+@overload
+def backprop_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
+    x1: A, x2: B, x3: C, x4: D, x5: E, x6: F, /,
+) -> tuple[R, tuple[A, B, C, D, E, F]]: ...
+@overload
+def backprop_n(f: Callable[..., BVar[R]], /, *xs: Any) -> tuple[R, tuple[Any, ...]]: ...
+def backprop_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, tuple[Any, ...]]:
+    """Result and gradients of `f(*xs)`, seeded with `one(result)`."""
+    return backprop_n_untyped(f, xs)
+
+
+@overload
+def eval_bp_n(f: Callable[[BVar[A]], BVar[R]], x1: A, /) -> R: ...
+@overload
+def eval_bp_n(f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /) -> R: ...
+@overload
+def eval_bp_n(f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]], x1: A, x2: B, x3: C, /) -> R: ...
+@overload
+def eval_bp_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D]], BVar[R]], x1: A, x2: B, x3: C, x4: D, /
+) -> R: ...
+@overload
+def eval_bp_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]], x1: A, x2: B, x3: C, x4: D, x5: E, /
+) -> R: ...
+@overload
+def eval_bp_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
+    x1: A, x2: B, x3: C, x4: D, x5: E, x6: F, /,
+) -> R: ...
+@overload
+def eval_bp_n(f: Callable[..., BVar[R]], /, *xs: Any) -> R: ...
+def eval_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> Any:
+    """Result of `f(*xs)`; records no tape."""
+    return eval_bp_n_untyped(f, xs)
+
+
+@overload
+def grad_bp_n(f: Callable[[BVar[A]], BVar[R]], x1: A, /) -> tuple[A]: ...
+@overload
+def grad_bp_n(f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /) -> tuple[A, B]: ...
+@overload
+def grad_bp_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]], x1: A, x2: B, x3: C, /
+) -> tuple[A, B, C]: ...
+@overload
+def grad_bp_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D]], BVar[R]], x1: A, x2: B, x3: C, x4: D, /
+) -> tuple[A, B, C, D]: ...
+@overload
+def grad_bp_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]], x1: A, x2: B, x3: C, x4: D, x5: E, /
+) -> tuple[A, B, C, D, E]: ...
+@overload
+def grad_bp_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
+    x1: A, x2: B, x3: C, x4: D, x5: E, x6: F, /,
+) -> tuple[A, B, C, D, E, F]: ...
+@overload
+def grad_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, ...]: ...
+def grad_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, ...]:
+    """Gradients of `f` at `xs`, seeded with `one(result)`."""
+    return backprop_n_untyped(f, xs)[1]
+
+
+@overload
+def backprop_with_n(
+    f: Callable[[BVar[A]], BVar[R]], x1: A, /
+) -> tuple[R, Callable[[R], tuple[A]]]: ...
+@overload
+def backprop_with_n(
+    f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /
+) -> tuple[R, Callable[[R], tuple[A, B]]]: ...
+@overload
+def backprop_with_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]], x1: A, x2: B, x3: C, /
+) -> tuple[R, Callable[[R], tuple[A, B, C]]]: ...
+@overload
+def backprop_with_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D]], BVar[R]], x1: A, x2: B, x3: C, x4: D, /
+) -> tuple[R, Callable[[R], tuple[A, B, C, D]]]: ...
+@overload
+def backprop_with_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]], x1: A, x2: B, x3: C, x4: D, x5: E, /
+) -> tuple[R, Callable[[R], tuple[A, B, C, D, E]]]: ...
+@overload
+def backprop_with_n(
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
+    x1: A, x2: B, x3: C, x4: D, x5: E, x6: F, /,
+) -> tuple[R, Callable[[R], tuple[A, B, C, D, E, F]]]: ...
+@overload
+def backprop_with_n(
+    f: Callable[..., BVar[R]], /, *xs: Any
+) -> tuple[R, Callable[[R], tuple[Any, ...]]]: ...
+def backprop_with_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """Result of `f(*xs)` and a reusable pullback to the gradients of all inputs."""
+    return backprop_with_n_untyped(f, xs)
+
+
+def eval_bp0(f: Callable[[], BVar[A]]) -> A:
+    """Evaluate a BVar built only from constants."""
+    return eval_bp_n_untyped(f, ())  # type: ignore[no-any-return]

@@ -1,0 +1,186 @@
+//! Lifting user-defined Ops onto BVars: run the forward function on the values, then record the
+//! pullback as the core's typed arity variant. The pullback is a Python callable; its results
+//! are checked (count, and real numbers for float arguments) and converted here.
+
+use bprop_core::{CustomOp, Input};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+
+use crate::bvar::{common_tape, BVar, Val};
+use crate::grad::{scalar_from_py, PyGrad};
+use crate::python;
+use crate::tape::{tape_full, Tape};
+
+/// A recorded Python pullback with what is needed to check and convert its results.
+struct PyPullback {
+    op: Py<PyAny>,
+    pullback: Py<PyAny>,
+    /// Per argument: whether it is float-valued (its gradient must be a real number).
+    float_args: Box<[bool]>,
+}
+
+fn op_name(op: &Bound<'_, PyAny>) -> String {
+    op.getattr(pyo3::intern!(op.py(), "name"))
+        .and_then(|n| n.extract::<String>())
+        .or_else(|_| op.repr().map(|r| r.to_string()))
+        .unwrap_or_else(|_| "<op>".to_string())
+}
+
+impl PyPullback {
+    fn name(&self, py: Python<'_>) -> String {
+        op_name(self.op.bind(py))
+    }
+
+    /// Call the user's pullback; its exceptions pass through with a note naming the op.
+    fn call<'py>(&self, py: Python<'py>, g: PyGrad) -> PyResult<Bound<'py, PyAny>> {
+        self.pullback.bind(py).call1((g.into_py(py),)).inspect_err(|e| {
+            let _ = e.add_note(py, format!("raised in the pullback of op {}", self.name(py)));
+        })
+    }
+
+    /// The pullback's result as exactly `n` gradients (a tuple or list), else `ArityError`.
+    fn expect_n<'py>(&self, py: Python<'py>, r: &Bound<'py, PyAny>, n: usize) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let items: Option<Vec<Bound<'py, PyAny>>> = if let Ok(t) = r.cast::<PyTuple>() {
+            Some(t.iter().collect())
+        } else if let Ok(l) = r.cast::<PyList>() {
+            Some(l.iter().collect())
+        } else {
+            None
+        };
+        match items {
+            Some(items) if items.len() == n => Ok(items),
+            Some(items) => Err(python::error(
+                python::arity_error(py),
+                format!("op {}: pullback returned {} gradients for {} arguments", self.name(py), items.len(), n),
+            )),
+            None => Err(python::error(
+                python::arity_error(py),
+                format!(
+                    "op {}: pullback returned a {} where a tuple of {} gradients was expected",
+                    self.name(py),
+                    r.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+                    n
+                ),
+            )),
+        }
+    }
+
+    /// Argument `i`'s gradient: `None` means no contribution (zero).
+    fn convert(&self, py: Python<'_>, i: usize, g: &Bound<'_, PyAny>) -> PyResult<Option<PyGrad>> {
+        if g.is_none() {
+            return Ok(None);
+        }
+        if self.float_args[i] {
+            let x = scalar_from_py(g, || format!("op {}: pullback gradient for argument {i} (a float)", self.name(py)))?;
+            Ok(Some(PyGrad::F(x)))
+        } else {
+            Ok(Some(PyGrad::O(g.clone().unbind())))
+        }
+    }
+
+    fn gradients<const N: usize>(&self, g: PyGrad) -> PyResult<[Option<PyGrad>; N]> {
+        Python::attach(|py| {
+            let r = self.call(py, g)?;
+            let items = self.expect_n(py, &r, N)?;
+            let mut out: [Option<PyGrad>; N] = std::array::from_fn(|_| None);
+            for (i, item) in items.iter().enumerate() {
+                out[i] = self.convert(py, i, item)?;
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// `lift_custom(op, forward, bare, args)`: apply a user Op to BVars/plain values.
+///
+/// `forward(*values)` must return `(value, pullback)`. `bare` means the pullback returns the
+/// single gradient of a one-argument op (`op1`), otherwise a tuple with one entry per argument.
+/// If every argument is a constant, the op is constant-folded: nothing is recorded.
+#[pyfunction]
+pub fn lift_custom(
+    py: Python<'_>,
+    op: &Bound<'_, PyAny>,
+    forward: &Bound<'_, PyAny>,
+    bare: bool,
+    args: &Bound<'_, PyTuple>,
+) -> PyResult<Py<PyAny>> {
+    let n = args.len();
+    let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
+    let vars: Vec<Option<&BVar>> = args.iter().map(|a| a.cast::<BVar>().ok().map(|b| b.get())).collect();
+    let name = || op_name(op);
+    let tape: Option<&Py<Tape>> = common_tape(py, &name(), vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())))?;
+
+    let values: Vec<Py<PyAny>> = args
+        .iter()
+        .zip(&vars)
+        .map(|(a, v)| match v {
+            Some(v) => v.val.to_py(py),
+            None => a.clone().unbind(),
+        })
+        .collect();
+    let out = forward.call1(PyTuple::new(py, values)?)?;
+    let (y, pullback) = match out.cast::<PyTuple>() {
+        Ok(t) if t.len() == 2 => (t.get_item(0)?, t.get_item(1)?),
+        _ => {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "op {}: the forward function must return a (value, pullback) pair, got {}",
+                name(),
+                out.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            )))
+        }
+    };
+    if y.cast::<BVar>().is_ok() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "op {}: the forward function returned a BVar; Op functions work on plain values (use bp_op for functions of BVars)",
+            name()
+        )));
+    }
+    let Some(tape) = tape else {
+        return Ok(Bound::new(py, BVar::constant(Val::from_value(y)))?.into_any().unbind());
+    };
+
+    let inputs: Vec<Input> = vars.iter().map(|v| v.and_then(|v| v.tape.as_ref().map(|_| v.node))).collect();
+    let pb = PyPullback {
+        op: op.clone().unbind(),
+        pullback: pullback.unbind(),
+        float_args: vars.iter().zip(&args).map(|(v, a)| match v {
+            Some(v) => v.val.is_float(),
+            None => a.cast::<pyo3::types::PyFloat>().is_ok(),
+        }).collect(),
+    };
+    let custom = match (bare, n) {
+        (true, 1) => CustomOp::Unary {
+            x: inputs[0].expect("a recorded unary op has a BVar argument"),
+            pullback: Box::new(move |g| {
+                Python::attach(|py| {
+                    let r = pb.call(py, g)?;
+                    pb.convert(py, 0, &r)
+                })
+            }),
+        },
+        (true, _) => {
+            return Err(python::error(
+                python::arity_error(py),
+                format!("op {}: a one-argument op was applied to {n} arguments", name()),
+            ))
+        }
+        (false, 2) => CustomOp::Binary { xs: [inputs[0], inputs[1]], pullback: Box::new(move |g| pb.gradients::<2>(g)) },
+        (false, 3) => CustomOp::Ternary {
+            xs: [inputs[0], inputs[1], inputs[2]],
+            pullback: Box::new(move |g| pb.gradients::<3>(g)),
+        },
+        (false, _) => CustomOp::Nary {
+            xs: inputs.into(),
+            pullback: Box::new(move |g| {
+                Python::attach(|py| {
+                    let r = pb.call(py, g)?;
+                    let items = pb.expect_n(py, &r, n)?;
+                    items.iter().enumerate().map(|(i, item)| pb.convert(py, i, item)).collect()
+                })
+            }),
+        },
+    };
+    let node = tape.get().record(py, &name())?.custom(custom).map_err(tape_full)?;
+    let var = BVar { tape: Some(tape.clone_ref(py)), node, val: Val::from_value(y) };
+    Ok(Bound::new(py, var)?.into_any().unbind())
+}

@@ -1,0 +1,160 @@
+//! The `Tape` class: one per `backprop` run. Recording happens through `BVar` operations; the
+//! runner closes the tape when the user's function returns and then sweeps it (any number of
+//! times, for `backprop_with`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+
+use bprop_core::{SweepError, TapeFull};
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+
+use crate::bvar::{BVar, Val};
+use crate::grad::{scalar_from_py, PyGrad};
+use crate::python;
+
+pub type CoreTape = bprop_core::Tape<PyGrad>;
+
+#[pyclass(module = "bprop._core", frozen)]
+pub struct Tape {
+    inner: Mutex<CoreTape>,
+    open: AtomicBool,
+}
+
+pub fn tape_full(e: TapeFull) -> PyErr {
+    PyMemoryError::new_err(e.to_string())
+}
+
+impl Tape {
+    /// The tape, locked for recording by `op`. Refuses closed tapes (a BVar used after its run).
+    pub fn record(&self, py: Python<'_>, op: &str) -> PyResult<MutexGuard<'_, CoreTape>> {
+        if !self.open.load(Ordering::Relaxed) {
+            return Err(python::error(
+                python::tape_scope_error(py),
+                format!("{op}: a BVar was used after its backprop run finished (BVars belong to one run; use .value to keep a result)"),
+            ));
+        }
+        self.lock(op)
+    }
+
+    fn lock(&self, op: &str) -> PyResult<MutexGuard<'_, CoreTape>> {
+        match self.inner.try_lock() {
+            Ok(g) => Ok(g),
+            Err(TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(format!(
+                "{op}: the tape is in use by a reverse sweep (a pullback may not record on the tape being swept)"
+            ))),
+            // Only a panic while holding the lock poisons it, and the core does not panic; the
+            // tape data is append-only, so it is still consistent.
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        }
+    }
+}
+
+/// The same `Tape` object (identity), as BVars refer to it.
+pub fn same_tape(a: &Py<Tape>, b: &Bound<'_, Tape>) -> bool {
+    a.as_ptr() == b.as_ptr()
+}
+
+#[pymethods]
+impl Tape {
+    #[new]
+    fn new() -> Self {
+        Tape { inner: Mutex::new(CoreTape::new()), open: AtomicBool::new(true) }
+    }
+
+    /// A new input of the run holding `value`.
+    fn input(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<BVar> {
+        let py = slf.py();
+        if value.cast::<BVar>().is_ok() {
+            return Err(PyTypeError::new_err("Tape.input: the value is already a BVar"));
+        }
+        let node = slf.get().record(py, "input")?.leaf().map_err(tape_full)?;
+        Ok(BVar { tape: Some(slf.clone().unbind()), node, val: Val::from_value(value) })
+    }
+
+    /// End recording: later operations on this tape's BVars raise `TapeScopeError`.
+    fn close(&self) {
+        self.open.store(false, Ordering::Relaxed);
+    }
+
+    #[getter]
+    fn is_open(&self) -> bool {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        Ok(self.lock("len")?.len())
+    }
+
+    /// Sweep from `output` seeded with `seed`; returns each input's gradient, or `None` where the
+    /// gradient never reached it. The sweep runs without the GIL unless a node calls Python.
+    fn backward(
+        slf: &Bound<'_, Self>,
+        output: &Bound<'_, PyAny>,
+        seed: &Bound<'_, PyAny>,
+        inputs: Vec<Bound<'_, BVar>>,
+    ) -> PyResult<Vec<Option<Py<PyAny>>>> {
+        let py = slf.py();
+        let out = output
+            .cast::<BVar>()
+            .map_err(|_| PyTypeError::new_err(format!(
+                "the function must return a BVar, got {}; wrap constants with bprop.const_var",
+                output.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            )))?
+            .get();
+        for (i, x) in inputs.iter().enumerate() {
+            if !x.get().tape.as_ref().is_some_and(|t| same_tape(t, slf)) {
+                return Err(PyTypeError::new_err(format!("Tape.backward: input {i} is not an input of this tape")));
+            }
+        }
+        let out_node = match &out.tape {
+            None => return Ok(inputs.iter().map(|_| None).collect()), // constant output: no gradient anywhere
+            Some(t) if !same_tape(t, slf) => {
+                return Err(python::error(
+                    python::tape_scope_error(py),
+                    "backward: the returned BVar belongs to another backprop run".to_string(),
+                ))
+            }
+            Some(_) => out.node,
+        };
+        let seed = match out.val {
+            Val::F(_) => PyGrad::F(scalar_from_py(seed, || "the output gradient (seed)".to_string())?),
+            Val::O(_) => PyGrad::O(seed.clone().unbind()),
+        };
+        let tape = slf.get().lock("backward")?;
+        let swept = if tape.has_custom_nodes() {
+            tape.backward(out_node, seed)
+        } else {
+            let core: &CoreTape = &tape;
+            py.detach(move || core.backward(out_node, seed))
+        };
+        drop(tape);
+        let grads = swept.map_err(|e| sweep_error(py, e))?;
+        Ok(inputs
+            .iter()
+            .map(|x| {
+                grads.get(x.get().node).map(|g| match g {
+                    PyGrad::F(v) => pyo3::types::PyFloat::new(py, *v).into_any().unbind(),
+                    PyGrad::O(o) => o.clone_ref(py),
+                })
+            })
+            .collect())
+    }
+}
+
+fn sweep_error(py: Python<'_>, e: SweepError<PyErr>) -> PyErr {
+    match e {
+        SweepError::Pullback { error, .. } | SweepError::Accumulate { error, .. } => error,
+        SweepError::Arity { node, expected, got } => python::error(
+            python::arity_error(py),
+            format!("node {node}: pullback returned {got} gradients for {expected} arguments"),
+        ),
+        SweepError::NotScalar { node } => {
+            PyTypeError::new_err(format!("node {node}: a float-valued node received a non-float gradient"))
+        }
+        SweepError::UnknownNode { node } => python::error(
+            python::tape_scope_error(py),
+            format!("node {node} is not on this tape"),
+        ),
+    }
+}
