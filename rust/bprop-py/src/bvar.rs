@@ -56,7 +56,7 @@ impl BVar {
 /// or using a finished run's BVar, raises `TapeScopeError`.
 pub fn common_tape<'a>(
     py: Python<'_>,
-    op: &str,
+    op: &dyn Fn() -> String,
     tapes: impl IntoIterator<Item = Option<&'a Py<Tape>>>,
 ) -> PyResult<Option<&'a Py<Tape>>> {
     let mut found: Option<&'a Py<Tape>> = None;
@@ -65,11 +65,14 @@ pub fn common_tape<'a>(
             Some(f) if !f.is(t) => {
                 return Err(python::error(
                     python::tape_scope_error(py),
-                    format!("{op}: arguments come from two different backprop runs"),
+                    format!("{}: arguments come from two different backprop runs", op()),
                 ))
             }
             _ => found = Some(t),
         }
+    }
+    if let Some(t) = found {
+        t.get().check_open(py, op)?;
     }
     Ok(found)
 }
@@ -119,10 +122,11 @@ pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py
     if !a.is_bvar {
         return Ok(PyFloat::new(py, kernel.eval(a.scalar.value)).into_any().unbind());
     }
-    let tape = common_tape(py, kernel.name(), [a.tape])?;
+    let op = || kernel.name().to_string();
+    let tape = common_tape(py, &op, [a.tape])?;
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value)),
-        Some(t) => t.get().record(py, kernel.name())?.apply_unary(kernel, a.scalar).map_err(tape_full)?,
+        Some(t) => t.get().record(py, &op)?.apply_unary(kernel, a.scalar).map_err(tape_full)?,
     };
     new_float_var(py, tape, s)
 }
@@ -135,10 +139,11 @@ pub fn binary(py: Python<'_>, kernel: Binary, x: &Bound<'_, PyAny>, y: &Bound<'_
     if !a.is_bvar && !b.is_bvar {
         return Ok(PyFloat::new(py, kernel.eval(a.scalar.value, b.scalar.value)).into_any().unbind());
     }
-    let tape = common_tape(py, kernel.name(), [a.tape, b.tape])?;
+    let op = || kernel.name().to_string();
+    let tape = common_tape(py, &op, [a.tape, b.tape])?;
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value, b.scalar.value)),
-        Some(t) => t.get().record(py, kernel.name())?.apply_binary(kernel, a.scalar, b.scalar).map_err(tape_full)?,
+        Some(t) => t.get().record(py, &op)?.apply_binary(kernel, a.scalar, b.scalar).map_err(tape_full)?,
     };
     new_float_var(py, tape, s)
 }

@@ -3,6 +3,7 @@
 //! are checked (count, and real numbers for float arguments) and converted here.
 
 use bprop_core::{CustomOp, Input};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -108,7 +109,7 @@ pub fn lift_custom(
     let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
     let vars: Vec<Option<&BVar>> = args.iter().map(|a| a.cast::<BVar>().ok().map(|b| b.get())).collect();
     let name = || op_name(op);
-    let tape: Option<&Py<Tape>> = common_tape(py, &name(), vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())))?;
+    let tape: Option<&Py<Tape>> = common_tape(py, &name, vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())))?;
 
     let values: Vec<Py<PyAny>> = args
         .iter()
@@ -122,7 +123,7 @@ pub fn lift_custom(
     let (y, pullback) = match out.cast::<PyTuple>() {
         Ok(t) if t.len() == 2 => (t.get_item(0)?, t.get_item(1)?),
         _ => {
-            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            return Err(PyTypeError::new_err(format!(
                 "op {}: the forward function must return a (value, pullback) pair, got {}",
                 name(),
                 out.get_type().name().map(|n| n.to_string()).unwrap_or_default()
@@ -130,7 +131,7 @@ pub fn lift_custom(
         }
     };
     if y.cast::<BVar>().is_ok() {
-        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+        return Err(PyTypeError::new_err(format!(
             "op {}: the forward function returned a BVar; Op functions work on plain values (use bp_op for functions of BVars)",
             name()
         )));
@@ -150,7 +151,8 @@ pub fn lift_custom(
     };
     let custom = match (bare, n) {
         (true, 1) => CustomOp::Unary {
-            x: inputs[0].expect("a recorded unary op has a BVar argument"),
+            // A recorded op has a tape, so its one argument is a BVar on it.
+            x: inputs[0].ok_or_else(|| PyTypeError::new_err(format!("op {}: internal error: no node", name())))?,
             pullback: Box::new(move |g| {
                 Python::attach(|py| {
                     let r = pb.call(py, g)?;
@@ -180,7 +182,7 @@ pub fn lift_custom(
             }),
         },
     };
-    let node = tape.get().record(py, &name())?.custom(custom).map_err(tape_full)?;
+    let node = tape.get().record(py, &name)?.custom(custom).map_err(tape_full)?;
     let var = BVar { tape: Some(tape.clone_ref(py)), node, val: Val::from_value(y) };
     Ok(Bound::new(py, var)?.into_any().unbind())
 }

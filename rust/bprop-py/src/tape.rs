@@ -27,21 +27,28 @@ pub fn tape_full(e: TapeFull) -> PyErr {
 
 impl Tape {
     /// The tape, locked for recording by `op`. Refuses closed tapes (a BVar used after its run).
-    pub fn record(&self, py: Python<'_>, op: &str) -> PyResult<MutexGuard<'_, CoreTape>> {
-        if !self.open.load(Ordering::Relaxed) {
-            return Err(python::error(
-                python::tape_scope_error(py),
-                format!("{op}: a BVar was used after its backprop run finished (BVars belong to one run; use .value to keep a result)"),
-            ));
-        }
+    pub fn record(&self, py: Python<'_>, op: &dyn Fn() -> String) -> PyResult<MutexGuard<'_, CoreTape>> {
+        self.check_open(py, op)?;
         self.lock(op)
     }
 
-    fn lock(&self, op: &str) -> PyResult<MutexGuard<'_, CoreTape>> {
+    /// `TapeScopeError` if the run that owns this tape has finished.
+    pub fn check_open(&self, py: Python<'_>, op: &dyn Fn() -> String) -> PyResult<()> {
+        if self.open.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        Err(python::error(
+            python::tape_scope_error(py),
+            format!("{}: a BVar was used after its backprop run finished (BVars belong to one run; use .value to keep a result)", op()),
+        ))
+    }
+
+    fn lock(&self, op: &dyn Fn() -> String) -> PyResult<MutexGuard<'_, CoreTape>> {
         match self.inner.try_lock() {
             Ok(g) => Ok(g),
             Err(TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(format!(
-                "{op}: the tape is in use by a reverse sweep (a pullback may not record on the tape being swept)"
+                "{}: the tape is in use by a reverse sweep (a pullback may not record on the tape being swept)",
+                op()
             ))),
             // Only a panic while holding the lock poisons it, and the core does not panic; the
             // tape data is append-only, so it is still consistent.
@@ -68,7 +75,7 @@ impl Tape {
         if value.cast::<BVar>().is_ok() {
             return Err(PyTypeError::new_err("Tape.input: the value is already a BVar"));
         }
-        let node = slf.get().record(py, "input")?.leaf().map_err(tape_full)?;
+        let node = slf.get().record(py, &|| "input".to_string())?.leaf().map_err(tape_full)?;
         Ok(BVar { tape: Some(slf.clone().unbind()), node, val: Val::from_value(value) })
     }
 
@@ -83,7 +90,7 @@ impl Tape {
     }
 
     fn __len__(&self) -> PyResult<usize> {
-        Ok(self.lock("len")?.len())
+        Ok(self.lock(&|| "len".to_string())?.len())
     }
 
     /// Sweep from `output` seeded with `seed`; returns each input's gradient, or `None` where the
@@ -121,7 +128,7 @@ impl Tape {
             Val::F(_) => PyGrad::F(scalar_from_py(seed, || "the output gradient (seed)".to_string())?),
             Val::O(_) => PyGrad::O(seed.clone().unbind()),
         };
-        let tape = slf.get().lock("backward")?;
+        let tape = slf.get().lock(&|| "backward".to_string())?;
         let swept = if tape.has_custom_nodes() {
             tape.backward(out_node, seed)
         } else {
