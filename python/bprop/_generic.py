@@ -18,11 +18,13 @@ from .op import Op, op1, op2
 __all__ = ["unary", "binary", "array_ufunc"]
 
 
-def _where(cond: Any, then: Any, other: Any) -> Any:
-    """`then` where `cond` holds, else `other`; plain scalars stay plain scalars."""
+def _select(cond: Any, then: Callable[[], Any], other: Callable[[], Any]) -> Any:
+    """`then()` where `cond` holds, else `other()`. For scalars only the chosen branch is
+    evaluated (the other may raise, e.g. `0 ** -1` on ints); arrays evaluate both silently."""
     if np.ndim(cond) == 0:
-        return then if cond else other
-    return np.where(cond, then, other)
+        return then() if cond else other()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cond, then(), other())
 
 
 def _pow_forward(x: Any, y: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]:
@@ -31,9 +33,8 @@ def _pow_forward(x: Any, y: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]
     def pullback(d: Any) -> tuple[Any, Any]:
         # Conventions of the native kernel: base partial 0 where y == 0, exponent partial 0
         # (not NaN) where x == 0.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dx = _where(y == 0, 0 * d, d * y * x ** (y - 1))
-            dy = _where(x == 0, 0 * d, d * z * np.log(x))
+        dx = _select(y == 0, lambda: 0 * d, lambda: d * y * x ** (y - 1))
+        dy = _select(x == 0, lambda: 0 * d, lambda: d * z * np.log(x))
         return dx, dy
 
     return z, pullback

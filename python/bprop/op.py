@@ -97,9 +97,10 @@ def _site(depth: int) -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def _describe(kind: str, f: object, depth: int = 2) -> str:
+def _describe(kind: str, f: object) -> str:
+    """Name of an op built by constructor `kind` from `f`, with the constructor's call site."""
     qual = getattr(f, "__qualname__", None) or type(f).__qualname__
-    return f"{kind}({qual}) defined at {_site(depth + 1)}"
+    return f"{kind}({qual}) defined at {_site(2)}"  # 2: skip _describe and the constructor
 
 
 class Op(Generic[Unpack[As], A]):

@@ -212,8 +212,9 @@ impl Binary {
             Binary::Sub => (x - y, 1.0, -1.0),
             Binary::Mul => (x * y, y, x),
             Binary::Div => {
+                // z = x / y exactly as plain division (x * (1/y) can differ by an ulp)
+                let z = x / y;
                 let r = 1.0 / y;
-                let z = x * r;
                 (z, r, -z * r)
             }
             Binary::Pow => {
