@@ -33,8 +33,11 @@ def _pow_forward(x: Any, y: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]
     def pullback(d: Any) -> tuple[Any, Any]:
         # Conventions of the native kernel: base partial 0 where y == 0, exponent partial 0
         # (not NaN) where x == 0.
-        dx = _select(y == 0, lambda: 0 * d, lambda: d * y * x ** (y - 1))
-        dy = _select(x == 0, lambda: 0 * d, lambda: d * z * np.log(x))
+        # The exponent's partial is computed even when the exponent is a constant (its gradient
+        # is then dropped), so log of a negative base must not warn.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dx = _select(y == 0, lambda: 0 * d, lambda: d * y * x ** (y - 1))
+            dy = _select(x == 0, lambda: 0 * d, lambda: d * z * np.log(x))
         return dx, dy
 
     return z, pullback

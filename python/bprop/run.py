@@ -51,6 +51,16 @@ def _check_output(out: object) -> BVar[Any]:
     return out
 
 
+def _like(x: Any, g: Any, zero: Callable[[Any], Any]) -> Any:
+    """Input `x`'s gradient `g` (None: never reached) as a value of x's type. Float subclasses
+    such as numpy.float64 are stored natively as floats, so their type is restored here."""
+    if g is None:
+        return zero(x)
+    if type(g) is float and type(x) is not float and isinstance(x, float):
+        return type(x)(g)
+    return g
+
+
 def backprop_with_n_untyped(
     f: Callable[..., Any],
     xs: Sequence[Any],
@@ -66,7 +76,7 @@ def backprop_with_n_untyped(
 
     def pullback(dy: Any) -> tuple[Any, ...]:
         grads = tape.backward(out, dy, vs)
-        return tuple(zero(x) if g is None else g for g, x in zip(grads, xs))
+        return tuple(_like(x, g, zero) for g, x in zip(grads, xs))
 
     return out.value, pullback
 

@@ -12,12 +12,23 @@ use crate::grad::{scalar_from_py, PyGrad};
 use crate::python;
 use crate::tape::{tape_full, Tape};
 
+/// What an argument of a recorded op is, which decides how its gradient is taken.
+#[derive(Clone, Copy)]
+enum ArgKind {
+    /// Not on the tape: its gradient is dropped unchecked (it may be of any type).
+    Constant,
+    /// A float-valued BVar: its gradient must be a real number.
+    Float,
+    /// Any other BVar: its gradient is kept as the Python object.
+    Object,
+}
+
 /// A recorded Python pullback with what is needed to check and convert its results.
 struct PyPullback {
     op: Py<PyAny>,
     pullback: Py<PyAny>,
-    /// Per argument: whether it is float-valued (its gradient must be a real number).
-    float_args: Box<[bool]>,
+    /// Per argument: how to take its gradient.
+    args: Box<[ArgKind]>,
 }
 
 fn op_name(op: &Bound<'_, PyAny>) -> String {
@@ -71,11 +82,13 @@ impl PyPullback {
         if g.is_none() {
             return Ok(None);
         }
-        if self.float_args[i] {
-            let x = scalar_from_py(g, || format!("op {}: pullback gradient for argument {i} (a float)", self.name(py)))?;
-            Ok(Some(PyGrad::F(x)))
-        } else {
-            Ok(Some(PyGrad::O(g.clone().unbind())))
+        match self.args[i] {
+            ArgKind::Constant => Ok(None),
+            ArgKind::Float => {
+                let x = scalar_from_py(g, || format!("op {}: pullback gradient for argument {i} (a float)", self.name(py)))?;
+                Ok(Some(PyGrad::F(x)))
+            }
+            ArgKind::Object => Ok(Some(PyGrad::O(g.clone().unbind()))),
         }
     }
 
@@ -144,10 +157,14 @@ pub fn lift_custom(
     let pb = PyPullback {
         op: op.clone().unbind(),
         pullback: pullback.unbind(),
-        float_args: vars.iter().zip(&args).map(|(v, a)| match v {
-            Some(v) => v.val.is_float(),
-            None => a.cast::<pyo3::types::PyFloat>().is_ok(),
-        }).collect(),
+        args: vars
+            .iter()
+            .map(|v| match v {
+                Some(v) if v.tape.is_some() && v.val.is_float() => ArgKind::Float,
+                Some(v) if v.tape.is_some() => ArgKind::Object,
+                _ => ArgKind::Constant,
+            })
+            .collect(),
     };
     let custom = match (bare, n) {
         (true, 1) => CustomOp::Unary {
