@@ -103,6 +103,29 @@ def _describe(kind: str, f: object) -> str:
     return f"{kind}({qual}) defined at {_site(2)}"  # 2: skip _describe and the constructor
 
 
+@overload
+def lift_op(op: Op[R], /) -> BVar[R]: ...
+@overload
+def lift_op(op: Op[A, R], x: BVar[A], /) -> BVar[R]: ...
+@overload
+def lift_op(op: Op[A, B, R], x: BVar[A], y: BVar[B], /) -> BVar[R]: ...
+@overload
+def lift_op(op: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C], /) -> BVar[R]: ...
+@overload
+def lift_op(op: Op[A, B, C, D, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], /) -> BVar[R]: ...
+@overload
+def lift_op(
+    op: Op[A, B, C, D, E, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], v: BVar[E], /
+) -> BVar[R]: ...
+@overload
+def lift_op(
+    op: Op[A, B, C, D, E, F, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], v: BVar[E], u: BVar[F], /
+) -> BVar[R]: ...
+def lift_op(op: Any, *xs: Any) -> Any:
+    """Apply an op to BVars (plain values are taken as constants). Typed for arities 0-6."""
+    return _lift(op, xs)
+
+
 class Op(Generic[Unpack[As], A]):
     """A differentiable function from `tuple[*As]` to `A` with a hand-written gradient."""
 
@@ -133,17 +156,7 @@ class Op(Generic[Unpack[As], A]):
     def __repr__(self) -> str:
         return f"<Op {self.name}>"
 
-    @overload
-    def __call__(self: Op[A, R], x: BVar[A], /) -> BVar[R]: ...
-    @overload
-    def __call__(self: Op[A, B, R], x: BVar[A], y: BVar[B], /) -> BVar[R]: ...
-    @overload
-    def __call__(self: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C], /) -> BVar[R]: ...
-    @overload
-    def __call__(self, *xs: BVar[Any]) -> BVar[A]: ...
-    def __call__(self, *xs: Any) -> Any:
-        """Apply the op to BVars (same as `lift_op`)."""
-        return _lift(self, xs)
+    __call__ = lift_op  # `op(*vars)` is `lift_op(op, *vars)`, with the same typed overloads
 
     # Haskell's `Num (Op as a)`: pointwise arithmetic of two ops of the same arguments.
     def __add__(self, other: Op[Unpack[As], A]) -> Op[Unpack[As], A]:
@@ -358,27 +371,6 @@ def lift_op3(op: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C]) -> BVar[R]:
     return cast("BVar[R]", _lift(op, (x, y, z)))
 
 
-@overload
-def lift_op(op: Op[R], /) -> BVar[R]: ...
-@overload
-def lift_op(op: Op[A, R], x: BVar[A], /) -> BVar[R]: ...
-@overload
-def lift_op(op: Op[A, B, R], x: BVar[A], y: BVar[B], /) -> BVar[R]: ...
-@overload
-def lift_op(op: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C], /) -> BVar[R]: ...
-@overload
-def lift_op(op: Op[A, B, C, D, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], /) -> BVar[R]: ...
-@overload
-def lift_op(
-    op: Op[A, B, C, D, E, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], v: BVar[E], /
-) -> BVar[R]: ...
-@overload
-def lift_op(
-    op: Op[A, B, C, D, E, F, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], v: BVar[E], u: BVar[F], /
-) -> BVar[R]: ...
-def lift_op(op: Any, *xs: Any) -> Any:
-    """Apply an op to BVars (plain values are taken as constants). Typed for arities 0-6."""
-    return _lift(op, xs)
 
 
 # ---- running ops directly -----------------------------------------------------------------
