@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fd import central_diff as fd_grad
 import bprop as bp
 
 FAST = settings(max_examples=25, deadline=None)
@@ -34,18 +35,6 @@ def away_from_zero(lo: float, hi: float) -> st.SearchStrategy[float]:
     """Magnitudes in [lo, hi] with either sign."""
     return st.tuples(floats(lo, hi), st.booleans()).map(lambda p: -p[0] if p[1] else p[0])
 
-
-def fd_grad(f: Callable[..., float], xs: Sequence[float]) -> tuple[float, ...]:
-    """Central finite differences of the scalar function `f` at `xs`, one partial per argument."""
-    out = []
-    for i, x in enumerate(xs):
-        h = 1e-5 * max(1.0, abs(x))
-        up = list(xs)
-        dn = list(xs)
-        up[i] = x + h
-        dn[i] = x - h
-        out.append((f(*up) - f(*dn)) / (2 * h))
-    return tuple(out)
 
 
 def assert_close(got: Sequence[float], want: Sequence[float], rel: float = REL, abs_: float = ABS) -> None:

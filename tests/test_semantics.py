@@ -17,6 +17,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from fd import central_diff as fd_grad
 import bprop as bp
 
 FAST = settings(max_examples=25, deadline=None)
@@ -25,18 +26,6 @@ FAST = settings(max_examples=25, deadline=None)
 def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
     return st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False)
 
-
-def fd_grad(f: Callable[..., float], xs: Sequence[float]) -> tuple[float, ...]:
-    """Central finite differences of the scalar function `f` at `xs`."""
-    out = []
-    for i, x in enumerate(xs):
-        h = 1e-5 * max(1.0, abs(x))
-        up = list(xs)
-        dn = list(xs)
-        up[i] = x + h
-        dn[i] = x - h
-        out.append((f(*up) - f(*dn)) / (2 * h))
-    return tuple(out)
 
 
 def assert_close(got: Sequence[float], want: Sequence[float], rel: float = 1e-6, abs_: float = 1e-7) -> None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar, TypeVarTuple, Unpack, cast, overload
+from typing import Any, Generic, Unpack, cast, overload
 
 from . import _core
+from ._typevars import A, As, B, C, D, E, F, R
 from ._core import BVar, const_var
 from .errors import ArityError, NoGradientError
 
@@ -77,15 +78,6 @@ __all__ = [
     "atanh_op",
 ]
 
-A = TypeVar("A")
-B = TypeVar("B")
-C = TypeVar("C")
-D = TypeVar("D")
-E = TypeVar("E")
-F = TypeVar("F")
-R = TypeVar("R")
-As = TypeVarTuple("As")
-Bs = TypeVarTuple("Bs")
 
 
 def _site(depth: int) -> str:

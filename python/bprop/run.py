@@ -11,9 +11,10 @@ Every runner is one of three untyped functions below; the public names only add 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 from ._core import BVar, Tape, const_var
+from ._typevars import A, B, C, D, E, F, R
 from .classes import one as _one
 from .classes import zero as _zero
 
@@ -33,13 +34,6 @@ __all__ = [
     "eval_bp0",
 ]
 
-A = TypeVar("A")
-B = TypeVar("B")
-C = TypeVar("C")
-D = TypeVar("D")
-E = TypeVar("E")
-F = TypeVar("F")
-R = TypeVar("R")
 
 
 def _check_output(out: object) -> BVar[Any]:
