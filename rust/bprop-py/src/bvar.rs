@@ -126,7 +126,7 @@ pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py
     let tape = common_tape(py, &op, [a.tape])?;
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value)),
-        Some(t) => t.get().record(py, &op)?.apply_unary(kernel, a.scalar).map_err(tape_full)?,
+        Some(t) => t.get().lock(&op)?.apply_unary(kernel, a.scalar).map_err(tape_full)?,
     };
     new_float_var(py, tape, s)
 }
@@ -143,7 +143,7 @@ pub fn binary(py: Python<'_>, kernel: Binary, x: &Bound<'_, PyAny>, y: &Bound<'_
     let tape = common_tape(py, &op, [a.tape, b.tape])?;
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value, b.scalar.value)),
-        Some(t) => t.get().record(py, &op)?.apply_binary(kernel, a.scalar, b.scalar).map_err(tape_full)?,
+        Some(t) => t.get().lock(&op)?.apply_binary(kernel, a.scalar, b.scalar).map_err(tape_full)?,
     };
     new_float_var(py, tape, s)
 }

@@ -199,7 +199,7 @@ pub fn lift_custom(
             }),
         },
     };
-    let node = tape.get().record(py, &name)?.custom(custom).map_err(tape_full)?;
+    let node = tape.get().lock(&name)?.custom(custom).map_err(tape_full)?;
     let var = BVar { tape: Some(tape.clone_ref(py)), node, val: Val::from_value(y) };
     Ok(Bound::new(py, var)?.into_any().unbind())
 }

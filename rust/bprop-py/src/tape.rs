@@ -43,7 +43,8 @@ impl Tape {
         ))
     }
 
-    fn lock(&self, op: &dyn Fn() -> String) -> PyResult<MutexGuard<'_, CoreTape>> {
+    /// The tape, locked; callers that got the tape from `common_tape` have checked it is open.
+    pub fn lock(&self, op: &dyn Fn() -> String) -> PyResult<MutexGuard<'_, CoreTape>> {
         match self.inner.try_lock() {
             Ok(g) => Ok(g),
             Err(TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(format!(
