@@ -1,8 +1,9 @@
 # Task entry points of bprop (see README.md).
 #
-#   make demo    build the extension, then run the demo (examples/fit.py)
+#   make demo    build the extension, then run the main job: the digits MLP (examples/digits.py)
+#   make fit     build the extension, then run the curve-fitting example (examples/fit.py)
 #   make test    build the extension, then cargo test of the core, pytest (with the mypy checks)
-#   make bench   build the extension, then the Python benchmark harness and cargo bench
+#   make bench   build the extension, then the Python benchmark harnesses and cargo bench
 #
 # Everything works from a fresh clone: the virtual environment .venv is created (with python3)
 # and filled the first time a target needs it. Needs a Rust toolchain (cargo) and python3 >= 3.11.
@@ -12,17 +13,19 @@ CARGO   ?= cargo
 VENV    := .venv
 PY      := $(VENV)/bin/python
 # Written once the Python tools are installed, so an interrupted install is redone next time.
+# It depends on this Makefile, so that an existing venv gets packages added to PY_DEPS.
 DEPS    := $(VENV)/.deps-installed
-PY_DEPS := maturin "numpy>=2" pytest hypothesis mypy
+# build and test tools, then what the demo and the array benchmarks need (pyproject's `demo` extra)
+PY_DEPS := maturin "numpy>=2" pytest hypothesis mypy scikit-learn matplotlib tqdm
 
-.PHONY: venv build demo test bench clean distclean
+.PHONY: venv build demo fit test bench clean distclean
 
 venv: $(DEPS)
 
 $(PY):
 	$(PYTHON3) -m venv $(VENV)
 
-$(DEPS): $(PY)
+$(DEPS): $(PY) Makefile
 	$(PY) -m pip install -U pip
 	$(PY) -m pip install $(PY_DEPS)
 	touch $@
@@ -32,6 +35,9 @@ build: $(DEPS)
 	VIRTUAL_ENV="$(CURDIR)/$(VENV)" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/maturin develop --release
 
 demo: build
+	$(PY) examples/digits.py
+
+fit: build
 	$(PY) examples/fit.py
 
 test: build
@@ -40,6 +46,7 @@ test: build
 
 bench: build
 	$(PY) benches/bench_scalar.py
+	$(PY) benches/bench_arrays.py
 	$(CARGO) bench -p bprop-core
 
 # Build outputs and caches; `distclean` also removes the virtual environment.

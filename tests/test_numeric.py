@@ -832,7 +832,9 @@ def test_unary_nan_inf_pass_through(u: Unary, x: float) -> None:
 
 
 NUMPY_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+    # C99/Python pow, which bprop follows: numpy gives nan for (-inf) ** 0.5, C99 gives +inf
+    "pow": lambda x, y: np.float64(math.pow(x, y)) if not (x == 0 and y < 0) else np.power(x, y),
     "log_base": lambda b, x: np.log(x) / np.log(b),
 }  # fmt: skip
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math as _math
 
-from . import classes, errors
+from . import classes, errors, linalg
 from ._core import (
     BVar,
     acos,
@@ -151,5 +151,5 @@ __all__ = [
     # errors
     "ArityError", "BackpropError", "BackpropInstanceError", "NoGradientError", "ShapeError",
     "TapeScopeError",
-    "classes", "errors",
+    "classes", "errors", "linalg",
 ]

@@ -146,6 +146,7 @@ _UFUNCS: dict[str, tuple[str, int]] = {
     "arcsinh": ("asinh", 1),
     "arccosh": ("acosh", 1),
     "arctanh": ("atanh", 1),
+    "matmul": ("matmul", 2),
 }
 
 

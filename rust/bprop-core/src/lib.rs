@@ -7,13 +7,18 @@
 //!   forward time and stored inline ([`Node::Lin1`], [`Node::Lin2`]); no boxed closure per node.
 //! * User-defined ops are recorded as one of the typed arity variants of [`CustomOp`]
 //!   (unary, binary, ternary, n-ary), each with a pullback of the matching shape.
+//! * Native float64 array kernels ([`array`]) record one [`Node::Array`] each, holding shared
+//!   references to the values their backward pass reads; that pass accumulates in place.
 //! * Gradients are any [`Backprop`] type; the sweep seeds the *output's own node*.
 
+pub mod array;
 pub mod backprop;
 pub mod scalar;
 pub mod tape;
+pub mod vmath;
 
-pub use backprop::{Backprop, ScalarGrad};
+pub use array::{Arg, Array, ArrayData, ArrayOp, Operand, ShapeError, Shared, Value};
+pub use backprop::{Backprop, Grad, NativeGrad};
 pub use scalar::{Binary, Unary};
 pub use tape::{
     CustomOp, Gradients, Input, Node, NodeId, Pullback1, Pullback2, Pullback3, PullbackN, Scalar,

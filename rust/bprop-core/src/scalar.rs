@@ -123,50 +123,37 @@ impl Unary {
         }
     }
 
-    /// `(f(x), f'(x))`, reusing the value where the derivative is expressed through it.
+    /// `(f(x), f'(x))`.
     #[inline]
     pub fn eval_with_derivative(self, x: f64) -> (f64, f64) {
+        let y = self.eval(x);
+        (y, self.derivative(x, y))
+    }
+
+    /// `f'(x)` given `y = f(x)`, reusing the value where the derivative is expressed through it
+    /// (the array kernels call this per element in the backward pass, with `y` stored).
+    #[inline]
+    pub fn derivative(self, x: f64, y: f64) -> f64 {
         match self {
-            Unary::Neg => (-x, -1.0),
-            Unary::Abs => (x.abs(), signum(x)),
-            Unary::Signum => (signum(x), 0.0),
-            Unary::Recip => {
-                let y = 1.0 / x;
-                (y, -y * y)
-            }
-            Unary::Exp => {
-                let y = x.exp();
-                (y, y)
-            }
-            Unary::Log => (x.ln(), 1.0 / x),
-            Unary::Sqrt => {
-                let y = x.sqrt();
-                (y, 0.5 / y)
-            }
-            Unary::Sin => {
-                let (s, c) = x.sin_cos();
-                (s, c)
-            }
-            Unary::Cos => {
-                let (s, c) = x.sin_cos();
-                (c, -s)
-            }
-            Unary::Tan => {
-                let y = x.tan();
-                (y, 1.0 + y * y)
-            }
-            Unary::Asin => (x.asin(), 1.0 / (1.0 - x * x).sqrt()),
-            Unary::Acos => (x.acos(), -1.0 / (1.0 - x * x).sqrt()),
-            Unary::Atan => (x.atan(), 1.0 / (1.0 + x * x)),
-            Unary::Sinh => (x.sinh(), x.cosh()),
-            Unary::Cosh => (x.cosh(), x.sinh()),
-            Unary::Tanh => {
-                let y = x.tanh();
-                (y, 1.0 - y * y)
-            }
-            Unary::Asinh => (x.asinh(), 1.0 / (x * x + 1.0).sqrt()),
-            Unary::Acosh => (x.acosh(), 1.0 / ((x - 1.0).sqrt() * (x + 1.0).sqrt())),
-            Unary::Atanh => (x.atanh(), 1.0 / (1.0 - x * x)),
+            Unary::Neg => -1.0,
+            Unary::Abs => signum(x),
+            Unary::Signum => 0.0,
+            Unary::Recip => -y * y,
+            Unary::Exp => y,
+            Unary::Log => 1.0 / x,
+            Unary::Sqrt => 0.5 / y,
+            Unary::Sin => x.cos(),
+            Unary::Cos => -x.sin(),
+            Unary::Tan => 1.0 + y * y,
+            Unary::Asin => 1.0 / (1.0 - x * x).sqrt(),
+            Unary::Acos => -1.0 / (1.0 - x * x).sqrt(),
+            Unary::Atan => 1.0 / (1.0 + x * x),
+            Unary::Sinh => x.cosh(),
+            Unary::Cosh => x.sinh(),
+            Unary::Tanh => 1.0 - y * y,
+            Unary::Asinh => 1.0 / (x * x + 1.0).sqrt(),
+            Unary::Acosh => 1.0 / ((x - 1.0).sqrt() * (x + 1.0).sqrt()),
+            Unary::Atanh => 1.0 / (1.0 - x * x),
         }
     }
 }
@@ -207,28 +194,32 @@ impl Binary {
     /// `(f(x, y), ∂f/∂x, ∂f/∂y)`.
     #[inline]
     pub fn eval_with_derivatives(self, x: f64, y: f64) -> (f64, f64, f64) {
+        let z = self.eval(x, y);
+        let (dx, dy) = self.derivatives(x, y, z);
+        (z, dx, dy)
+    }
+
+    /// `(∂f/∂x, ∂f/∂y)` given `z = f(x, y)` (per element in the array backward pass).
+    #[inline]
+    pub fn derivatives(self, x: f64, y: f64, z: f64) -> (f64, f64) {
         match self {
-            Binary::Add => (x + y, 1.0, 1.0),
-            Binary::Sub => (x - y, 1.0, -1.0),
-            Binary::Mul => (x * y, y, x),
+            Binary::Add => (1.0, 1.0),
+            Binary::Sub => (1.0, -1.0),
+            Binary::Mul => (y, x),
             Binary::Div => {
-                // z = x / y exactly as plain division (x * (1/y) can differ by an ulp)
-                let z = x / y;
+                // z = x / y is computed exactly as plain division (x * (1/y) can differ by an ulp)
                 let r = 1.0 / y;
-                (z, r, -z * r)
+                (r, -z * r)
             }
             Binary::Pow => {
-                let z = x.powf(y);
                 let dx = if y == 0.0 { 0.0 } else { y * x.powf(y - 1.0) };
                 let dy = if x == 0.0 { 0.0 } else { z * x.ln() };
-                (z, dx, dy)
+                (dx, dy)
             }
+            // log_b(x) = ln x / ln b, with (x, y) = (b, x)
             Binary::LogBase => {
-                // log_b(x) = ln x / ln b, with (x, y) = (b, x)
                 let lb = x.ln();
-                let lx = y.ln();
-                let z = lx / lb;
-                (z, -z / (x * lb), 1.0 / (y * lb))
+                (-z / (x * lb), 1.0 / (y * lb))
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The per-run Wengert tape and its reverse sweep.
 
-use crate::backprop::{Backprop, ScalarGrad};
+use crate::array::{Array, ArrayOp, Operand, Sink};
+use crate::backprop::{Backprop, NativeGrad};
 use crate::scalar::{Binary, Unary};
 
 /// Index of a node on its tape. Ids grow monotonically, so id order is a topological order.
@@ -41,6 +42,8 @@ pub enum Node<G: Backprop> {
     /// `z = f(x, y)` with both partials stored.
     Lin2 { x: NodeId, y: NodeId, dx: f64, dy: f64 },
     Custom(Box<CustomOp<G>>),
+    /// A native array op (boxed: it holds shapes and shared values).
+    Array(Box<ArrayOp>),
 }
 
 /// A scalar value on (or off) a tape: `node == None` is a constant.
@@ -79,6 +82,8 @@ pub enum SweepError<E> {
     Arity { node: NodeId, expected: usize, got: usize },
     /// A native scalar node received a non-scalar gradient.
     NotScalar { node: NodeId },
+    /// A native array node received (or produced) a gradient that is not a float or an array.
+    NotArray { node: NodeId },
     /// The output node is not on this tape.
     UnknownNode { node: NodeId },
 }
@@ -159,6 +164,11 @@ impl<G: Backprop> Tape<G> {
         Ok(id)
     }
 
+    /// Record a native array op (built by the kernels of [`crate::array`]).
+    pub fn array(&mut self, op: ArrayOp) -> Result<NodeId, TapeFull> {
+        self.push(Node::Array(Box::new(op)))
+    }
+
     /// Apply a native unary kernel; records a node only if `x` is on the tape.
     #[inline]
     pub fn apply_unary(&mut self, kernel: Unary, x: Scalar) -> Result<Scalar, TapeFull> {
@@ -196,11 +206,57 @@ impl<G: Backprop> Tape<G> {
     }
 }
 
-impl<G: ScalarGrad> Tape<G> {
+/// Add `g` to `node`'s gradient slot.
+fn accumulate<G: Backprop, F>(slots: &mut [Option<G>], add: &mut F, node: NodeId, g: G) -> Result<(), SweepError<Err<G>>>
+where
+    F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
+{
+    let slot = &mut slots[node as usize];
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(prev) => add(node, prev, g).map_err(|error| SweepError::Accumulate { node, error })?,
+    });
+    Ok(())
+}
+
+/// The gradient slots as an array node's [`Sink`]. In-place accumulation is only used with the
+/// type's own `add` (a caller-chosen `add` sees every contribution).
+struct Slots<'a, G, F> {
+    slots: &'a mut [Option<G>],
+    add: &'a mut F,
+    in_place: bool,
+    node: NodeId,
+}
+
+impl<G: NativeGrad, F> Sink for Slots<'_, G, F>
+where
+    F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
+{
+    type Error = SweepError<Err<G>>;
+
+    fn existing(&mut self, node: NodeId, shape: &[usize]) -> Option<&mut Array> {
+        if !self.in_place {
+            return None;
+        }
+        self.slots[node as usize].as_mut()?.array_mut().filter(|a| a.shape() == shape)
+    }
+
+    fn deposit(&mut self, operand: &Operand, g: Array) -> Result<(), Self::Error> {
+        let Some(target) = operand.node else { return Ok(()) };
+        let g = if operand.scalar {
+            G::from_f64(g.sum())
+        } else {
+            G::from_array(g).ok_or(SweepError::NotArray { node: self.node })?
+        };
+        accumulate(self.slots, self.add, target, g)
+    }
+}
+
+impl<G: NativeGrad> Tape<G> {
     /// Reverse sweep from `output`, seeded with `seed` on the output's own node, accumulating
     /// with [`Backprop::add`].
     pub fn backward(&self, output: NodeId, seed: G) -> Result<Gradients<G>, SweepError<Err<G>>> {
-        self.backward_with(output, seed, |_, a, b| a.add(b))
+        self.sweep(output, seed, |_, a, b| a.add(b), true)
     }
 
     /// Reverse sweep with a caller-chosen accumulation (per node, for explicit `add` functions).
@@ -208,12 +264,14 @@ impl<G: ScalarGrad> Tape<G> {
     /// Nodes after `output` are ignored; a node whose gradient slot is never filled is skipped
     /// (its pullback is not called); every node's pullback runs at most once, after all its
     /// uses have contributed.
-    pub fn backward_with<F>(
-        &self,
-        output: NodeId,
-        seed: G,
-        mut add: F,
-    ) -> Result<Gradients<G>, SweepError<Err<G>>>
+    pub fn backward_with<F>(&self, output: NodeId, seed: G, add: F) -> Result<Gradients<G>, SweepError<Err<G>>>
+    where
+        F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
+    {
+        self.sweep(output, seed, add, false)
+    }
+
+    fn sweep<F>(&self, output: NodeId, seed: G, mut add: F, in_place: bool) -> Result<Gradients<G>, SweepError<Err<G>>>
     where
         F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
     {
@@ -225,14 +283,6 @@ impl<G: ScalarGrad> Tape<G> {
         slots.resize_with(out + 1, || None);
         slots[out] = Some(seed);
 
-        let mut acc = |slots: &mut Vec<Option<G>>, node: NodeId, g: G| -> Result<(), SweepError<Err<G>>> {
-            let slot = &mut slots[node as usize];
-            *slot = Some(match slot.take() {
-                None => g,
-                Some(prev) => add(node, prev, g).map_err(|error| SweepError::Accumulate { node, error })?,
-            });
-            Ok(())
-        };
 
         for i in (0..=out).rev() {
             let node = &self.nodes[i];
@@ -245,26 +295,31 @@ impl<G: ScalarGrad> Tape<G> {
                 Node::Leaf => unreachable!("leaves are skipped above"),
                 Node::Lin1 { x, dx } => {
                     let d = g.as_f64().ok_or(SweepError::NotScalar { node: id })?;
-                    acc(&mut slots, *x, G::from_f64(dx * d))?;
+                    accumulate(&mut slots, &mut add, *x, G::from_f64(dx * d))?;
                 }
                 Node::Lin2 { x, y, dx, dy } => {
                     let d = g.as_f64().ok_or(SweepError::NotScalar { node: id })?;
-                    acc(&mut slots, *x, G::from_f64(dx * d))?;
-                    acc(&mut slots, *y, G::from_f64(dy * d))?;
+                    accumulate(&mut slots, &mut add, *x, G::from_f64(dx * d))?;
+                    accumulate(&mut slots, &mut add, *y, G::from_f64(dy * d))?;
+                }
+                Node::Array(op) => {
+                    let g = g.into_array().map_err(|_| SweepError::NotArray { node: id })?;
+                    let mut sink = Slots { slots: &mut slots, add: &mut add, in_place, node: id };
+                    op.backward(g, &mut sink)?;
                 }
                 Node::Custom(op) => {
                     let pb_err = |error| SweepError::Pullback { node: id, error };
                     match op.as_ref() {
                         CustomOp::Unary { x, pullback } => {
                             if let Some(gx) = pullback(g).map_err(pb_err)? {
-                                acc(&mut slots, *x, gx)?;
+                                accumulate(&mut slots, &mut add, *x, gx)?;
                             }
                         }
                         CustomOp::Binary { xs, pullback } => {
                             let gs = pullback(g).map_err(pb_err)?;
                             for (x, gx) in xs.iter().zip(gs) {
                                 if let (Some(x), Some(gx)) = (x, gx) {
-                                    acc(&mut slots, *x, gx)?;
+                                    accumulate(&mut slots, &mut add, *x, gx)?;
                                 }
                             }
                         }
@@ -272,7 +327,7 @@ impl<G: ScalarGrad> Tape<G> {
                             let gs = pullback(g).map_err(pb_err)?;
                             for (x, gx) in xs.iter().zip(gs) {
                                 if let (Some(x), Some(gx)) = (x, gx) {
-                                    acc(&mut slots, *x, gx)?;
+                                    accumulate(&mut slots, &mut add, *x, gx)?;
                                 }
                             }
                         }
@@ -283,7 +338,7 @@ impl<G: ScalarGrad> Tape<G> {
                             }
                             for (x, gx) in xs.iter().zip(gs) {
                                 if let (Some(x), Some(gx)) = (x, gx) {
-                                    acc(&mut slots, *x, gx)?;
+                                    accumulate(&mut slots, &mut add, *x, gx)?;
                                 }
                             }
                         }

@@ -2,39 +2,56 @@
 //! Arithmetic between float-valued BVars and plain numbers runs the core's native kernels; other
 //! values go through the generic Python fallback (`bprop._generic`).
 
-use bprop_core::{Binary, NodeId, Scalar, Unary};
+use bprop_core::array as kernels;
+use bprop_core::{Binary, NodeId, Scalar, Shared, Unary};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyTuple, PyType};
 
+use crate::array::{self, numpy_data, numpy_of};
 use crate::python;
 use crate::tape::{tape_full, Tape};
 
-/// A BVar's value: a native float, or any other Python object.
+/// A BVar's value: a native float, a numpy float64 array shared with the core, or any other
+/// Python object.
 pub enum Val {
     F(f64),
+    A(Shared),
     O(Py<PyAny>),
 }
 
 impl Val {
-    /// Floats (and float subclasses such as numpy.float64) are stored natively.
-    pub fn from_value(v: Bound<'_, PyAny>) -> Val {
-        match v.cast::<PyFloat>() {
-            Ok(f) => Val::F(f.value()),
-            Err(_) => Val::O(v.unbind()),
+    /// Floats (and float subclasses such as numpy.float64) and real numpy arrays (converted to
+    /// float64) are native; anything else is kept as a Python object.
+    pub fn from_value(v: Bound<'_, PyAny>) -> PyResult<Val> {
+        if let Ok(f) = v.cast::<PyFloat>() {
+            return Ok(Val::F(f.value()));
         }
+        Ok(match numpy_data(&v)? {
+            Some(d) => Val::A(d),
+            None => Val::O(v.unbind()),
+        })
     }
 
     pub fn to_py(&self, py: Python<'_>) -> Py<PyAny> {
         match self {
             Val::F(x) => PyFloat::new(py, *x).into_any().unbind(),
+            Val::A(a) => numpy_of(py, a),
             Val::O(o) => o.clone_ref(py),
         }
     }
 
     pub fn is_float(&self) -> bool {
         matches!(self, Val::F(_))
+    }
+
+    /// The shape of an array value.
+    pub fn array_shape(&self) -> Option<Vec<usize>> {
+        match self {
+            Val::A(a) => Some(a.data().shape().to_vec()),
+            _ => None,
+        }
     }
 }
 
@@ -93,7 +110,7 @@ fn scalar_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<ScalarArg<'a>> {
                 scalar: Scalar { value, node: v.tape.as_ref().map(|_| v.node) },
                 is_bvar: true,
             }),
-            Val::O(_) => None,
+            Val::A(_) | Val::O(_) => None,
         };
     }
     let value = if let Ok(f) = obj.cast::<PyFloat>() {
@@ -114,9 +131,12 @@ fn new_float_var(py: Python<'_>, tape: Option<&Py<Tape>>, s: Scalar) -> PyResult
     Ok(Bound::new(py, var)?.into_any().unbind())
 }
 
-/// `kernel(x)`: native for floats (BVar or plain), generic otherwise.
+/// `kernel(x)`: native for floats and float64 arrays (BVar or plain), generic otherwise.
 pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let Some(a) = scalar_arg(x) else {
+        if let Some(r) = array::run_kernel(py, kernel.name(), &[x], |xs, share| Ok(kernels::unary(kernel, &xs[0], share)))? {
+            return Ok(r);
+        }
         return Ok(python::generic_unary(py)?.call1((kernel.name(), x))?.unbind());
     };
     if !a.is_bvar {
@@ -131,9 +151,14 @@ pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py
     new_float_var(py, tape, s)
 }
 
-/// `kernel(x, y)`: native when both are floats, generic otherwise.
+/// `kernel(x, y)`: native when both are floats or float64 arrays (broadcasting), generic otherwise.
 pub fn binary(py: Python<'_>, kernel: Binary, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let (Some(a), Some(b)) = (scalar_arg(x), scalar_arg(y)) else {
+        if let Some(r) =
+            array::run_kernel(py, kernel.name(), &[x, y], |xs, share| kernels::binary(kernel, &xs[0], &xs[1], share))?
+        {
+            return Ok(r);
+        }
         return Ok(python::generic_binary(py)?.call1((kernel.name(), x, y))?.unbind());
     };
     if !a.is_bvar && !b.is_bvar {
@@ -161,7 +186,7 @@ pub fn const_var(x: Bound<'_, PyAny>) -> PyResult<BVar> {
     if x.cast::<BVar>().is_ok() {
         return Err(PyTypeError::new_err("const_var: the argument is already a BVar (use v.value to drop its gradient)"));
     }
-    Ok(BVar::constant(Val::from_value(x)))
+    Ok(BVar::constant(Val::from_value(x)?))
 }
 
 #[pymethods]
@@ -229,6 +254,34 @@ impl BVar {
         }
         binary(slf.py(), Binary::Pow, other, slf.as_any())
     }
+    fn __matmul__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        array::matmul(slf.py(), slf.as_any(), other)
+    }
+    fn __rmatmul__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        array::matmul(slf.py(), other, slf.as_any())
+    }
+    /// The transpose (axes reversed) of an array BVar.
+    #[getter(T)]
+    fn transposed(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        array::transpose(slf.py(), slf.as_any())
+    }
+    /// The shape of the value (numpy's `shape`; `()` for floats).
+    #[getter]
+    fn shape(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &self.val {
+            Val::F(_) => Ok(PyTuple::empty(py).into_any().unbind()),
+            other => Ok(other.to_py(py).bind(py).getattr("shape")?.unbind()),
+        }
+    }
+    /// The number of axes of the value (`0` for floats).
+    #[getter]
+    fn ndim(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &self.val {
+            Val::F(_) => Ok(0_i64.into_pyobject(py)?.into_any().unbind()),
+            other => Ok(other.to_py(py).bind(py).getattr("ndim")?.unbind()),
+        }
+    }
+
     fn __neg__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         unary(slf.py(), Unary::Neg, slf.as_any())
     }

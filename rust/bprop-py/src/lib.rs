@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod array;
 mod bvar;
 mod grad;
 mod lift;
@@ -18,5 +19,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bvar::const_var, m)?)?;
     m.add_function(wrap_pyfunction!(lift::lift_custom, m)?)?;
     math::register(m)?;
+    array::register(m)?;
     Ok(())
 }

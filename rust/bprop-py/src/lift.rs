@@ -8,17 +8,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::bvar::{common_tape, BVar, Val};
-use crate::grad::{scalar_from_py, PyGrad};
+use crate::grad::{array_from_py, scalar_from_py, PyGrad};
 use crate::python;
 use crate::tape::{tape_full, Tape};
 
 /// What an argument of a recorded op is, which decides how its gradient is taken.
-#[derive(Clone, Copy)]
 enum ArgKind {
     /// Not on the tape: its gradient is dropped unchecked (it may be of any type).
     Constant,
     /// A float-valued BVar: its gradient must be a real number.
     Float,
+    /// A float64-array BVar: its gradient must be a real array of the same shape.
+    Array(Vec<usize>),
     /// Any other BVar: its gradient is kept as the Python object.
     Object,
 }
@@ -82,12 +83,27 @@ impl PyPullback {
         if g.is_none() {
             return Ok(None);
         }
-        match self.args[i] {
+        match &self.args[i] {
             ArgKind::Constant => Ok(None),
             ArgKind::Float => {
                 let x = scalar_from_py(g, || format!("op {}: pullback gradient for argument {i} (a float)", self.name(py)))?;
                 Ok(Some(PyGrad::F(x)))
             }
+            ArgKind::Array(shape) => match array_from_py(g, shape)? {
+                Ok(a) => Ok(Some(PyGrad::A(a))),
+                Err(Some(got)) => Err(python::error(
+                    python::shape_error(py),
+                    format!(
+                        "op {}: pullback gradient for argument {i} has shape {got:?}, but the argument has shape {shape:?}",
+                        self.name(py)
+                    ),
+                )),
+                Err(None) => Err(PyTypeError::new_err(format!(
+                    "op {}: pullback gradient for argument {i} must be a real array of shape {shape:?}, got {}",
+                    self.name(py),
+                    g.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                ))),
+            },
             ArgKind::Object => Ok(Some(PyGrad::O(g.clone().unbind()))),
         }
     }
@@ -150,7 +166,7 @@ pub fn lift_custom(
         )));
     }
     let Some(tape) = tape else {
-        return Ok(Bound::new(py, BVar::constant(Val::from_value(y)))?.into_any().unbind());
+        return Ok(Bound::new(py, BVar::constant(Val::from_value(y)?))?.into_any().unbind());
     };
 
     let inputs: Vec<Input> = vars.iter().map(|v| v.and_then(|v| v.tape.as_ref().map(|_| v.node))).collect();
@@ -161,6 +177,7 @@ pub fn lift_custom(
             .iter()
             .map(|v| match v {
                 Some(v) if v.tape.is_some() && v.val.is_float() => ArgKind::Float,
+                Some(v) if v.tape.is_some() && v.val.array_shape().is_some() => ArgKind::Array(v.val.array_shape().unwrap_or_default()),
                 Some(v) if v.tape.is_some() => ArgKind::Object,
                 _ => ArgKind::Constant,
             })
@@ -200,6 +217,7 @@ pub fn lift_custom(
         },
     };
     let node = tape.get().lock(&name)?.custom(custom).map_err(tape_full)?;
-    let var = BVar { tape: Some(tape.clone_ref(py)), node, val: Val::from_value(y) };
+    let val = Val::from_value(y)?;
+    let var = BVar { tape: Some(tape.clone_ref(py)), node, val };
     Ok(Bound::new(py, var)?.into_any().unbind())
 }

@@ -16,6 +16,11 @@ macro_rules! python_attr {
 // Exception classes (defined in Python so they can inherit from two bases).
 python_attr!(tape_scope_error, "bprop.errors", "TapeScopeError", PyType);
 python_attr!(arity_error, "bprop.errors", "ArityError", PyType);
+python_attr!(shape_error, "bprop.errors", "ShapeError", PyType);
+
+// numpy, for recognising and converting arrays that are not float64.
+python_attr!(numpy_ndarray, "numpy", "ndarray", PyType);
+python_attr!(numpy_asarray, "numpy", "asarray", PyAny);
 
 // The generic Backprop functions (dispatch on the value's type).
 python_attr!(generic_zero, "bprop.classes", "zero", PyAny);

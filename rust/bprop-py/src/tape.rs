@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 
 use crate::bvar::{BVar, Val};
-use crate::grad::{scalar_from_py, PyGrad};
+use crate::grad::{array_from_py, scalar_from_py, PyGrad};
 use crate::python;
 
 pub type CoreTape = bprop_core::Tape<PyGrad>;
@@ -77,7 +77,7 @@ impl Tape {
             return Err(PyTypeError::new_err("Tape.input: the value is already a BVar"));
         }
         let node = slf.get().record(py, &|| "input".to_string())?.leaf().map_err(tape_full)?;
-        Ok(BVar { tape: Some(slf.clone().unbind()), node, val: Val::from_value(value) })
+        Ok(BVar { tape: Some(slf.clone().unbind()), node, val: Val::from_value(value)? })
     }
 
     /// End recording: later operations on this tape's BVars raise `TapeScopeError`.
@@ -125,8 +125,26 @@ impl Tape {
             }
             Some(_) => out.node,
         };
-        let seed = match out.val {
+        let seed = match &out.val {
             Val::F(_) => PyGrad::F(scalar_from_py(seed, || "the output gradient (seed)".to_string())?),
+            Val::A(a) => {
+                let shape = a.data().shape().to_vec();
+                match array_from_py(seed, &shape)? {
+                    Ok(s) => PyGrad::A(s),
+                    Err(got) => {
+                        return Err(python::error(
+                            python::shape_error(py),
+                            match got {
+                                Some(got) => format!("backward: the output gradient (seed) has shape {got:?}, but the output has shape {shape:?}"),
+                                None => format!(
+                                    "backward: the output gradient (seed) must be a real array of shape {shape:?}, got {}",
+                                    seed.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                                ),
+                            },
+                        ))
+                    }
+                }
+            }
             Val::O(_) => PyGrad::O(seed.clone().unbind()),
         };
         let tape = slf.get().lock(&|| "backward".to_string())?;
@@ -137,16 +155,9 @@ impl Tape {
             py.detach(move || core.backward(out_node, seed))
         };
         drop(tape);
-        let grads = swept.map_err(|e| sweep_error(py, e))?;
-        Ok(inputs
-            .iter()
-            .map(|x| {
-                grads.get(x.get().node).map(|g| match g {
-                    PyGrad::F(v) => pyo3::types::PyFloat::new(py, *v).into_any().unbind(),
-                    PyGrad::O(o) => o.clone_ref(py),
-                })
-            })
-            .collect())
+        let mut grads = swept.map_err(|e| sweep_error(py, e))?;
+        // Each input is a distinct leaf, so its gradient can be moved out (arrays are not copied).
+        Ok(inputs.iter().map(|x| grads.take(x.get().node).map(|g| g.into_py(py))).collect())
     }
 }
 
@@ -159,6 +170,9 @@ fn sweep_error(py: Python<'_>, e: SweepError<PyErr>) -> PyErr {
         ),
         SweepError::NotScalar { node } => {
             PyTypeError::new_err(format!("node {node}: a float-valued node received a non-float gradient"))
+        }
+        SweepError::NotArray { node } => {
+            PyTypeError::new_err(format!("node {node}: an array-valued node received a gradient that is not a real array"))
         }
         SweepError::UnknownNode { node } => python::error(
             python::tape_scope_error(py),

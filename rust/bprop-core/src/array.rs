@@ -1,0 +1,579 @@
+//! Native float64 array kernels with numpy's semantics (broadcasting, `matmul`'s 1-D rules) and
+//! the array nodes they record.
+//!
+//! A kernel is a plain function from its arguments to `(value, node)`: the node ([`ArrayOp`]) is
+//! `None` when no argument is on a tape (constant folding), so the same code serves `eval_bp`.
+//! Nodes keep shared references ([`Shared`]) to the values their backward pass reads, never copies.
+//!
+//! The backward pass of a node receives its output gradient by value and writes each argument's
+//! contribution through a [`Sink`]: into the argument's existing gradient buffer in place when it
+//! has one of the right shape (one fused, vectorisable loop, no temporary), otherwise as a new
+//! array, reusing the output gradient's own buffer where the shapes allow.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{arr0, Array2, ArrayD, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn, Zip};
+
+use crate::scalar::{Binary, Unary};
+use crate::tape::NodeId;
+use crate::vmath;
+
+pub type Array = ArrayD<f64>;
+
+/// Read-only array data shared by a value and the nodes that read it in the backward pass.
+/// Implemented for owned arrays here and for borrowed numpy buffers by the bindings.
+pub trait ArrayData: Send + Sync + 'static {
+    fn data(&self) -> ArrayViewD<'_, f64>;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl ArrayData for Array {
+    fn data(&self) -> ArrayViewD<'_, f64> {
+        self.view()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+pub type Shared = Arc<dyn ArrayData>;
+
+/// How a kernel turns its freshly computed result into a shared value: the bindings hand it to
+/// numpy (zero-copy); pure-Rust callers use [`owned`].
+pub type Share<'a> = &'a dyn Fn(Array) -> Shared;
+
+/// Share an owned array as is.
+pub fn owned(a: Array) -> Shared {
+    Arc::new(a)
+}
+
+/// The value of a kernel argument or result: a float, or an array (possibly 0-d).
+#[derive(Clone)]
+pub enum Value {
+    Scalar(f64),
+    Array(Shared),
+}
+
+impl Value {
+    pub fn shape(&self) -> Vec<usize> {
+        match self {
+            Value::Scalar(_) => Vec::new(),
+            Value::Array(a) => a.data().shape().to_vec(),
+        }
+    }
+
+    fn is_scalar(&self) -> bool {
+        matches!(self, Value::Scalar(_))
+    }
+
+    /// Run `f` on a view of the value (a float is viewed as a 0-d array).
+    fn with_view<R>(&self, f: impl FnOnce(ArrayViewD<'_, f64>) -> R) -> R {
+        match self {
+            Value::Scalar(s) => {
+                let a = arr0(*s).into_dyn();
+                f(a.view())
+            }
+            Value::Array(a) => f(a.data()),
+        }
+    }
+}
+
+/// An argument of a kernel: its value and its node (`None` for constants).
+#[derive(Clone)]
+pub struct Arg {
+    pub value: Value,
+    pub node: Option<NodeId>,
+}
+
+/// What the backward pass needs to know about an argument: where its gradient goes, the shape
+/// the gradient must have, and whether it is a float (gradient reduced to a number).
+pub struct Operand {
+    pub node: Option<NodeId>,
+    pub shape: Box<[usize]>,
+    pub scalar: bool,
+}
+
+impl Operand {
+    fn of(arg: &Arg) -> Operand {
+        Operand { node: arg.node, shape: arg.value.shape().into(), scalar: arg.value.is_scalar() }
+    }
+}
+
+/// A recorded native array op.
+pub enum ArrayOp {
+    /// `y = f(x)` elementwise.
+    Unary { kernel: Unary, x: Operand, xv: Value, y: Value },
+    /// `z = f(x, y)` elementwise with broadcasting.
+    Binary { kernel: Binary, x: Operand, y: Operand, xv: Value, yv: Value, z: Value },
+    /// `a @ b` with numpy's rules for 1-D operands.
+    MatMul { a: Operand, b: Operand, av: Value, bv: Value },
+    /// `scale * sum(x, axis)` (`mean` has `scale = 1/n`).
+    Sum { x: Operand, axis: Option<usize>, scale: f64 },
+    Reshape { x: Operand },
+    /// Reverse the axes (`.T`).
+    Transpose { x: Operand },
+    /// Mean over rows of `-sum(t * log_softmax(z))`; keeps `log_softmax(z)` as rows.
+    SoftmaxCrossEntropy { logits: Operand, targets: Operand, log_probs: Array2<f64>, t: Value },
+}
+
+/// A shape error of a kernel: which op, and what was wrong (both shapes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeError {
+    pub op: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.op, self.message)
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+fn shape_error(op: &'static str, message: String) -> ShapeError {
+    ShapeError { op, message }
+}
+
+/// numpy's broadcast of two shapes.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let at = |s: &[usize], i: usize| if i + s.len() >= n { s[i + s.len() - n] } else { 1 };
+    (0..n)
+        .map(|i| match (at(a, i), at(b, i)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Sum `c` down to `shape` (undo a broadcast): leading axes are summed away, stretched axes of
+/// length 1 are summed and kept.
+pub fn sum_to(mut c: Array, shape: &[usize]) -> Array {
+    if c.shape() == shape {
+        return c;
+    }
+    while c.ndim() > shape.len() {
+        c = c.sum_axis(Axis(0));
+    }
+    for (i, &n) in shape.iter().enumerate() {
+        if n == 1 && c.shape()[i] != 1 {
+            c = c.sum_axis(Axis(i)).insert_axis(Axis(i));
+        }
+    }
+    c
+}
+
+// ---- forward kernels -------------------------------------------------------------------------
+
+fn node_if(args: &[&Arg], make: impl FnOnce() -> ArrayOp) -> Option<ArrayOp> {
+    args.iter().any(|a| a.node.is_some()).then(make)
+}
+
+/// `kernel(x)` elementwise.
+pub fn unary(kernel: Unary, x: &Arg, share: Share<'_>) -> (Value, Option<ArrayOp>) {
+    let y = match &x.value {
+        Value::Scalar(s) => Value::Scalar(kernel.eval(*s)),
+        Value::Array(a) => {
+            let v = a.data();
+            // exp and tanh have vectorisable kernels (`vmath`); the others call libm per element
+            Value::Array(share(match kernel {
+                Unary::Exp => v.mapv(vmath::exp),
+                Unary::Tanh => v.mapv(vmath::tanh),
+                k => v.mapv(|e| k.eval(e)),
+            }))
+        }
+    };
+    let node = node_if(&[x], || ArrayOp::Unary { kernel, x: Operand::of(x), xv: x.value.clone(), y: y.clone() });
+    (y, node)
+}
+
+/// `kernel(x, y)` elementwise with numpy broadcasting.
+pub fn binary(kernel: Binary, x: &Arg, y: &Arg, share: Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+    let z = match (&x.value, &y.value) {
+        (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(kernel.eval(*a, *b)),
+        (Value::Array(a), Value::Scalar(b)) => Value::Array(share(a.data().mapv(|v| kernel.eval(v, *b)))),
+        (Value::Scalar(a), Value::Array(b)) => Value::Array(share(b.data().mapv(|v| kernel.eval(*a, v)))),
+        (Value::Array(a), Value::Array(b)) => {
+            let (a, b) = (a.data(), b.data());
+            let shape = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
+                shape_error(kernel.name(), format!("shapes {:?} and {:?} do not broadcast", a.shape(), b.shape()))
+            })?;
+            let (ab, bb) = (broadcast(&a, &shape), broadcast(&b, &shape));
+            Value::Array(share(Zip::from(&ab).and(&bb).map_collect(|&u, &v| kernel.eval(u, v))))
+        }
+    };
+    let node = node_if(&[x, y], || ArrayOp::Binary {
+        kernel,
+        x: Operand::of(x),
+        y: Operand::of(y),
+        xv: x.value.clone(),
+        yv: y.value.clone(),
+        z: z.clone(),
+    });
+    Ok((z, node))
+}
+
+fn broadcast<'a>(a: &'a ArrayViewD<'_, f64>, shape: &[usize]) -> ArrayViewD<'a, f64> {
+    // Shapes were checked with `broadcast_shapes` by the caller.
+    a.broadcast(IxDyn(shape)).unwrap_or_else(|| unreachable!("broadcast of a checked shape"))
+}
+
+/// An operand of `matmul` seen as a matrix: a 1-D `a` is a row (left) or a column (right).
+fn as_matrix<'a>(v: &ArrayViewD<'a, f64>, left: bool) -> ArrayView2<'a, f64> {
+    let v = v.clone();
+    let m = match (v.ndim(), left) {
+        (1, true) => v.insert_axis(Axis(0)),
+        (1, false) => v.insert_axis(Axis(1)),
+        _ => v,
+    };
+    m.into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!("matmul operands are checked to be 1-D or 2-D"))
+}
+
+/// `a @ b` for 1-D and 2-D operands (numpy's `matmul`; a vector times a vector is their dot product).
+pub fn matmul(a: &Arg, b: &Arg, share: Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+    let (sa, sb) = (a.value.shape(), b.value.shape());
+    for s in [&sa, &sb] {
+        if s.is_empty() || s.len() > 2 {
+            return Err(shape_error(
+                "matmul",
+                format!("operands must be 1-D or 2-D, got shapes {sa:?} and {sb:?} (use * for scalars)"),
+            ));
+        }
+    }
+    let (ka, kb) = (sa[sa.len() - 1], sb[0]);
+    if ka != kb {
+        return Err(shape_error("matmul", format!("inner dimensions differ: shapes {sa:?} and {sb:?}")));
+    }
+    let out = a.value.with_view(|av| b.value.with_view(|bv| as_matrix(&av, true).dot(&as_matrix(&bv, false))));
+    let value = match (sa.len(), sb.len()) {
+        (1, 1) => Value::Scalar(out[[0, 0]]),
+        (1, _) => Value::Array(share(out.index_axis_move(Axis(0), 0).into_dyn())),
+        (_, 1) => Value::Array(share(out.index_axis_move(Axis(1), 0).into_dyn())),
+        _ => Value::Array(share(out.into_dyn())),
+    };
+    let node = node_if(&[a, b], || ArrayOp::MatMul {
+        a: Operand::of(a),
+        b: Operand::of(b),
+        av: a.value.clone(),
+        bv: b.value.clone(),
+    });
+    Ok((value, node))
+}
+
+fn normalize_axis(op: &'static str, axis: isize, ndim: usize) -> Result<usize, ShapeError> {
+    let n = ndim as isize;
+    if axis < -n || axis >= n {
+        return Err(shape_error(op, format!("axis {axis} is out of range for an array of {ndim} dimensions")));
+    }
+    Ok(if axis < 0 { (axis + n) as usize } else { axis as usize })
+}
+
+/// `sum(x, axis)`, or `mean` when `mean` is set (dividing by the number of summed elements,
+/// zeros included). Without an axis the result is a float.
+pub fn sum(x: &Arg, axis: Option<isize>, mean: bool, share: Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+    let op = if mean { "mean" } else { "sum" };
+    let shape = x.value.shape();
+    let axis = axis.map(|a| normalize_axis(op, a, shape.len())).transpose()?;
+    let count = match axis {
+        None => shape.iter().product::<usize>(),
+        Some(a) => shape[a],
+    };
+    let scale = if mean { 1.0 / count as f64 } else { 1.0 };
+    let value = x.value.with_view(|v| match axis {
+        None => Value::Scalar(v.sum() * scale),
+        Some(a) => {
+            let mut s = v.sum_axis(Axis(a));
+            if mean {
+                s.mapv_inplace(|e| e * scale);
+            }
+            Value::Array(share(s))
+        }
+    });
+    Ok((value, node_if(&[x], || ArrayOp::Sum { x: Operand::of(x), axis, scale })))
+}
+
+/// `x` with a new shape of the same size (one entry may be `-1`: inferred), in C order.
+pub fn reshape(x: &Arg, shape: &[isize], share: Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+    let from = x.value.shape();
+    let size: usize = from.iter().product();
+    let bad = || shape_error("reshape", format!("cannot reshape an array of shape {from:?} into {shape:?}"));
+    let known: usize = shape.iter().filter(|&&d| d >= 0).map(|&d| d as usize).product();
+    let inferred = shape.iter().filter(|&&d| d < 0).count();
+    if inferred > 1 || shape.iter().any(|&d| d < -1) {
+        return Err(bad());
+    }
+    let dims: Vec<usize> = if inferred == 1 {
+        if known == 0 || size % known != 0 {
+            return Err(bad());
+        }
+        shape.iter().map(|&d| if d < 0 { size / known } else { d as usize }).collect()
+    } else {
+        if known != size {
+            return Err(bad());
+        }
+        shape.iter().map(|&d| d as usize).collect()
+    };
+    let value = x.value.with_view(|v| {
+        let out = v.to_shape(IxDyn(&dims)).unwrap_or_else(|_| unreachable!("sizes checked above")).into_owned();
+        Value::Array(share(out))
+    });
+    Ok((value, node_if(&[x], || ArrayOp::Reshape { x: Operand::of(x) })))
+}
+
+/// `x` with its axes reversed.
+pub fn transpose(x: &Arg, share: Share<'_>) -> (Value, Option<ArrayOp>) {
+    let value = x.value.with_view(|v| Value::Array(share(v.to_owned().reversed_axes())));
+    (value, node_if(&[x], || ArrayOp::Transpose { x: Operand::of(x) }))
+}
+
+/// Rows of a softmax argument: a 1-D vector is one row.
+fn rows<'a>(v: &ArrayViewD<'a, f64>) -> ArrayView2<'a, f64> {
+    as_matrix(v, true)
+}
+
+/// `mean over rows of -sum(t * log_softmax(z, axis=-1), axis=-1)`, fused and max-shifted.
+pub fn softmax_cross_entropy(z: &Arg, t: &Arg) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+    let (sz, st) = (z.value.shape(), t.value.shape());
+    if sz != st || sz.is_empty() || sz.len() > 2 {
+        return Err(shape_error(
+            "softmax_cross_entropy",
+            format!("logits and targets must be 1-D or 2-D arrays of one shape, got {sz:?} and {st:?}"),
+        ));
+    }
+    let (loss, log_probs) = z.value.with_view(|zv| {
+        t.value.with_view(|tv| {
+            let (zr, tr) = (rows(&zv), rows(&tv));
+            let mut log_probs = Array2::<f64>::zeros(zr.raw_dim());
+            let mut total = 0.0;
+            for ((zrow, trow), mut lrow) in zr.outer_iter().zip(tr.outer_iter()).zip(log_probs.outer_iter_mut()) {
+                let m = zrow.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+                let m = if m.is_finite() { m } else { 0.0 };
+                let lse = m + zrow.fold(0.0, |s, &v| s + vmath::exp(v - m)).ln();
+                Zip::from(&mut lrow).and(&zrow).for_each(|l, &v| *l = v - lse);
+                total -= Zip::from(&lrow).and(&trow).fold(0.0, |s, &l, &t| s + t * l);
+            }
+            (total / zr.nrows() as f64, log_probs)
+        })
+    });
+    let node = node_if(&[z, t], || ArrayOp::SoftmaxCrossEntropy {
+        logits: Operand::of(z),
+        targets: Operand::of(t),
+        log_probs,
+        t: t.value.clone(),
+    });
+    Ok((Value::Scalar(loss), node))
+}
+
+// ---- backward --------------------------------------------------------------------------------
+
+/// Where a node's backward pass puts its arguments' gradients.
+pub trait Sink {
+    type Error;
+    /// The gradient accumulated so far for `node`, if it is an array of `shape` that may be
+    /// added to in place.
+    fn existing(&mut self, node: NodeId, shape: &[usize]) -> Option<&mut Array>;
+    /// Add `g` (of the operand's shape; a float operand gets the sum) to the operand's gradient.
+    fn deposit(&mut self, operand: &Operand, g: Array) -> Result<(), Self::Error>;
+}
+
+/// The gradient accumulated so far for `operand`, to add a contribution of the operand's own
+/// shape to in place (floats are never updated in place: their gradient is a number).
+fn target<'s, S: Sink>(sink: &'s mut S, operand: &Operand) -> Option<&'s mut Array> {
+    let node = operand.node?;
+    if operand.scalar {
+        return None;
+    }
+    sink.existing(node, &operand.shape)
+}
+
+/// Deposit a contribution computed over the output's shape, reduced to the operand's shape.
+fn put<S: Sink>(sink: &mut S, operand: &Operand, c: Array) -> Result<(), S::Error> {
+    match operand.node {
+        Some(_) => sink.deposit(operand, sum_to(c, &operand.shape)),
+        None => Ok(()),
+    }
+}
+
+/// `g` viewed as the `(rows, cols)` matrix of a `matmul` result (1-D operands were a row/column).
+fn grad_matrix<'a>(g: &'a Array, a_vec: bool, b_vec: bool) -> ArrayView2<'a, f64> {
+    let v = g.view();
+    let v = if a_vec { v.insert_axis(Axis(0)) } else { v };
+    let v = if b_vec { v.insert_axis(Axis(1)) } else { v };
+    v.into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!("a matmul result has at most 2 axes"))
+}
+
+/// A matrix gradient of an operand back in the operand's shape (undoing `as_matrix`).
+fn from_matrix(m: Array2<f64>, shape: &[usize], left: bool) -> Array {
+    match (shape.len(), left) {
+        (1, true) => m.index_axis_move(Axis(0), 0).into_dyn(),
+        (1, false) => m.index_axis_move(Axis(1), 0).into_dyn(),
+        _ => m.into_dyn(),
+    }
+}
+
+impl ArrayOp {
+    /// Deposit the arguments' gradients for the output gradient `g` (the gradient of a float
+    /// output comes as a 0-d array).
+    pub fn backward<S: Sink>(&self, g: Array, sink: &mut S) -> Result<(), S::Error> {
+        match self {
+            ArrayOp::Unary { kernel, x, xv, y } => {
+                let k = *kernel;
+                xv.with_view(|xv| {
+                    y.with_view(|yv| {
+                        if let Some(acc) = target(sink, x) {
+                            Zip::from(acc).and(&g).and(&xv).and(&yv).for_each(|a, &g, &x, &y| *a += g * k.derivative(x, y));
+                            return Ok(());
+                        }
+                        let mut g = g;
+                        Zip::from(&mut g).and(&xv).and(&yv).for_each(|g, &x, &y| *g *= k.derivative(x, y));
+                        put(sink, x, g)
+                    })
+                })
+            }
+            ArrayOp::Binary { kernel: kernel @ (Binary::Add | Binary::Sub), x, y, .. } => {
+                let negate = *kernel == Binary::Sub;
+                let same = |o: &Operand| *o.shape == *g.shape();
+                if y.node.is_some() {
+                    match target(sink, y).filter(|_| same(y)) {
+                        Some(acc) if negate => *acc -= &g,
+                        Some(acc) => *acc += &g,
+                        None => put(sink, y, if negate { g.mapv(|v| -v) } else { g.clone() })?,
+                    }
+                }
+                if x.node.is_some() {
+                    match target(sink, x).filter(|_| same(x)) {
+                        Some(acc) => *acc += &g,
+                        None => put(sink, x, g)?,
+                    }
+                }
+                Ok(())
+            }
+            ArrayOp::Binary { kernel, x, y, xv, yv, z } => {
+                let k = *kernel;
+                let shape = g.shape().to_vec();
+                xv.with_view(|xv| {
+                    yv.with_view(|yv| {
+                        z.with_view(|zv| {
+                            let (xb, yb, zb) = (broadcast(&xv, &shape), broadcast(&yv, &shape), broadcast(&zv, &shape));
+                            // y first: x's contribution may then reuse g's buffer
+                            if y.node.is_some() {
+                                let dy = |g: f64, x: f64, y: f64, z: f64| g * k.derivatives(x, y, z).1;
+                                match target(sink, y).filter(|_| *y.shape == *shape) {
+                                    Some(acc) => Zip::from(acc)
+                                        .and(&g)
+                                        .and(&xb)
+                                        .and(&yb)
+                                        .and(&zb)
+                                        .for_each(|a, &g, &x, &y, &z| *a += dy(g, x, y, z)),
+                                    None => {
+                                        let c = Zip::from(&g).and(&xb).and(&yb).and(&zb).map_collect(|&g, &x, &y, &z| dy(g, x, y, z));
+                                        put(sink, y, c)?
+                                    }
+                                }
+                            }
+                            if x.node.is_some() {
+                                let dx = |g: f64, x: f64, y: f64, z: f64| g * k.derivatives(x, y, z).0;
+                                match target(sink, x).filter(|_| *x.shape == *shape) {
+                                    Some(acc) => Zip::from(acc)
+                                        .and(&g)
+                                        .and(&xb)
+                                        .and(&yb)
+                                        .and(&zb)
+                                        .for_each(|a, &g, &x, &y, &z| *a += dx(g, x, y, z)),
+                                    None => {
+                                        let mut c = g;
+                                        Zip::from(&mut c).and(&xb).and(&yb).and(&zb).for_each(|g, &x, &y, &z| *g = dx(*g, x, y, z));
+                                        put(sink, x, c)?
+                                    }
+                                }
+                            }
+                            Ok(())
+                        })
+                    })
+                })
+            }
+            ArrayOp::MatMul { a, b, av, bv } => av.with_view(|av| {
+                bv.with_view(|bv| {
+                    let (a2, b2) = (as_matrix(&av, true), as_matrix(&bv, false));
+                    let g2 = grad_matrix(&g, a.shape.len() == 1, b.shape.len() == 1);
+                    if a.node.is_some() {
+                        // dA = G · Bᵀ
+                        match target(sink, a).filter(|_| a.shape.len() == 2) {
+                            Some(acc) => {
+                                let mut acc = acc.view_mut().into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!());
+                                general_mat_mul(1.0, &g2, &b2.t(), 1.0, &mut acc);
+                            }
+                            None => put(sink, a, from_matrix(g2.dot(&b2.t()), &a.shape, true))?,
+                        }
+                    }
+                    if b.node.is_some() {
+                        // dB = Aᵀ · G
+                        match target(sink, b).filter(|_| b.shape.len() == 2) {
+                            Some(acc) => {
+                                let mut acc = acc.view_mut().into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!());
+                                general_mat_mul(1.0, &a2.t(), &g2, 1.0, &mut acc);
+                            }
+                            None => put(sink, b, from_matrix(a2.t().dot(&g2), &b.shape, false))?,
+                        }
+                    }
+                    Ok(())
+                })
+            }),
+            ArrayOp::Sum { x, axis, scale } => {
+                let scale = *scale;
+                match axis {
+                    None => {
+                        let v = g.sum() * scale;
+                        match target(sink, x) {
+                            Some(acc) => acc.mapv_inplace(|a| a + v),
+                            None => put(sink, x, Array::from_elem(IxDyn(&x.shape), v))?,
+                        }
+                    }
+                    Some(a) => {
+                        let gb = g.view().insert_axis(Axis(*a));
+                        let gb = broadcast(&gb, &x.shape);
+                        match target(sink, x) {
+                            Some(acc) => Zip::from(acc).and(&gb).for_each(|a, &g| *a += g * scale),
+                            None => put(sink, x, gb.mapv(|g| g * scale))?,
+                        }
+                    }
+                }
+                Ok(())
+            }
+            ArrayOp::Reshape { x } => {
+                let back = match g.to_shape(IxDyn(&x.shape)) {
+                    Ok(v) => v.into_owned(),
+                    Err(_) => unreachable!("a reshape's gradient has the reshaped size"),
+                };
+                put(sink, x, back)
+            }
+            ArrayOp::Transpose { x } => put(sink, x, g.reversed_axes()),
+            ArrayOp::SoftmaxCrossEntropy { logits, targets, log_probs, t } => {
+                let n = log_probs.nrows() as f64;
+                let scale = g.sum() / n;
+                t.with_view(|tv| {
+                    let tr = rows(&tv);
+                    if logits.node.is_some() {
+                        // d/dz = (softmax(z) * sum(t) - t) / n per row
+                        let mut gz = Array2::<f64>::zeros(log_probs.raw_dim());
+                        for ((mut grow, lrow), trow) in gz.outer_iter_mut().zip(log_probs.outer_iter()).zip(tr.outer_iter()) {
+                            let tsum = trow.sum();
+                            Zip::from(&mut grow).and(&lrow).and(&trow).for_each(|gz, &l, &t| *gz = scale * (vmath::exp(l) * tsum - t));
+                        }
+                        put(sink, logits, from_matrix(gz, &logits.shape, true))?;
+                    }
+                    if targets.node.is_some() {
+                        let gt = log_probs.mapv(|l| -scale * l);
+                        put(sink, targets, from_matrix(gt, &targets.shape, true))?;
+                    }
+                    Ok(())
+                })
+            }
+        }
+    }
+}
