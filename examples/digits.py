@@ -18,7 +18,9 @@ Beside it, in the same loop, the same network is trained by a hand-written numpy
 backward pass (the math of ``mlp_manual`` in the benchmark peers, plus the loss value, which
 the bprop step returns too): same initial weights, same batches in the same order (reshuffled
 every epoch by a seeded generator; the last batch of an epoch may be smaller). The two compute
-the same numbers, so their final weights must agree to rounding; they are compared at the end.
+the same numbers, so their final weights must agree to rounding; they are compared at the end
+(when a learning rate too large for stable training has let rounding differences grow, one step
+taken by both from the same weights is compared instead).
 Each step of each contender is timed on its own (the progress display is not timed), the two
 alternating which goes first.
 
@@ -67,8 +69,7 @@ DEFAULT_LR = 0.5
 DEFAULT_PLOT = "digits_loss.png"
 TARGET_ACCURACY = 0.95
 # The two contenders differ only in rounding (summation order inside matrix products); a real
-# mistake in a gradient moves the weights by many orders of magnitude more than this (relative to
-# the largest weight when that is above 1).
+# mistake in a gradient moves the weights by many orders of magnitude more than this.
 WEIGHT_TOLERANCE = 1e-6
 
 
@@ -214,6 +215,10 @@ def _postfix(epoch_losses: list[float], run: Run) -> str:
 # ---------------------------------------------------------------- report
 
 
+def max_difference(ps: Params, qs: Params) -> float:
+    return max(float(np.max(np.abs(p - q))) for p, q in zip(ps, qs))
+
+
 def plot(run: Run, name: str, path: str, batch: int, lr: float, steps_per_epoch: int) -> None:
     import matplotlib
 
@@ -289,19 +294,27 @@ def main() -> int:
         f"held-out loss {test_loss:.4f}, training accuracy {train_accuracy:.2%}"
     )
 
-    weight_diff = max(float(np.max(np.abs(p - q))) for p, q in zip(run.params["bprop"], run.params["numpy"]))
+    weight_diff = max_difference(run.params["bprop"], run.params["numpy"])
     loss_diff = max(abs(p - q) for p, q in zip(run.losses["bprop"], run.losses["numpy"]))
-    # relative to the largest weight: a run that blows up (too large --lr) amplifies rounding too
-    scale = max(1.0, max(float(np.max(np.abs(p))) for p in run.params["numpy"]))
-    agree = weight_diff <= WEIGHT_TOLERANCE * scale
     print(
         f"bprop against the hand-written pass: max |difference| of final weights {weight_diff:.3g}, "
-        f"of step losses {loss_diff:.3g} ({'ok' if agree else 'MISMATCH'}, tolerance {WEIGHT_TOLERANCE:g}"
-        f"{f' x largest weight {scale:.3g}' if scale > 1.0 else ''}); "
+        f"of step losses {loss_diff:.3g} (tolerance {WEIGHT_TOLERANCE:g}); "
         f"hand-written model's held-out accuracy {numpy_accuracy:.2%}"
     )
-    if not agree:
-        failures.append(f"final weights differ by {weight_diff:.3g} (> {WEIGHT_TOLERANCE * scale:.3g})")
+    if not weight_diff <= WEIGHT_TOLERANCE:
+        # Too large a learning rate makes training chaotic: it amplifies the last-bit differences
+        # of the two runs until they part. That is no fault of either, so look at one step taken
+        # by both from the same weights before calling it a mismatch.
+        x, y = data.x_train[: args.batch], data.y_train[: args.batch]
+        one_step = max_difference(steps["bprop"](run.params["numpy"], x, y)[1], steps["numpy"](run.params["numpy"], x, y)[1])
+        scale = max(1.0, max(float(np.max(np.abs(p))) for p in run.params["numpy"]))
+        if one_step <= WEIGHT_TOLERANCE * scale:
+            print(
+                f"  the two runs drifted apart (training at lr {args.lr:g} amplifies rounding), but one step "
+                f"from the same weights agrees to {one_step:.3g}: ok"
+            )
+        else:
+            failures.append(f"final weights differ by {weight_diff:.3g}, one step from the same weights by {one_step:.3g}")
 
     n_steps = len(run.step_seconds["bprop"])
     us = {n: np.asarray(s) * 1e6 for n, s in run.step_seconds.items()}

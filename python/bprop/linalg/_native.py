@@ -34,10 +34,20 @@ __all__ = [
 Array: TypeAlias = npt.NDArray[np.float64]
 
 
+def _shape(v: Any) -> tuple[int, ...]:
+    return tuple(np.shape(v.value if isinstance(v, BVar) else v))
+
+
 def _ndim(fn: str, v: Any, ndim: int, what: str) -> None:
-    shape = np.shape(v.value if isinstance(v, BVar) else v)
+    shape = _shape(v)
     if len(shape) != ndim:
-        raise ShapeError(f"{fn}: {what} must be {ndim}-D, got shape {shape}")
+        raise ShapeError(f"{fn}: {what} must be {ndim}-D, got shape {list(shape)}")
+
+
+def _inner(fn: str, a: Any, b: Any) -> None:
+    sa, sb = _shape(a), _shape(b)
+    if sa[-1] != sb[0]:
+        raise ShapeError(f"{fn}: inner dimensions differ: shapes {list(sa)} and {list(sb)}")
 
 
 def matmul(a: BVar[Array], b: BVar[Array]) -> BVar[Any]:
@@ -50,6 +60,7 @@ def dot(u: BVar[Array], v: BVar[Array]) -> BVar[float]:
     """Inner product of two vectors (hmatrix's `<.>`), a float."""
     _ndim("dot", u, 1, "the first vector")
     _ndim("dot", v, 1, "the second vector")
+    _inner("dot", u, v)
     return cast(BVar[float], _core.matmul(u, v))
 
 
@@ -57,6 +68,7 @@ def matvec(m: BVar[Array], v: BVar[Array]) -> BVar[Array]:
     """Matrix times vector (hmatrix's `#>`)."""
     _ndim("matvec", m, 2, "the matrix")
     _ndim("matvec", v, 1, "the vector")
+    _inner("matvec", m, v)
     return cast(BVar[Array], _core.matmul(m, v))
 
 

@@ -59,21 +59,18 @@ fn expm1_small(x: f64) -> f64 {
     s * q + (s - 1.0)
 }
 
-/// `tanh x`, with the same two forms as fdlibm's (each free of cancellation in its range).
+/// `tanh x = -e / (e + 2)` with `e = expm1(-2|x|)`: one branch-free form for the whole range
+/// (`e` lies in (-1, 0], so neither the sum nor the quotient cancels).
 #[inline(always)]
 pub fn tanh(x: f64) -> f64 {
     // tanh(20) rounds to 1; clamping keeps expm1 in range (`min` would drop a NaN: selected below).
     let a = x.abs().min(20.0);
-    let t = if a < 1.0 {
-        let e = expm1_small(-2.0 * a);
-        -e / (e + 2.0)
-    } else {
-        1.0 - 2.0 / (expm1_small(2.0 * a) + 2.0)
-    };
+    let e = expm1_small(-2.0 * a);
+    let t = (-e / (e + 2.0)).copysign(x);
     if x.is_nan() {
         x
     } else {
-        t.copysign(x)
+        t
     }
 }
 
