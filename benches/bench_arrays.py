@@ -44,7 +44,7 @@ import os
 import platform
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -96,8 +96,17 @@ def accuracy(params: Params, x: Array, labels: NDArray[Any]) -> float:
     return float(((np.tanh(x @ w1 + b1) @ w2 + b2).argmax(axis=1) == labels).mean())
 
 
-def trainer(step: TrainStep, x: Array, y: Array, batch: int, epochs: int, prepare: Callable[[list[Array]], Params] | None = None) -> Callable[[], Params]:
+class Trainer(NamedTuple):
+    step: TrainStep
+    # turns the initial numpy weights into the contender's own (default: fresh copies)
+    prepare: Callable[[list[Array]], Params] | None = None
+    # waits until the last step's results exist (for libraries that dispatch asynchronously)
+    finish: Callable[[Params], Any] | None = None
+
+
+def trainer(contender: Trainer, x: Array, y: Array, batch: int, epochs: int) -> Callable[[], Params]:
     """The whole training run (every epoch, from the initial weights) as one callable."""
+    step, prepare, finish = contender
     start = initial_params()
     n = len(x)
 
@@ -106,6 +115,8 @@ def trainer(step: TrainStep, x: Array, y: Array, batch: int, epochs: int, prepar
         for _ in range(epochs):
             for i in range(0, n - batch + 1, batch):
                 params = step(params, x[i : i + batch], y[i : i + batch])
+        if finish:
+            finish(params)
         return params
 
     return run
@@ -160,10 +171,10 @@ def forward_pass(loss_of_batch: Callable[[Array, Array], float], x: Array, y: Ar
     return run
 
 
-# ---- W2 peers: each returns (step, prepare) or raises ImportError when its library is missing
+# ---- W2 peers: each returns its Trainer, or raises ImportError when its library is missing
 
 
-def w2_autograd() -> tuple[TrainStep, None]:
+def w2_autograd() -> Trainer:
     autograd = importlib.import_module("autograd")
     anp = importlib.import_module("autograd.numpy")
 
@@ -179,10 +190,10 @@ def w2_autograd() -> tuple[TrainStep, None]:
     def step(params: Params, x: Any, y: Any) -> Params:
         return [p - LR * g for p, g in zip(params, gradient(params, x, y))]
 
-    return step, None
+    return Trainer(step)
 
 
-def w2_torch() -> tuple[TrainStep, Callable[[list[Array]], Params]]:
+def w2_torch() -> Trainer:
     torch = importlib.import_module("torch")
     torch.set_num_threads(1)
 
@@ -199,10 +210,10 @@ def w2_torch() -> tuple[TrainStep, Callable[[list[Array]], Params]]:
     def prepare(start: list[Array]) -> Params:
         return [torch.tensor(p) for p in start]
 
-    return step, prepare
+    return Trainer(step, prepare)
 
 
-def w2_jax() -> tuple[TrainStep, Callable[[list[Array]], Params]]:
+def w2_jax() -> Trainer:
     jax = importlib.import_module("jax")
     jnp = importlib.import_module("jax.numpy")
     jax.config.update("jax_enable_x64", True)
@@ -220,7 +231,7 @@ def w2_jax() -> tuple[TrainStep, Callable[[list[Array]], Params]]:
     def prepare(start: list[Array]) -> Params:
         return [jnp.asarray(p) for p in start]
 
-    return step, prepare
+    return Trainer(step, prepare, jax.block_until_ready)
 
 
 # ---------------------------------------------------------------------------- W3
@@ -297,7 +308,7 @@ def w3_jax(x: Array, w: Array) -> Callable[[], Wide]:
 
 
 # name, W2 factory, W3 factory
-PEERS: list[tuple[str, Callable[[], tuple[TrainStep, Any]], Callable[[Array, Array], Callable[[], Wide]]]] = [
+PEERS: list[tuple[str, Callable[[], Trainer], Callable[[Array, Array], Callable[[], Wide]]]] = [
     ("autograd", w2_autograd, w3_autograd),
     ("torch", w2_torch, w3_torch),
     ("jax (jit)", w2_jax, w3_jax),
@@ -383,8 +394,8 @@ def main() -> int:
     # ---- W2 training, both batch sizes
     for batch in BATCHES:
         n_steps = steps_per_run(len(x), batch, epochs)
-        run_bprop = trainer(bprop_step, x, y, batch, epochs)
-        run_manual = trainer(manual_step, x, y, batch, epochs)
+        run_bprop = trainer(Trainer(bprop_step), x, y, batch, epochs)
+        run_manual = trainer(Trainer(manual_step), x, y, batch, epochs)
         got, want = run_bprop(), run_manual()
         acc_bp, acc_manual = accuracy(got, x, labels), accuracy(want, x, labels)
         diff = max_abs_diff(got, want)
@@ -410,11 +421,11 @@ def main() -> int:
         )
         for name, w2_factory, _ in peers:
             try:
-                step, prepare = w2_factory()
+                contender = w2_factory()
             except ImportError:
                 continue
             try:
-                run_peer = trainer(step, x, y, batch, epochs, prepare)
+                run_peer = trainer(contender, x, y, batch, epochs)
                 acc_peer = accuracy(run_peer(), x, labels)
                 secs = best_of({name: run_peer}, peer_rounds)[name]
             except Exception as exc:  # a broken peer must not hide bprop's figures
