@@ -30,12 +30,12 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
-import numpy.typing as npt
 
 from .._core import BVar
 from ..errors import ShapeError
 from ..op import op1, op2
 from ._multi import lift_multi
+from ._common import Array, as_f64, named, value_shape
 
 __all__ = [
     "det",
@@ -57,43 +57,32 @@ __all__ = [
     "mtm",
 ]
 
-Array = npt.NDArray[np.float64]
 
 
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def _f64(x: Any) -> Array:
-    """The value as a float64 array (no copy when it already is one)."""
-    return np.asarray(x, dtype=np.float64)
-
-
-def _shape(v: Any) -> tuple[int, ...]:
-    """Shape of a BVar's value or of a plain value, without converting it."""
-    return tuple(np.shape(v.value if isinstance(v, BVar) else v))
-
-
 def _square(name: str, v: Any) -> None:
-    shape = _shape(v)
+    shape = value_shape(v)
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ShapeError(f"{name}: expected a square matrix of shape (n, n), got shape {shape}")
 
 
 def _matrix(name: str, v: Any) -> None:
-    shape = _shape(v)
+    shape = value_shape(v)
     if len(shape) != 2:
         raise ShapeError(f"{name}: expected a 2-D matrix of shape (m, n), got shape {shape}")
 
 
 def _vector_or_matrix(name: str, v: Any) -> int:
-    shape = _shape(v)
+    shape = value_shape(v)
     if len(shape) not in (1, 2):
         raise ShapeError(f"{name}: expected a vector (n,) or a matrix (m, n), got shape {shape}")
     return len(shape)
 
 
 def _observations(name: str, v: Any) -> None:
-    shape = _shape(v)
+    shape = value_shape(v)
     if len(shape) != 2 or shape[0] < 2:
         raise ShapeError(
             f"{name}: expected a 2-D array of shape (m, n) with m >= 2 observations (rows) of "
@@ -128,7 +117,7 @@ def _cofactor(a: Array) -> Array:
 
 
 def _det_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
 
     def pullback(d: float) -> Array:
         # d det = <cof(a), da>
@@ -137,8 +126,7 @@ def _det_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
     return float(np.linalg.det(a)), pullback
 
 
-_DET = op1(_det_forward)
-_DET.name = "det"
+_DET = named(op1(_det_forward), "det")
 
 
 def det(m: BVar[Array]) -> BVar[float]:
@@ -149,19 +137,18 @@ def det(m: BVar[Array]) -> BVar[float]:
 
 
 def _inv_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     y = cast(Array, np.linalg.inv(a))  # LinAlgError for a singular matrix
     yt = y.T.copy()  # kept privately: the caller may mutate the returned value
 
     def pullback(d: Array) -> Array:
         # dY = -Y dA Y, so <D, dY> = <-Yᵀ D Yᵀ, dA>
-        return -(yt @ _f64(d) @ yt)
+        return -(yt @ as_f64(d) @ yt)
 
     return y, pullback
 
 
-_INV = op1(_inv_forward)
-_INV.name = "inv"
+_INV = named(op1(_inv_forward), "inv")
 
 
 def inv(m: BVar[Array]) -> BVar[Array]:
@@ -171,7 +158,7 @@ def inv(m: BVar[Array]) -> BVar[Array]:
 
 
 def _logabsdet_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     _, logabs = np.linalg.slogdet(a)
 
     def pullback(d: float) -> Array:
@@ -181,8 +168,7 @@ def _logabsdet_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
     return float(logabs), pullback
 
 
-_LOGABSDET = op1(_logabsdet_forward)
-_LOGABSDET.name = "logabsdet"
+_LOGABSDET = named(op1(_logabsdet_forward), "logabsdet")
 
 
 def logabsdet(m: BVar[Array]) -> BVar[float]:
@@ -195,20 +181,19 @@ _InvLogAbsDet = tuple[Array, tuple[float, float]]
 
 
 def _inv_logabsdet_forward(x: Array) -> tuple[_InvLogAbsDet, Callable[[_InvLogAbsDet], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     y = cast(Array, np.linalg.inv(a))  # LinAlgError for a singular matrix
     sign, logabs = np.linalg.slogdet(a)
     yt = y.T.copy()
 
     def pullback(d: _InvLogAbsDet) -> Array:
         d_inv, (d_logabs, _) = d  # the sign is locally constant: no gradient
-        return float(d_logabs) * yt - yt @ _f64(d_inv) @ yt
+        return float(d_logabs) * yt - yt @ as_f64(d_inv) @ yt
 
     return (y, (float(logabs), float(sign))), pullback
 
 
-_INV_LOGABSDET = op1(_inv_logabsdet_forward)
-_INV_LOGABSDET.name = "inv_logabsdet"
+_INV_LOGABSDET = named(op1(_inv_logabsdet_forward), "inv_logabsdet")
 
 
 def inv_logabsdet(m: BVar[Array]) -> tuple[BVar[Array], tuple[BVar[float], BVar[float]]]:
@@ -224,12 +209,11 @@ def inv_logabsdet(m: BVar[Array]) -> tuple[BVar[Array], tuple[BVar[float], BVar[
 
 
 def _norm_0_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     return float(np.count_nonzero(a)), lambda d: np.zeros_like(a)
 
 
-_NORM_0 = op1(_norm_0_forward)
-_NORM_0.name = "norm_0"
+_NORM_0 = named(op1(_norm_0_forward), "norm_0")
 
 
 def norm_0(v: BVar[Array]) -> BVar[float]:
@@ -239,7 +223,7 @@ def norm_0(v: BVar[Array]) -> BVar[float]:
 
 
 def _norm_1_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     if a.ndim == 1:
         # sum |x_i|; subgradient sign(x), 0 at zero entries
         return float(np.abs(a).sum()), lambda d: float(d) * np.sign(a)
@@ -256,8 +240,7 @@ def _norm_1_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
     return float(sums[j]), pullback
 
 
-_NORM_1 = op1(_norm_1_forward)
-_NORM_1.name = "norm_1"
+_NORM_1 = named(op1(_norm_1_forward), "norm_1")
 
 
 def norm_1(v: BVar[Array]) -> BVar[float]:
@@ -269,7 +252,7 @@ def norm_1(v: BVar[Array]) -> BVar[float]:
 
 
 def _norm_2_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     if a.ndim == 1:
         n = float(np.linalg.norm(a))
 
@@ -294,8 +277,7 @@ def _norm_2_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
     return top, pullback_m
 
 
-_NORM_2 = op1(_norm_2_forward)
-_NORM_2.name = "norm_2"
+_NORM_2 = named(op1(_norm_2_forward), "norm_2")
 
 
 def norm_2(v: BVar[Array]) -> BVar[float]:
@@ -308,7 +290,7 @@ def norm_2(v: BVar[Array]) -> BVar[float]:
 
 
 def _norm_inf_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     if a.size == 0:
         return 0.0, lambda d: np.zeros_like(a)
     if a.ndim == 1:
@@ -331,8 +313,7 @@ def _norm_inf_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
     return float(sums[i]), pullback_m
 
 
-_NORM_INF = op1(_norm_inf_forward)
-_NORM_INF.name = "norm_inf"
+_NORM_INF = named(op1(_norm_inf_forward), "norm_inf")
 
 
 def norm_inf(v: BVar[Array]) -> BVar[float]:
@@ -348,21 +329,20 @@ def norm_inf(v: BVar[Array]) -> BVar[float]:
 
 
 def _cov_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     m = a.shape[0]
     centred = a - a.mean(axis=0)
 
     def pullback(d: Array) -> Array:
         # C = Xcᵀ Xc / (m-1) with Xc = X - 1 meanᵀ. <D, dC> = <Xc (D + Dᵀ), dXc> / (m-1), and since
         # the columns of Xc already sum to zero the centring projection leaves this unchanged.
-        g = _f64(d)
+        g = as_f64(d)
         return cast(Array, centred @ (g + g.T) / (m - 1))
 
     return centred.T @ centred / (m - 1), pullback
 
 
-_COV = op1(_cov_forward)
-_COV.name = "cov"
+_COV = named(op1(_cov_forward), "cov")
 
 
 def cov(x: BVar[Array]) -> BVar[Array]:
@@ -376,21 +356,20 @@ _MeanCov = tuple[Array, Array]
 
 
 def _mean_cov_forward(x: Array) -> tuple[_MeanCov, Callable[[_MeanCov], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     m = a.shape[0]
     mean = a.mean(axis=0)
     centred = a - mean
 
     def pullback(d: _MeanCov) -> Array:
-        d_mean, d_cov = _f64(d[0]), _f64(d[1])
+        d_mean, d_cov = as_f64(d[0]), as_f64(d[1])
         # each row contributes 1/m of the mean
         return cast(Array, centred @ (d_cov + d_cov.T) / (m - 1) + d_mean / m)
 
     return (mean, centred.T @ centred / (m - 1)), pullback
 
 
-_MEAN_COV = op1(_mean_cov_forward)
-_MEAN_COV.name = "mean_cov"
+_MEAN_COV = named(op1(_mean_cov_forward), "mean_cov")
 
 
 def mean_cov(x: BVar[Array]) -> tuple[BVar[Array], BVar[Array]]:
@@ -404,23 +383,22 @@ def mean_cov(x: BVar[Array]) -> tuple[BVar[Array], BVar[Array]]:
 
 
 def _cross_forward(x: Array, y: Array) -> tuple[Array, Callable[[Array], tuple[Array, Array]]]:
-    a, b = _f64(x), _f64(y)
+    a, b = as_f64(x), as_f64(y)
 
     def pullback(d: Array) -> tuple[Array, Array]:
         # <D, da × b> = <b × D, da> and <D, a × db> = <D × a, db> (cyclic triple product)
-        g = _f64(d)
+        g = as_f64(d)
         return np.cross(b, g), np.cross(g, a)
 
     return np.cross(a, b), pullback
 
 
-_CROSS = op2(_cross_forward)
-_CROSS.name = "cross"
+_CROSS = named(op2(_cross_forward), "cross")
 
 
 def cross(u: BVar[Array], v: BVar[Array]) -> BVar[Array]:
     """Cross product of two 3-vectors. Gradients: (v × D, D × u)."""
-    su, sv = _shape(u), _shape(v)
+    su, sv = value_shape(u), value_shape(v)
     if su != (3,) or sv != (3,):
         raise ShapeError(f"cross: expected two vectors of shape (3,), got shapes {su} and {sv}")
     return _CROSS(u, v)
@@ -445,7 +423,7 @@ def _fix_signs(vectors: Array) -> Array:
 
 def _eigh(x: Array) -> tuple[Array, Array]:
     """eigh of sym(x); all-NaN for non-finite input (LAPACK may refuse NaN/inf)."""
-    a = _sym(_f64(x))
+    a = _sym(as_f64(x))
     if not np.isfinite(a).all():
         return np.full(a.shape[0], np.nan), np.full_like(a, np.nan)
     lam, vecs = np.linalg.eigh(a)
@@ -457,13 +435,12 @@ def _eigenvalues_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
 
     def pullback(d: Array) -> Array:
         # d lambda_i = v_iᵀ dS v_i, so G = V diag(d) Vᵀ (symmetric; re-symmetrised against rounding)
-        return _sym((vecs * _f64(d)) @ vecs.T)
+        return _sym((vecs * as_f64(d)) @ vecs.T)
 
     return lam, pullback
 
 
-_EIGENVALUES = op1(_eigenvalues_forward)
-_EIGENVALUES.name = "eigenvalues"
+_EIGENVALUES = named(op1(_eigenvalues_forward), "eigenvalues")
 
 
 def eigenvalues(s: BVar[Array]) -> BVar[Array]:
@@ -482,7 +459,7 @@ def _eigensystem_forward(x: Array) -> tuple[_Eigen, Callable[[_Eigen], Array]]:
     result = (lam, vecs.copy())  # the pullback keeps its own copy of V
 
     def pullback(d: _Eigen) -> Array:
-        d_lam, d_vecs = _f64(d[0]), _f64(d[1])
+        d_lam, d_vecs = as_f64(d[0]), as_f64(d[1])
         # For symmetric dS, with K = Vᵀ dS V:  d lambda = diag(K),  dV = V (F ∘ K),
         # F_ij = 1/(lambda_j - lambda_i) off the diagonal, 0 on it. Then
         #   <d_lam, d lambda> + <D_V, dV> = <V (diag(d_lam) + F ∘ (Vᵀ D_V)) Vᵀ, dS>
@@ -499,8 +476,7 @@ def _eigensystem_forward(x: Array) -> tuple[_Eigen, Callable[[_Eigen], Array]]:
     return result, pullback
 
 
-_EIGENSYSTEM = op1(_eigensystem_forward)
-_EIGENSYSTEM.name = "eigensystem"
+_EIGENSYSTEM = named(op1(_eigensystem_forward), "eigensystem")
 
 
 def eigensystem(s: BVar[Array]) -> tuple[BVar[Array], BVar[Array]]:
@@ -513,7 +489,7 @@ def eigensystem(s: BVar[Array]) -> tuple[BVar[Array], BVar[Array]]:
 
 
 def _chol_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    a = _sym(_f64(x))
+    a = _sym(as_f64(x))
     if not np.isfinite(a).all():  # NaN/inf pass through (LAPACK would call them indefinite)
         return np.full_like(a, np.nan), lambda d: np.full_like(a, np.nan)
     lower = cast(Array, np.linalg.cholesky(a))  # LinAlgError unless positive definite
@@ -525,7 +501,7 @@ def _chol_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
         #   <D, dL> = <Φ(Lᵀ D), L⁻¹ dS L⁻ᵀ> = <L⁻ᵀ Φ(Lᵀ D) L⁻¹, dS>,
         # and for symmetric dS the gradient is the symmetric part of that matrix. Only the lower
         # triangle of D can matter (dL is lower triangular), so it is dropped first.
-        p = np.tril(factor.T @ np.tril(_f64(d)))
+        p = np.tril(factor.T @ np.tril(as_f64(d)))
         p[np.diag_indices_from(p)] *= 0.5
         left = np.linalg.solve(factor.T, p)  # L⁻ᵀ P
         g = np.linalg.solve(factor.T, left.T).T  # (L⁻ᵀ (L⁻ᵀ P)ᵀ)ᵀ = L⁻ᵀ P L⁻¹
@@ -534,8 +510,7 @@ def _chol_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
     return lower, pullback
 
 
-_CHOL = op1(_chol_forward)
-_CHOL.name = "chol"
+_CHOL = named(op1(_chol_forward), "chol")
 
 
 def chol(s: BVar[Array]) -> BVar[Array]:
@@ -550,20 +525,19 @@ def chol(s: BVar[Array]) -> BVar[Array]:
 
 
 def _svd_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
     if not np.isfinite(a).all():  # pass NaN/inf through (LAPACK's SVD would refuse them)
         return np.full(min(a.shape), np.nan), lambda d: np.full_like(a, np.nan)
     u, s, vt = np.linalg.svd(a, full_matrices=False)
 
     def pullback(d: Array) -> Array:
         # d sigma_i = u_iᵀ dA v_i, so G = U diag(d) Vᵀ (thin SVD)
-        return cast(Array, (u * _f64(d)) @ vt)
+        return cast(Array, (u * as_f64(d)) @ vt)
 
     return s, pullback
 
 
-_SVD = op1(_svd_forward)
-_SVD.name = "svd"
+_SVD = named(op1(_svd_forward), "svd")
 
 
 def svd(m: BVar[Array]) -> BVar[Array]:
@@ -575,11 +549,10 @@ def svd(m: BVar[Array]) -> BVar[Array]:
 
 
 def _sym_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    return _sym(_f64(x)), lambda d: _sym(_f64(d))
+    return _sym(as_f64(x)), lambda d: _sym(as_f64(d))
 
 
-_SYM = op1(_sym_forward)
-_SYM.name = "sym"
+_SYM = named(op1(_sym_forward), "sym")
 
 
 def sym(m: BVar[Array]) -> BVar[Array]:
@@ -589,18 +562,17 @@ def sym(m: BVar[Array]) -> BVar[Array]:
 
 
 def _mtm_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    a = _f64(x)
+    a = as_f64(x)
 
     def pullback(d: Array) -> Array:
         # d(AᵀA) = dAᵀ A + Aᵀ dA, so G = A (D + Dᵀ)
-        g = _f64(d)
+        g = as_f64(d)
         return a @ (g + g.T)
 
     return a.T @ a, pullback
 
 
-_MTM = op1(_mtm_forward)
-_MTM.name = "mtm"
+_MTM = named(op1(_mtm_forward), "mtm")
 
 
 def mtm(m: BVar[Array]) -> BVar[Array]:

@@ -13,6 +13,7 @@ from typing import Any
 from .._core import BVar
 from ..classes import zero
 from ..op import Op, op1
+from ._common import named
 
 __all__ = ["lift_multi"]
 
@@ -24,9 +25,7 @@ def _projection(i: int, name: str) -> Op[tuple[Any, ...], Any]:
 
         return whole[i], pullback
 
-    projection = op1(forward)
-    projection.name = f"{name}[{i}]"
-    return projection
+    return named(op1(forward), f"{name}[{i}]")
 
 
 def _split(whole: BVar[Any], value: tuple[Any, ...], name: str) -> tuple[Any, ...]:

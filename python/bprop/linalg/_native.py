@@ -8,14 +8,12 @@ boolean and float32 arrays are converted to float64. Full reductions return floa
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias, cast
-
-import numpy as np
-import numpy.typing as npt
+from typing import Any, cast
 
 from .. import _core
 from .._core import BVar
 from ..errors import ShapeError
+from ._common import Array, value_shape
 
 __all__ = [
     "dot",
@@ -31,21 +29,16 @@ __all__ = [
     "softmax_cross_entropy",
 ]
 
-Array: TypeAlias = npt.NDArray[np.float64]
-
-
-def _shape(v: Any) -> tuple[int, ...]:
-    return tuple(np.shape(v.value if isinstance(v, BVar) else v))
 
 
 def _ndim(fn: str, v: Any, ndim: int, what: str) -> None:
-    shape = _shape(v)
+    shape = value_shape(v)
     if len(shape) != ndim:
         raise ShapeError(f"{fn}: {what} must be {ndim}-D, got shape {list(shape)}")
 
 
 def _inner(fn: str, a: Any, b: Any) -> None:
-    sa, sb = _shape(a), _shape(b)
+    sa, sb = value_shape(a), value_shape(b)
     if sa[-1] != sb[0]:
         raise ShapeError(f"{fn}: inner dimensions differ: shapes {list(sa)} and {list(sb)}")
 

@@ -37,7 +37,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias, cast
 
 import numpy as np
-import numpy.typing as npt
 from numpy.exceptions import AxisError
 from numpy.lib.array_utils import normalize_axis_tuple
 
@@ -47,6 +46,7 @@ from ..errors import ShapeError
 from ..op import Op, op1, op2, op3, op_n
 from ..run import backprop, backprop2, eval_bp, eval_bp2
 from ._multi import lift_multi
+from ._common import Array, as_f64, named, value_shape
 
 __all__ = [
     "konst",
@@ -77,7 +77,6 @@ __all__ = [
     "log_softmax",
 ]
 
-Array: TypeAlias = npt.NDArray[np.float64]
 Axis: TypeAlias = int | tuple[int, ...] | None
 Shape: TypeAlias = tuple[int, ...]
 
@@ -85,29 +84,13 @@ Shape: TypeAlias = tuple[int, ...]
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def _arr(x: Any) -> Array:
-    """`x` as a float64 array (no copy when it already is one)."""
-    return np.asarray(x, dtype=np.float64)
-
-
 def _fresh(x: Any) -> Array:
     """A float64 copy of `x` that shares no memory with it."""
     return np.array(x, dtype=np.float64, copy=True)
 
 
-def _shape(x: Any) -> Shape:
-    """Shape of a BVar's value or of a plain value (taken as a constant by the op)."""
-    return tuple(np.shape(x.value if isinstance(x, BVar) else x))
-
-
 def _scalar(x: Any) -> float:
     return float(x)
-
-
-def _named(op: Any, name: str) -> Any:
-    """`op`, renamed after the public function (error messages name it)."""
-    op.name = name
-    return op
 
 
 def _need_ndim(fn: str, shape: Shape, ndim: int, what: str = "argument") -> None:
@@ -138,7 +121,7 @@ def konst(x: BVar[float], shape: int | Sequence[int]) -> BVar[Array]:
     def forward(v: float) -> tuple[Array, Callable[[Array], float]]:
         return np.full(dims, _scalar(v)), lambda d: float(np.sum(d))
 
-    op: Op[float, Array] = _named(op1(forward), "konst")
+    op: Op[float, Array] = named(op1(forward), "konst")
     return op(x)
 
 
@@ -148,7 +131,7 @@ full = konst
 
 def _vec2(a: float, b: float) -> tuple[Array, Callable[[Array], tuple[float, float]]]:
     def pullback(d: Array) -> tuple[float, float]:
-        d = _arr(d)
+        d = as_f64(d)
         return float(d[0]), float(d[1])
 
     return np.array([_scalar(a), _scalar(b)]), pullback
@@ -156,7 +139,7 @@ def _vec2(a: float, b: float) -> tuple[Array, Callable[[Array], tuple[float, flo
 
 def _vec3(a: float, b: float, c: float) -> tuple[Array, Callable[[Array], tuple[float, float, float]]]:
     def pullback(d: Array) -> tuple[float, float, float]:
-        d = _arr(d)
+        d = as_f64(d)
         return float(d[0]), float(d[1]), float(d[2])
 
     return np.array([_scalar(a), _scalar(b), _scalar(c)]), pullback
@@ -166,15 +149,15 @@ def _vec4(
     a: float, b: float, c: float, e: float
 ) -> tuple[Array, Callable[[Array], tuple[float, float, float, float]]]:
     def pullback(d: Array) -> tuple[float, float, float, float]:
-        d = _arr(d)
+        d = as_f64(d)
         return float(d[0]), float(d[1]), float(d[2]), float(d[3])
 
     return np.array([_scalar(a), _scalar(b), _scalar(c), _scalar(e)]), pullback
 
 
-_vec2_op: Op[float, float, Array] = _named(op2(_vec2), "vec2")
-_vec3_op: Op[float, float, float, Array] = _named(op3(_vec3), "vec3")
-_vec4_op: Op[float, float, float, float, Array] = _named(op_n(_vec4), "vec4")
+_vec2_op: Op[float, float, Array] = named(op2(_vec2), "vec2")
+_vec3_op: Op[float, float, float, Array] = named(op3(_vec3), "vec3")
+_vec4_op: Op[float, float, float, float, Array] = named(op_n(_vec4), "vec4")
 
 
 def vec2(a: BVar[float], b: BVar[float]) -> BVar[Array]:
@@ -193,42 +176,42 @@ def vec4(a: BVar[float], b: BVar[float], c: BVar[float], d: BVar[float]) -> BVar
 
 
 def _concat(u: Array, v: Array) -> tuple[Array, Callable[[Array], tuple[Array, Array]]]:
-    u, v = _arr(u), _arr(v)
+    u, v = as_f64(u), as_f64(v)
     n = u.shape[0]
 
     def pullback(d: Array) -> tuple[Array, Array]:
-        d = _arr(d)
+        d = as_f64(d)
         return _fresh(d[:n]), _fresh(d[n:])
 
     return np.concatenate([u, v]), pullback
 
 
-_concat_op: Op[Array, Array, Array] = _named(op2(_concat), "concat")
+_concat_op: Op[Array, Array, Array] = named(op2(_concat), "concat")
 
 
 def concat(u: BVar[Array], v: BVar[Array]) -> BVar[Array]:
     """Vector concatenation (hmatrix's `#`). The gradient is split back at `len(u)`."""
-    _need_ndim("concat", _shape(u), 1, "first argument")
-    _need_ndim("concat", _shape(v), 1, "second argument")
+    _need_ndim("concat", value_shape(u), 1, "first argument")
+    _need_ndim("concat", value_shape(v), 1, "second argument")
     return _concat_op(u, v)
 
 
 def _snoc(v: Array, x: float) -> tuple[Array, Callable[[Array], tuple[Array, float]]]:
-    v = _arr(v)
+    v = as_f64(v)
 
     def pullback(d: Array) -> tuple[Array, float]:
-        d = _arr(d)
+        d = as_f64(d)
         return _fresh(d[:-1]), float(d[-1])
 
     return np.append(v, _scalar(x)), pullback
 
 
-_snoc_op: Op[Array, float, Array] = _named(op2(_snoc), "snoc")
+_snoc_op: Op[Array, float, Array] = named(op2(_snoc), "snoc")
 
 
 def snoc(v: BVar[Array], x: BVar[float]) -> BVar[Array]:
     """`v` with `x` appended (hmatrix's `&`). Gradients: all but the last entry, and the last."""
-    _need_ndim("snoc", _shape(v), 1)
+    _need_ndim("snoc", value_shape(v), 1)
     return _snoc_op(v, x)
 
 
@@ -244,13 +227,13 @@ def linspace(lo: BVar[float], hi: BVar[float], n: int) -> BVar[Array]:
 
     def forward(a: float, b: float) -> tuple[Array, Callable[[Array], tuple[float, float]]]:
         def pullback(d: Array) -> tuple[float, float]:
-            d = _arr(d)
+            d = as_f64(d)
             up = float(np.dot(d, t))
             return float(np.sum(d)) - up, up
 
         return np.linspace(_scalar(a), _scalar(b), count), pullback
 
-    op: Op[float, float, Array] = _named(op2(forward), "linspace")
+    op: Op[float, float, Array] = named(op2(forward), "linspace")
     return op(lo, hi)
 
 
@@ -259,40 +242,40 @@ def linspace(lo: BVar[float], hi: BVar[float], n: int) -> BVar[Array]:
 
 def split(v: BVar[Array], p: int) -> tuple[BVar[Array], BVar[Array]]:
     """`(v[:p], v[p:])` as two BVars sharing one node; the gradient is their concatenation."""
-    shape = _shape(v)
+    shape = value_shape(v)
     _need_ndim("split", shape, 1)
     p = _index("split", "p", p)
     if not 0 <= p <= shape[0]:
         raise ShapeError(f"split: p={p} out of range for a vector of length {shape[0]}")
 
     def forward(x: Array) -> tuple[tuple[Array, Array], Callable[[tuple[Array, Array]], Array]]:
-        x = _arr(x)
+        x = as_f64(x)
 
         def pullback(d: tuple[Array, Array]) -> Array:
-            return np.concatenate([_arr(d[0]), _arr(d[1])])
+            return np.concatenate([as_f64(d[0]), as_f64(d[1])])
 
         return (_fresh(x[:p]), _fresh(x[p:])), pullback
 
-    op: Op[Array, tuple[Array, Array]] = _named(op1(forward), "split")
+    op: Op[Array, tuple[Array, Array]] = named(op1(forward), "split")
     head, tail = lift_multi(op, v)
     return cast("BVar[Array]", head), cast("BVar[Array]", tail)
 
 
 def _head_tail(x: Array) -> tuple[tuple[float, Array], Callable[[tuple[float, Array]], Array]]:
-    x = _arr(x)
+    x = as_f64(x)
 
     def pullback(d: tuple[float, Array]) -> Array:
-        return np.concatenate([[_scalar(d[0])], _arr(d[1])])
+        return np.concatenate([[_scalar(d[0])], as_f64(d[1])])
 
     return (float(x[0]), _fresh(x[1:])), pullback
 
 
-_head_tail_op: Op[Array, tuple[float, Array]] = _named(op1(_head_tail), "head_tail")
+_head_tail_op: Op[Array, tuple[float, Array]] = named(op1(_head_tail), "head_tail")
 
 
 def head_tail(v: BVar[Array]) -> tuple[BVar[float], BVar[Array]]:
     """`(v[0], v[1:])`, the head as a float BVar; both share one node."""
-    shape = _shape(v)
+    shape = value_shape(v)
     _need_ndim("head_tail", shape, 1)
     if shape[0] == 0:
         raise ShapeError("head_tail: the vector is empty (shape (0,))")
@@ -307,11 +290,11 @@ def _reshaper(name: str, to: Callable[[Shape], Shape]) -> Op[Array, Array]:
     """An op that only reshapes (row, col, unrow, uncol): the gradient is reshaped back."""
 
     def forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-        x = _arr(x)
+        x = as_f64(x)
         shape = x.shape
-        return _fresh(x.reshape(to(shape))), lambda d: _fresh(_arr(d).reshape(shape))
+        return _fresh(x.reshape(to(shape))), lambda d: _fresh(as_f64(d).reshape(shape))
 
-    op: Op[Array, Array] = _named(op1(forward), name)
+    op: Op[Array, Array] = named(op1(forward), name)
     return op
 
 
@@ -323,19 +306,19 @@ _uncol_op = _reshaper("uncol", lambda s: (s[0],))
 
 def row(v: BVar[Array]) -> BVar[Array]:
     """A vector of length n as a 1 x n matrix."""
-    _need_ndim("row", _shape(v), 1)
+    _need_ndim("row", value_shape(v), 1)
     return _row_op(v)
 
 
 def col(v: BVar[Array]) -> BVar[Array]:
     """A vector of length n as an n x 1 matrix."""
-    _need_ndim("col", _shape(v), 1)
+    _need_ndim("col", value_shape(v), 1)
     return _col_op(v)
 
 
 def unrow(m: BVar[Array]) -> BVar[Array]:
     """A 1 x n matrix as a vector of length n."""
-    shape = _shape(m)
+    shape = value_shape(m)
     if len(shape) != 2 or shape[0] != 1:
         raise ShapeError(f"unrow: expected a 1 x n matrix, got shape {shape}")
     return _unrow_op(m)
@@ -343,7 +326,7 @@ def unrow(m: BVar[Array]) -> BVar[Array]:
 
 def uncol(m: BVar[Array]) -> BVar[Array]:
     """An n x 1 matrix as a vector of length n."""
-    shape = _shape(m)
+    shape = value_shape(m)
     if len(shape) != 2 or shape[1] != 1:
         raise ShapeError(f"uncol: expected an n x 1 matrix, got shape {shape}")
     return _uncol_op(m)
@@ -356,17 +339,17 @@ def _stacker(name: str, axis: int) -> Op[Array, Array, Array]:
     """hstack (axis 1) / vstack (axis 0); the gradient is cut back along the same axis."""
 
     def forward(a: Array, b: Array) -> tuple[Array, Callable[[Array], tuple[Array, Array]]]:
-        a, b = _arr(a), _arr(b)
+        a, b = as_f64(a), as_f64(b)
         k = a.shape[axis]
 
         def pullback(d: Array) -> tuple[Array, Array]:
-            d = _arr(d)
+            d = as_f64(d)
             first, second = (d[:, :k], d[:, k:]) if axis == 1 else (d[:k], d[k:])
             return _fresh(first), _fresh(second)
 
         return np.concatenate([a, b], axis=axis), pullback
 
-    op: Op[Array, Array, Array] = _named(op2(forward), name)
+    op: Op[Array, Array, Array] = named(op2(forward), name)
     return op
 
 
@@ -376,7 +359,7 @@ _vstack_op = _stacker("vstack", 0)
 
 def hstack(a: BVar[Array], b: BVar[Array]) -> BVar[Array]:
     """Side by side (hmatrix's `|||`): the matrices must have the same number of rows."""
-    sa, sb = _shape(a), _shape(b)
+    sa, sb = value_shape(a), value_shape(b)
     _need_ndim("hstack", sa, 2, "first argument")
     _need_ndim("hstack", sb, 2, "second argument")
     if sa[0] != sb[0]:
@@ -386,7 +369,7 @@ def hstack(a: BVar[Array], b: BVar[Array]) -> BVar[Array]:
 
 def vstack(a: BVar[Array], b: BVar[Array]) -> BVar[Array]:
     """One above the other (hmatrix's `===`): the matrices must have the same number of columns."""
-    sa, sb = _shape(a), _shape(b)
+    sa, sb = value_shape(a), value_shape(b)
     _need_ndim("vstack", sa, 2, "first argument")
     _need_ndim("vstack", sb, 2, "second argument")
     if sa[1] != sb[1]:
@@ -395,7 +378,7 @@ def vstack(a: BVar[Array], b: BVar[Array]) -> BVar[Array]:
 
 
 def _splitter(name: str, m: BVar[Array], p: int, axis: int) -> tuple[BVar[Array], BVar[Array]]:
-    shape = _shape(m)
+    shape = value_shape(m)
     _need_ndim(name, shape, 2)
     p = _index(name, "p", p)
     if not 0 <= p <= shape[axis]:
@@ -403,15 +386,15 @@ def _splitter(name: str, m: BVar[Array], p: int, axis: int) -> tuple[BVar[Array]
         raise ShapeError(f"{name}: p={p} out of range for a matrix of shape {shape} ({shape[axis]} {what})")
 
     def forward(x: Array) -> tuple[tuple[Array, Array], Callable[[tuple[Array, Array]], Array]]:
-        x = _arr(x)
+        x = as_f64(x)
         first, second = (x[:p], x[p:]) if axis == 0 else (x[:, :p], x[:, p:])
 
         def pullback(d: tuple[Array, Array]) -> Array:
-            return np.concatenate([_arr(d[0]), _arr(d[1])], axis=axis)
+            return np.concatenate([as_f64(d[0]), as_f64(d[1])], axis=axis)
 
         return (_fresh(first), _fresh(second)), pullback
 
-    op: Op[Array, tuple[Array, Array]] = _named(op1(forward), name)
+    op: Op[Array, tuple[Array, Array]] = named(op1(forward), name)
     top, rest = lift_multi(op, m)
     return cast("BVar[Array]", top), cast("BVar[Array]", rest)
 
@@ -431,36 +414,36 @@ def split_cols(m: BVar[Array], p: int) -> tuple[BVar[Array], BVar[Array]]:
 
 def _diag(x: Array) -> tuple[Array, Callable[[Array], Array]]:
     # np.diag of a matrix is a read-only view: copy it
-    return np.diag(_arr(x)), lambda d: _fresh(np.diagonal(_arr(d)))
+    return np.diag(as_f64(x)), lambda d: _fresh(np.diagonal(as_f64(d)))
 
 
 def _take_diag(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    x = _arr(x)
+    x = as_f64(x)
     shape = x.shape
 
     def pullback(d: Array) -> Array:
         g = np.zeros(shape)
         k = min(shape)
-        g[np.arange(k), np.arange(k)] = _arr(d)
+        g[np.arange(k), np.arange(k)] = as_f64(d)
         return g
 
     return _fresh(np.diagonal(x)), pullback
 
 
-_diag_op: Op[Array, Array] = _named(op1(_diag), "diag")
-_take_diag_op: Op[Array, Array] = _named(op1(_take_diag), "take_diag")
+_diag_op: Op[Array, Array] = named(op1(_diag), "diag")
+_take_diag_op: Op[Array, Array] = named(op1(_take_diag), "take_diag")
 
 
 def diag(v: BVar[Array]) -> BVar[Array]:
     """The square matrix with `v` on its diagonal. Gradient: the diagonal of the output gradient."""
-    _need_ndim("diag", _shape(v), 1)
+    _need_ndim("diag", value_shape(v), 1)
     return _diag_op(v)
 
 
 def take_diag(m: BVar[Array]) -> BVar[Array]:
     """The main diagonal of a (possibly rectangular) matrix, length min(rows, cols).
     Gradient: a zero matrix with the output gradient on its diagonal."""
-    _need_ndim("take_diag", _shape(m), 2)
+    _need_ndim("take_diag", value_shape(m), 2)
     return _take_diag_op(m)
 
 
@@ -468,18 +451,18 @@ def take_diag(m: BVar[Array]) -> BVar[Array]:
 
 
 def _mean_rows(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    x = _arr(x)
+    x = as_f64(x)
     m, n = x.shape
-    return np.mean(x, axis=0), lambda d: np.repeat(_arr(d).reshape(1, n) / m, m, axis=0)
+    return np.mean(x, axis=0), lambda d: np.repeat(as_f64(d).reshape(1, n) / m, m, axis=0)
 
 
-_mean_rows_op: Op[Array, Array] = _named(op1(_mean_rows), "mean_rows")
+_mean_rows_op: Op[Array, Array] = named(op1(_mean_rows), "mean_rows")
 
 
 def mean_rows(m: BVar[Array]) -> BVar[Array]:
     """The mean of the rows of an m x n matrix, an n-vector (hmatrix's `meanL`).
     Gradient: every row receives `d / m`."""
-    shape = _shape(m)
+    shape = value_shape(m)
     _need_ndim("mean_rows", shape, 2)
     if shape[0] == 0:
         raise ShapeError(f"mean_rows: the matrix has no rows (shape {shape})")
@@ -532,25 +515,25 @@ def vmap(f: ScalarFn, v: BVar[Array]) -> BVar[Array]:
     constant = not isinstance(v, BVar) or v.is_constant
 
     if constant:  # no gradient can be asked for: evaluate only (e.g. under eval_bp)
-        x = _arr(v.value if isinstance(v, BVar) else v)
+        x = as_f64(v.value if isinstance(v, BVar) else v)
         if native:
             return const_var(_fresh(eval_bp(cast("Callable[[BVar[Array]], BVar[Array]]", g), x)))
         out = np.array([_as_float("vmap", eval_bp(g, float(e))) for e in x.flat]).reshape(x.shape)
         return const_var(out)
 
     def forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-        x = _arr(x)
+        x = as_f64(x)
         if native:
             y, dx = backprop(cast("Callable[[BVar[Array]], BVar[Array]]", g), x)
-            y, dx = _fresh(y), _arr(dx)
+            y, dx = _fresh(y), as_f64(dx)
         else:
             y, dx = np.empty(x.shape), np.empty(x.shape)
             for i, e in enumerate(x.flat):
                 yi, di = backprop(g, float(e))
                 y.flat[i], dx.flat[i] = _as_float("vmap", yi), _as_float("vmap", di)
-        return y, lambda d: _arr(d) * dx
+        return y, lambda d: as_f64(d) * dx
 
-    op: Op[Array, Array] = _named(op1(forward), "vmap")
+    op: Op[Array, Array] = named(op1(forward), "vmap")
     return op(v)
 
 
@@ -560,7 +543,7 @@ def zip_with_vector(f: ScalarFn2, u: BVar[Array], v: BVar[Array]) -> BVar[Array]
 
     The forward pass runs `backprop2(f, u_i, v_i)` per element pair, so the gradients are
     `d * ∂f/∂u` and `d * ∂f/∂v`."""
-    su, sv = _shape(u), _shape(v)
+    su, sv = value_shape(u), value_shape(v)
     if su != sv:
         raise ShapeError(f"zip_with_vector: shapes differ: {su} vs {sv}")
     g: Callable[[BVar[float], BVar[float]], BVar[float]] = (lambda a, b: f(a, b)) if isinstance(f, Op) else f
@@ -569,18 +552,18 @@ def zip_with_vector(f: ScalarFn2, u: BVar[Array], v: BVar[Array]) -> BVar[Array]
     constant = all(not isinstance(w, BVar) or w.is_constant for w in (u, v))
 
     if constant:
-        x = _arr(u.value if isinstance(u, BVar) else u)
-        z = _arr(v.value if isinstance(v, BVar) else v)
+        x = as_f64(u.value if isinstance(u, BVar) else u)
+        z = as_f64(v.value if isinstance(v, BVar) else v)
         if native:
             return const_var(_fresh(eval_bp2(g_arr, x, z)))
         out = [_as_float("zip_with_vector", eval_bp2(g, float(a), float(b))) for a, b in zip(x.flat, z.flat)]
         return const_var(np.array(out).reshape(x.shape))
 
     def forward(x: Array, z: Array) -> tuple[Array, Callable[[Array], tuple[Array, Array]]]:
-        x, z = _arr(x), _arr(z)
+        x, z = as_f64(x), as_f64(z)
         if native:
             y, (dx, dz) = backprop2(g_arr, x, z)
-            y, dx, dz = _fresh(y), _arr(dx), _arr(dz)
+            y, dx, dz = _fresh(y), as_f64(dx), as_f64(dz)
         else:
             y, dx, dz = np.empty(x.shape), np.empty(x.shape), np.empty(x.shape)
             for i, (a, b) in enumerate(zip(x.flat, z.flat)):
@@ -590,12 +573,12 @@ def zip_with_vector(f: ScalarFn2, u: BVar[Array], v: BVar[Array]) -> BVar[Array]
                 dz.flat[i] = _as_float("zip_with_vector", db)
 
         def pullback(d: Array) -> tuple[Array, Array]:
-            d = _arr(d)
+            d = as_f64(d)
             return d * dx, d * dz
 
         return y, pullback
 
-    op: Op[Array, Array, Array] = _named(op2(forward), "zip_with_vector")
+    op: Op[Array, Array, Array] = named(op2(forward), "zip_with_vector")
     return op(u, v)
 
 
@@ -648,57 +631,57 @@ def _out(y: Array) -> Any:
 def logsumexp(z: BVar[Array], axis: Axis = None) -> BVar[Any]:
     """`log(sum(exp(z), axis))`, computed stably. A float for `axis=None` (or when every axis is
     reduced), else an array without the reduced axes. Gradient: `d * softmax(z)` over `axis`."""
-    axes = _axes("logsumexp", _shape(z), axis)
+    axes = _axes("logsumexp", value_shape(z), axis)
 
     def forward(x: Array) -> tuple[Any, Callable[[Any], Array]]:
-        top, _, e, total = _shifted_exp(_arr(x), axes)
+        top, _, e, total = _shifted_exp(as_f64(x), axes)
 
         def pullback(d: Any) -> Array:
-            grad: Array = np.expand_dims(_arr(d), axes) * _softmax_of(e, total)
+            grad: Array = np.expand_dims(as_f64(d), axes) * _softmax_of(e, total)
             return grad
 
         return _out(np.squeeze(_log(total) + top, axis=axes)), pullback
 
-    op: Op[Array, Any] = _named(op1(forward), "logsumexp")
+    op: Op[Array, Any] = named(op1(forward), "logsumexp")
     return op(z)
 
 
 def softmax(z: BVar[Array], axis: Axis = -1) -> BVar[Array]:
     """`exp(z) / sum(exp(z), axis)`, computed stably (max-shifted).
     Gradient: `s * (d - sum(d * s, axis))` with `s` the softmax."""
-    axes = _axes("softmax", _shape(z), axis)
+    axes = _axes("softmax", value_shape(z), axis)
 
     def forward(x: Array) -> tuple[Any, Callable[[Any], Array]]:
-        _, _, e, total = _shifted_exp(_arr(x), axes)
+        _, _, e, total = _shifted_exp(as_f64(x), axes)
         s = _softmax_of(e, total)
 
         def pullback(d: Any) -> Array:
-            g = _arr(d)
+            g = as_f64(d)
             inner: Array = np.sum(g * s, axis=axes, keepdims=True)
             return s * (g - inner)
 
         return _out(s), pullback
 
-    op: Op[Array, Array] = _named(op1(forward), "softmax")
+    op: Op[Array, Array] = named(op1(forward), "softmax")
     return op(z)
 
 
 def log_softmax(z: BVar[Array], axis: Axis = -1) -> BVar[Array]:
     """`z - logsumexp(z, axis)` (with the reduced axes kept), computed stably.
     Gradient: `d - softmax(z) * sum(d, axis)`."""
-    axes = _axes("log_softmax", _shape(z), axis)
+    axes = _axes("log_softmax", value_shape(z), axis)
 
     def forward(x: Array) -> tuple[Any, Callable[[Any], Array]]:
-        _, shifted, e, total = _shifted_exp(_arr(x), axes)
+        _, shifted, e, total = _shifted_exp(as_f64(x), axes)
         with np.errstate(invalid="ignore"):  # -inf - -inf for an all -inf slice
             out = shifted - _log(total)
 
         def pullback(d: Any) -> Array:
-            g = _arr(d)
+            g = as_f64(d)
             g_sum: Array = np.sum(g, axis=axes, keepdims=True)
             return g - _softmax_of(e, total) * g_sum
 
         return _out(out), pullback
 
-    op: Op[Array, Array] = _named(op1(forward), "log_softmax")
+    op: Op[Array, Array] = named(op1(forward), "log_softmax")
     return op(z)
