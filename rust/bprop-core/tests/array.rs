@@ -6,6 +6,9 @@
 //! second contribution to each gradient goes through the in-place accumulation path, and compares
 //! the in-place sweep with `backward_with` (which never accumulates in place).
 
+mod common;
+
+use common::{domain_sample, Lcg};
 use bprop_core::array::{self, owned, Arg, ArrayOp, Value};
 use bprop_core::{Backprop, Binary, Grad, NodeId, ShapeError, Tape, Unary};
 use ndarray::{arr0, ArrayD, IxDyn};
@@ -13,24 +16,6 @@ use ndarray::{arr0, ArrayD, IxDyn};
 type A = ArrayD<f64>;
 
 // ---- helpers ---------------------------------------------------------------------------------
-
-// Tiny deterministic generator so the core tests need no extra crates.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.next()
-    }
-
-    fn array(&mut self, shape: &[usize], lo: f64, hi: f64) -> A {
-        A::from_shape_fn(IxDyn(shape), |_| self.uniform(lo, hi))
-    }
-}
 
 fn arr(shape: &[usize], data: &[f64]) -> A {
     A::from_shape_vec(IxDyn(shape), data.to_vec()).unwrap()
@@ -259,25 +244,6 @@ fn assert_within_ulps(k: Unary, y: &A, x: &A) {
     for (&got, &xv) in y.iter().zip(x.iter()) {
         let want = k.eval(xv);
         assert!(ulps(got, want) <= bound, "{}({xv}) = {got}, scalar kernel {want}", k.name());
-    }
-}
-
-fn domain_sample(k: Unary, u: f64) -> f64 {
-    match k {
-        Unary::Log | Unary::Sqrt => 0.1 + 3.0 * u,
-        Unary::Asin | Unary::Acos | Unary::Atanh => -0.9 + 1.8 * u,
-        Unary::Acosh => 1.1 + 3.0 * u,
-        Unary::Recip => 0.2 + 2.0 * u,
-        Unary::Tan => -1.2 + 2.4 * u,
-        Unary::Abs | Unary::Signum => {
-            let v = -2.0 + 4.0 * u;
-            if v.abs() < 0.05 {
-                0.5
-            } else {
-                v
-            }
-        }
-        _ => -2.0 + 4.0 * u,
     }
 }
 

@@ -1,3 +1,6 @@
+mod common;
+
+use common::{domain_sample, Lcg};
 use bprop_core::{Binary, CustomOp, Node, Scalar, SweepError, Tape, Unary};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,30 +19,6 @@ fn grad(tape: &Tape<f64>, out: Scalar, inputs: &[Scalar]) -> Vec<f64> {
 fn fd(f: impl Fn(f64) -> f64, x: f64) -> f64 {
     let h = 1e-6 * x.abs().max(1.0);
     (f(x + h) - f(x - h)) / (2.0 * h)
-}
-
-// Tiny deterministic generator so the core tests need no extra crates.
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-fn domain_sample(k: Unary, u: f64) -> f64 {
-    match k {
-        Unary::Log | Unary::Sqrt => 0.1 + 3.0 * u,
-        Unary::Asin | Unary::Acos | Unary::Atanh => -0.9 + 1.8 * u,
-        Unary::Acosh => 1.1 + 3.0 * u,
-        Unary::Recip => 0.2 + 2.0 * u,
-        Unary::Tan => -1.2 + 2.4 * u,
-        Unary::Abs | Unary::Signum => {
-            let v = -2.0 + 4.0 * u;
-            if v.abs() < 0.05 { 0.5 } else { v }
-        }
-        _ => -2.0 + 4.0 * u,
-    }
 }
 
 #[test]
