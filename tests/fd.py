@@ -99,7 +99,7 @@ def check_vjp(
     import bprop as bp
 
     xs = [x if isinstance(x, float) else np.array(x, dtype=np.float64) for x in xs]
-    evaluate = plain if plain is not None else (lambda *a: bp.eval_bp_n(f, *a))
+    evaluate: Callable[..., Any] = plain if plain is not None else (lambda *a: bp.eval_bp_n(f, *a))
     y, pullback = bp.backprop_with_n(f, *xs)
     c = random_like(rng, y) if cotangent is None else cotangent
     grads = pullback(c)

@@ -416,6 +416,29 @@ fn from_matrix(m: Array2<f64>, shape: &[usize], left: bool) -> Array {
     }
 }
 
+/// Add `l · r` to the gradient of `operand` (the `left` or right argument of a `matmul`): a GEMM
+/// with β = 1 straight into its buffer when it has a 2-D one, otherwise a new matrix reshaped
+/// back to the operand's shape.
+fn add_product<S: Sink>(
+    sink: &mut S,
+    operand: &Operand,
+    l: ArrayView2<'_, f64>,
+    r: ArrayView2<'_, f64>,
+    left: bool,
+) -> Result<(), S::Error> {
+    if operand.node.is_none() {
+        return Ok(());
+    }
+    match target(sink, operand).filter(|_| operand.shape.len() == 2) {
+        Some(acc) => {
+            let mut acc = acc.view_mut().into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!("checked 2-D"));
+            general_mat_mul(1.0, &l, &r, 1.0, &mut acc);
+            Ok(())
+        }
+        None => put(sink, operand, from_matrix(l.dot(&r), &operand.shape, left)),
+    }
+}
+
 impl ArrayOp {
     /// Deposit the arguments' gradients for the output gradient `g` (the gradient of a float
     /// output comes as a 0-d array).
@@ -501,27 +524,9 @@ impl ArrayOp {
                 bv.with_view(|bv| {
                     let (a2, b2) = (as_matrix(&av, true), as_matrix(&bv, false));
                     let g2 = grad_matrix(&g, a.shape.len() == 1, b.shape.len() == 1);
-                    if a.node.is_some() {
-                        // dA = G · Bᵀ
-                        match target(sink, a).filter(|_| a.shape.len() == 2) {
-                            Some(acc) => {
-                                let mut acc = acc.view_mut().into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!());
-                                general_mat_mul(1.0, &g2, &b2.t(), 1.0, &mut acc);
-                            }
-                            None => put(sink, a, from_matrix(g2.dot(&b2.t()), &a.shape, true))?,
-                        }
-                    }
-                    if b.node.is_some() {
-                        // dB = Aᵀ · G
-                        match target(sink, b).filter(|_| b.shape.len() == 2) {
-                            Some(acc) => {
-                                let mut acc = acc.view_mut().into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!());
-                                general_mat_mul(1.0, &a2.t(), &g2, 1.0, &mut acc);
-                            }
-                            None => put(sink, b, from_matrix(a2.t().dot(&g2), &b.shape, false))?,
-                        }
-                    }
-                    Ok(())
+                    // dA = G · Bᵀ, dB = Aᵀ · G
+                    add_product(sink, a, g2, b2.t(), true)?;
+                    add_product(sink, b, a2.t(), g2, false)
                 })
             }),
             ArrayOp::Sum { x, axis, scale } => {

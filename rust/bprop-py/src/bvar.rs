@@ -42,10 +42,6 @@ impl Val {
         }
     }
 
-    pub fn is_float(&self) -> bool {
-        matches!(self, Val::F(_))
-    }
-
     /// The shape of an array value.
     pub fn array_shape(&self) -> Option<Vec<usize>> {
         match self {

@@ -176,9 +176,11 @@ pub fn lift_custom(
         args: vars
             .iter()
             .map(|v| match v {
-                Some(v) if v.tape.is_some() && v.val.is_float() => ArgKind::Float,
-                Some(v) if v.tape.is_some() && v.val.array_shape().is_some() => ArgKind::Array(v.val.array_shape().unwrap_or_default()),
-                Some(v) if v.tape.is_some() => ArgKind::Object,
+                Some(v) if v.tape.is_some() => match (&v.val, v.val.array_shape()) {
+                    (Val::F(_), _) => ArgKind::Float,
+                    (_, Some(shape)) => ArgKind::Array(shape),
+                    _ => ArgKind::Object,
+                },
                 _ => ArgKind::Constant,
             })
             .collect(),
