@@ -1,9 +1,28 @@
 """The Backprop protocol (Haskell's `Numeric.Backprop.Class`): how gradients of a type are
 zeroed, added and seeded.
 
-`zero`, `add` and `one` dispatch on the type of the value (its MRO, then structural kinds:
-dataclasses and NamedTuples are handled fieldwise). Register types you do not own with
-`register_backprop`.
+`zero`, `add` and `one` dispatch on the type of their first argument. The instance of a type is
+found once and cached: the first class in its MRO that was registered (`register_backprop`, so a
+subclass's registration overrides its base's), else a structural instance:
+
+* numbers (`int`, `float`, `complex`, numpy scalars): `0`, `+`, `1` of the value's own type, so a
+  `numpy.float32` stays a `numpy.float32`. `bool` (and `numpy.bool_`) has no instance, as in
+  Haskell, where `Bool` is not a `Num`.
+* numpy arrays of a numeric dtype: `zeros_like`, `+` (shapes must match: no broadcasting),
+  `ones_like`.
+* `None`: the unit type, `None` for all three.
+* tuples and NamedTuples: fieldwise, equal lengths; the result has the first argument's type.
+* lists: elementwise; `add` keeps the longer list's tail (Haskell's `addIsList` pads the shorter
+  list with zeros).
+* dicts: valuewise; `add` takes the union of the keys (`Map`'s `unionWith add`).
+* dataclasses: fieldwise over `dataclasses.fields` (Haskell's Generic instance). The result is
+  built without calling `__init__`/`__post_init__`, so a gradient is never rejected by validation
+  meant for values (the gradient of a positive parameter may be negative), frozen dataclasses
+  work, and `init=False` fields are gradient components like any other. Attributes that are not
+  dataclass fields are not carried over.
+
+Subclasses of tuple, list and dict are rebuilt by calling the subclass on the plain result
+(NamedTuples through `_make`); register an instance for a subclass whose constructor differs.
 """
 
 from __future__ import annotations
@@ -14,7 +33,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
-from .errors import BackpropInstanceError
+from .errors import BackpropInstanceError, ShapeError
 
 __all__ = [
     "zero",
@@ -44,11 +63,23 @@ class Instance(NamedTuple):
     one: Callable[[Any], Any]
 
 
+def _type_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _mismatch(x: object, y: object) -> BackpropInstanceError:
+    return BackpropInstanceError(
+        f"add: cannot add a {_type_name(type(y))} to a {_type_name(type(x))}"
+    )
+
+
 # ---- the Haskell-named helpers ----------------------------------------------------------
 
 
 def zero_num(x: T) -> T:
-    """`zeroNum`: `0` of x's numeric type."""
+    """`zeroNum`: `0` of x's numeric type (an array of zeros for a numpy array)."""
+    if isinstance(x, np.ndarray):
+        return np.zeros_like(x)
     return type(x)(0)  # type: ignore[call-arg]
 
 
@@ -58,7 +89,9 @@ def add_num(x: T, y: T) -> T:
 
 
 def one_num(x: T) -> T:
-    """`oneNum`: `1` of x's numeric type."""
+    """`oneNum`: `1` of x's numeric type (an array of ones for a numpy array)."""
+    if isinstance(x, np.ndarray):
+        return np.ones_like(x)
     return type(x)(1)  # type: ignore[call-arg]
 
 
@@ -73,7 +106,8 @@ def one_functor(xs: Iterable[Any]) -> list[Any]:
 
 
 def add_as_list(xs: list[Any], ys: list[Any]) -> list[Any]:
-    """`addAsList`: elementwise add; the longer list's extra elements are kept (padding)."""
+    """`addIsList`/`addAsList` on lists: elementwise add; the shorter list counts as padded
+    with zeros, so the longer list's extra elements are kept."""
     n = min(len(xs), len(ys))
     out = [add(a, b) for a, b in zip(xs[:n], ys[:n])]
     out.extend(xs[n:] if len(xs) > n else ys[n:])
@@ -81,27 +115,157 @@ def add_as_list(xs: list[Any], ys: list[Any]) -> list[Any]:
 
 
 def zero_vec(xs: Any) -> Any:
-    """`zeroVec`: zero of a numpy vector (or of each element of a sequence)."""
-    return np.zeros_like(xs) if isinstance(xs, np.ndarray) else zero_functor(xs)
+    """`zeroVec`: zero of a numpy vector (or a list of the zeros of a sequence's elements)."""
+    return zero(xs) if isinstance(xs, np.ndarray) else zero_functor(xs)
 
 
 def add_vec(xs: Any, ys: Any) -> Any:
-    """`addVec`: elementwise add of two equal-length vectors."""
-    if len(xs) != len(ys):
-        raise ValueError(f"add_vec: lengths differ ({len(xs)} and {len(ys)})")
-    if isinstance(xs, np.ndarray):
-        return xs + ys
-    return [add(a, b) for a, b in zip(xs, ys)]
+    """`addVec`: elementwise add along the first axis, padding the shorter vector at the end
+    with zeros (the longer one's tail is kept). Arrays give an array, sequences a list."""
+    if not (isinstance(xs, np.ndarray) or isinstance(ys, np.ndarray)):
+        return add_as_list(list(xs), list(ys))
+    xs, ys = np.asarray(xs), np.asarray(ys)
+    if xs.ndim == 0 or ys.ndim == 0 or xs.shape[1:] != ys.shape[1:]:
+        raise ShapeError(f"add_vec: shapes {xs.shape} and {ys.shape} are not vectors of one element shape")
+    short, long = (xs, ys) if len(xs) <= len(ys) else (ys, xs)
+    n = len(short)
+    return np.concatenate([long[:n] + short, long[n:]])
 
 
 def one_vec(xs: Any) -> Any:
-    """`oneVec`: one of a numpy vector (or of each element of a sequence)."""
-    return np.ones_like(xs) if isinstance(xs, np.ndarray) else one_functor(xs)
+    """`oneVec`: one of a numpy vector (or a list of the ones of a sequence's elements)."""
+    return one(xs) if isinstance(xs, np.ndarray) else one_functor(xs)
+
+
+# ---- built-in instances -------------------------------------------------------------------
+
+_NUM = Instance(zero_num, add_num, one_num)
+
+
+def _unit_add(x: None, y: None) -> None:
+    if y is not None:
+        raise _mismatch(x, y)
+
+
+_UNIT = Instance(lambda x: None, _unit_add, lambda x: None)
+
+
+def _array_instance() -> Instance:
+    def numeric(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        if x.dtype.kind not in "iufc":
+            raise BackpropInstanceError(
+                f"numpy arrays of dtype {x.dtype} have no Backprop instance (only integer, "
+                "float and complex arrays do)"
+            )
+        return x
+
+    def add_(x: np.ndarray[Any, Any], y: Any) -> Any:
+        if np.shape(y) != x.shape:
+            raise ShapeError(f"add: arrays of different shapes ({x.shape} and {np.shape(y)})")
+        return np.asanyarray(numeric(x) + y)  # a 0-d sum is a numpy scalar: keep the array
+
+    return Instance(
+        lambda x: np.zeros_like(numeric(x)), add_, lambda x: np.ones_like(numeric(x))
+    )
+
+
+def _builder(cls: type, base: type) -> Callable[[Any], Any]:
+    """Makes a `cls` from a plain `base` value (or, for a NamedTuple, from its field list)."""
+    if cls is base:
+        return base
+    if base is tuple and hasattr(cls, "_fields"):  # a NamedTuple
+        make: Callable[[Any], Any] = getattr(cls, "_make")
+        return make
+    return cls
+
+
+def _tuple_instance(cls: type) -> Instance:
+    build = _builder(cls, tuple)
+
+    def add_(x: tuple[Any, ...], y: Any) -> Any:
+        if not isinstance(y, tuple):
+            raise _mismatch(x, y)
+        if len(x) != len(y):
+            raise ShapeError(
+                f"add: {_type_name(cls)} values of different lengths ({len(x)} and {len(y)})"
+            )
+        return build([add(a, b) for a, b in zip(x, y)])
+
+    return Instance(
+        lambda x: build([zero(e) for e in x]), add_, lambda x: build([one(e) for e in x])
+    )
+
+
+def _list_instance(cls: type) -> Instance:
+    build = _builder(cls, list)
+
+    def add_(x: list[Any], y: Any) -> Any:
+        if not isinstance(y, list):
+            raise _mismatch(x, y)
+        return build(add_as_list(x, y))
+
+    return Instance(lambda x: build(zero_functor(x)), add_, lambda x: build(one_functor(x)))
+
+
+def _dict_instance(cls: type) -> Instance:
+    build = _builder(cls, dict)
+
+    def add_(x: dict[Any, Any], y: Any) -> Any:
+        if not isinstance(y, dict):
+            raise _mismatch(x, y)
+        out = {**x, **y}
+        for k in x.keys() & y.keys():
+            out[k] = add(x[k], y[k])
+        return build(out)
+
+    return Instance(
+        lambda x: build({k: zero(v) for k, v in x.items()}),
+        add_,
+        lambda x: build({k: one(v) for k, v in x.items()}),
+    )
+
+
+def _dataclass_instance(cls: type) -> Instance:
+    names = [f.name for f in dataclasses.fields(cls)]
+
+    def fieldwise(f: Callable[..., Any], *xs: Any) -> Any:
+        out: Any = object.__new__(cls)
+        for name in names:
+            try:
+                value = f(*(getattr(x, name) for x in xs))
+            except BackpropInstanceError as e:
+                e.add_note(f"in field {name!r} of {_type_name(cls)}")
+                raise
+            object.__setattr__(out, name, value)  # also for frozen dataclasses
+        return out
+
+    def add_(x: Any, y: Any) -> Any:
+        if not isinstance(y, cls):
+            raise _mismatch(x, y)
+        return fieldwise(add, x, y)
+
+    return Instance(lambda x: fieldwise(zero, x), add_, lambda x: fieldwise(one, x))
 
 
 # ---- registry -----------------------------------------------------------------------------
 
-_REGISTRY: dict[type, Instance] = {}
+#: instances per type, found along the MRO; user registrations go here too
+_REGISTRY: dict[type, Instance] = {
+    int: _NUM,
+    float: _NUM,
+    complex: _NUM,
+    np.number: _NUM,
+    type(None): _UNIT,
+    np.ndarray: _array_instance(),
+}
+#: container kinds whose instance is specialised to the concrete class (to rebuild it)
+_KINDS: dict[type, Callable[[type], Instance]] = {
+    tuple: _tuple_instance,
+    list: _list_instance,
+    dict: _dict_instance,
+}
+#: types that stop the MRO search: `bool` is an `int` but not a number to differentiate
+_REFUSED = frozenset({bool})
 _CACHE: dict[type, Instance] = {}
 
 
@@ -112,101 +276,39 @@ def register_backprop(
     add: Callable[[T, T], T],
     one: Callable[[T], T],
 ) -> None:
-    """Give `cls` (and its subclasses) a Backprop instance."""
+    """Give `cls` (and its subclasses without an instance of their own) a Backprop instance."""
     _REGISTRY[cls] = Instance(zero, add, one)
     _CACHE.clear()
 
 
-def _tuple_instance() -> Instance:
-    def check(x: tuple[Any, ...], y: tuple[Any, ...]) -> None:
-        if len(x) != len(y):
-            raise ValueError(f"add: tuples of different lengths ({len(x)} and {len(y)})")
-
-    def zero_(x: tuple[Any, ...]) -> tuple[Any, ...]:
-        return _rebuild(x, [zero(e) for e in x])
-
-    def one_(x: tuple[Any, ...]) -> tuple[Any, ...]:
-        return _rebuild(x, [one(e) for e in x])
-
-    def add_(x: tuple[Any, ...], y: tuple[Any, ...]) -> tuple[Any, ...]:
-        check(x, y)
-        return _rebuild(x, [add(a, b) for a, b in zip(x, y)])
-
-    return Instance(zero_, add_, one_)
-
-
-def _rebuild(like: tuple[Any, ...], items: list[Any]) -> tuple[Any, ...]:
-    make = getattr(type(like), "_make", None)  # NamedTuple
-    return make(items) if make is not None else tuple(items)
-
-
-def _dataclass_instance() -> Instance:
-    def fieldwise(f: Callable[..., Any], *xs: Any) -> Any:
-        x0 = xs[0]
-        values = {
-            fld.name: f(*(getattr(x, fld.name) for x in xs))
-            for fld in dataclasses.fields(x0)
-            if fld.init
-        }
-        return dataclasses.replace(x0, **values)
-
-    return Instance(
-        lambda x: fieldwise(zero, x),
-        lambda x, y: fieldwise(add, x, y),
-        lambda x: fieldwise(one, x),
-    )
-
-
-def _array_instance() -> Instance:
-    return Instance(np.zeros_like, np.add, np.ones_like)
-
-
-def _numpy_scalar_instance() -> Instance:
-    return Instance(lambda x: type(x)(0), lambda x, y: x + y, lambda x: type(x)(1))
-
-
-def _install_builtins() -> None:
-    _REGISTRY[float] = Instance(lambda x: 0.0, lambda x, y: x + y, lambda x: 1.0)
-    _REGISTRY[int] = Instance(lambda x: 0, lambda x, y: x + y, lambda x: 1)
-    _REGISTRY[complex] = Instance(lambda x: 0j, lambda x, y: x + y, lambda x: 1 + 0j)
-    _REGISTRY[type(None)] = Instance(lambda x: None, lambda x, y: None, lambda x: None)
-    _REGISTRY[tuple] = _tuple_instance()
-    _REGISTRY[list] = Instance(zero_functor, add_as_list, one_functor)
-    _REGISTRY[dict] = Instance(
-        lambda x: {k: zero(v) for k, v in x.items()},
-        lambda x, y: {**x, **y, **{k: add(x[k], y[k]) for k in x.keys() & y.keys()}},
-        lambda x: {k: one(v) for k, v in x.items()},
-    )
-    _REGISTRY[np.ndarray] = _array_instance()
-    _REGISTRY[np.number] = _numpy_scalar_instance()
-
-
-_install_builtins()
+def _find(cls: type) -> Instance | None:
+    for base in cls.__mro__:
+        inst = _REGISTRY.get(base)
+        if inst is not None:
+            return inst
+        kind = _KINDS.get(base)
+        if kind is not None:
+            return kind(cls)
+        if base in _REFUSED:
+            return None
+    if dataclasses.is_dataclass(cls):
+        return _dataclass_instance(cls)
+    return None
 
 
 def instance_of(x: Any) -> Instance:
-    """The Backprop instance used for values like `x`."""
+    """The Backprop instance used for values like `x` (cached per type)."""
     cls = type(x)
     inst = _CACHE.get(cls)
-    if inst is not None:
-        return inst
-    for base in cls.__mro__:
-        if base is bool:
-            break  # bool is an int subclass but has no Num instance
-        inst = _REGISTRY.get(base)
-        if inst is not None:
-            break
-    else:
-        inst = None
-    if inst is None and dataclasses.is_dataclass(x):
-        inst = _dataclass_instance()
     if inst is None:
-        raise BackpropInstanceError(
-            f"type {cls.__module__}.{cls.__qualname__} has no Backprop instance; register one with "
-            f"bprop.register_backprop({cls.__qualname__}, zero=..., add=..., one=...) or use "
-            f"bprop.explicit with zero=/add=/one= functions"
-        )
-    _CACHE[cls] = inst
+        inst = _find(cls)
+        if inst is None:
+            raise BackpropInstanceError(
+                f"type {_type_name(cls)} has no Backprop instance; register one with "
+                f"bprop.register_backprop({cls.__qualname__}, zero=..., add=..., one=...) or pass "
+                "zero=/add=/one= functions to the bprop.explicit runners"
+            )
+        _CACHE[cls] = inst
     return inst
 
 
@@ -216,7 +318,7 @@ def zero(x: T) -> T:
 
 
 def add(x: T, y: T) -> T:
-    """Sum of two gradients (`add`)."""
+    """Sum of two gradients (`add`); the result has the type of `x`."""
     return instance_of(x).add(x, y)  # type: ignore[no-any-return]
 
 

@@ -10,15 +10,19 @@
 //! * Native float64 array kernels ([`array`]) record one [`Node::Array`] each, holding shared
 //!   references to the values their backward pass reads; that pass accumulates in place.
 //! * Gradients are any [`Backprop`] type; the sweep seeds the *output's own node*.
+//! * A gradient reaching one component of a container stays a [`Parts`] (component index plus
+//!   gradient) and is added slot by slot, so field reads never cost a whole-record add.
 
 pub mod array;
 pub mod backprop;
+pub mod parts;
 pub mod scalar;
 pub mod tape;
 pub mod vmath;
 
 pub use array::{Arg, Array, ArrayData, ArrayOp, Operand, ShapeError, Shared, Value};
 pub use backprop::{Backprop, Grad, NativeGrad};
+pub use parts::Parts;
 pub use scalar::{Binary, Unary};
 pub use tape::{
     CustomOp, Gradients, Input, Node, NodeId, Pullback1, Pullback2, Pullback3, PullbackN, Scalar,

@@ -277,6 +277,10 @@ impl BVar {
             other => Ok(other.to_py(py).bind(py).getattr("ndim")?.unbind()),
         }
     }
+    /// `v[i]` / `v[key]`: `view_var` of a component of a container or array (bprop.optics).
+    fn __getitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Ok(python::optics_getitem(slf.py())?.call1((slf, key))?.unbind())
+    }
 
     fn __neg__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         unary(slf.py(), Unary::Neg, slf.as_any())

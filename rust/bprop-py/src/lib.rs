@@ -9,6 +9,7 @@ mod bvar;
 mod grad;
 mod lift;
 mod math;
+mod parts;
 mod python;
 mod tape;
 
@@ -20,5 +21,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lift::lift_custom, m)?)?;
     math::register(m)?;
     array::register(m)?;
+    parts::register(m)?;
     Ok(())
 }

@@ -8,28 +8,16 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::bvar::{common_tape, BVar, Val};
-use crate::grad::{array_from_py, scalar_from_py, PyGrad};
+use crate::grad::{Kind, PyGrad};
 use crate::python;
 use crate::tape::{tape_full, Tape};
-
-/// What an argument of a recorded op is, which decides how its gradient is taken.
-enum ArgKind {
-    /// Not on the tape: its gradient is dropped unchecked (it may be of any type).
-    Constant,
-    /// A float-valued BVar: its gradient must be a real number.
-    Float,
-    /// A float64-array BVar: its gradient must be a real array of the same shape.
-    Array(Vec<usize>),
-    /// Any other BVar: its gradient is kept as the Python object.
-    Object,
-}
 
 /// A recorded Python pullback with what is needed to check and convert its results.
 struct PyPullback {
     op: Py<PyAny>,
     pullback: Py<PyAny>,
     /// Per argument: how to take its gradient.
-    args: Box<[ArgKind]>,
+    args: Box<[Kind]>,
 }
 
 fn op_name(op: &Bound<'_, PyAny>) -> String {
@@ -46,7 +34,7 @@ impl PyPullback {
 
     /// Call the user's pullback; its exceptions pass through with a note naming the op.
     fn call<'py>(&self, py: Python<'py>, g: PyGrad) -> PyResult<Bound<'py, PyAny>> {
-        self.pullback.bind(py).call1((g.into_py(py),)).inspect_err(|e| {
+        self.pullback.bind(py).call1((g.into_py(py)?,)).inspect_err(|e| {
             let _ = e.add_note(py, format!("raised in the pullback of op {}", self.name(py)));
         })
     }
@@ -80,32 +68,7 @@ impl PyPullback {
 
     /// Argument `i`'s gradient: `None` means no contribution (zero).
     fn convert(&self, py: Python<'_>, i: usize, g: &Bound<'_, PyAny>) -> PyResult<Option<PyGrad>> {
-        if g.is_none() {
-            return Ok(None);
-        }
-        match &self.args[i] {
-            ArgKind::Constant => Ok(None),
-            ArgKind::Float => {
-                let x = scalar_from_py(g, || format!("op {}: pullback gradient for argument {i} (a float)", self.name(py)))?;
-                Ok(Some(PyGrad::F(x)))
-            }
-            ArgKind::Array(shape) => match array_from_py(g, shape)? {
-                Ok(a) => Ok(Some(PyGrad::A(a))),
-                Err(Some(got)) => Err(python::error(
-                    python::shape_error(py),
-                    format!(
-                        "op {}: pullback gradient for argument {i} has shape {got:?}, but the argument has shape {shape:?}",
-                        self.name(py)
-                    ),
-                )),
-                Err(None) => Err(PyTypeError::new_err(format!(
-                    "op {}: pullback gradient for argument {i} must be a real array of shape {shape:?}, got {}",
-                    self.name(py),
-                    g.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-                ))),
-            },
-            ArgKind::Object => Ok(Some(PyGrad::O(g.clone().unbind()))),
-        }
+        self.args[i].gradient(py, g, &|| format!("op {}: pullback gradient for argument {i}", self.name(py)))
     }
 
     fn gradients<const N: usize>(&self, g: PyGrad) -> PyResult<[Option<PyGrad>; N]> {
@@ -173,17 +136,7 @@ pub fn lift_custom(
     let pb = PyPullback {
         op: op.clone().unbind(),
         pullback: pullback.unbind(),
-        args: vars
-            .iter()
-            .map(|v| match v {
-                Some(v) if v.tape.is_some() => match (&v.val, v.val.array_shape()) {
-                    (Val::F(_), _) => ArgKind::Float,
-                    (_, Some(shape)) => ArgKind::Array(shape),
-                    _ => ArgKind::Object,
-                },
-                _ => ArgKind::Constant,
-            })
-            .collect(),
+        args: vars.iter().map(|v| Kind::of(*v)).collect(),
     };
     let custom = match (bare, n) {
         (true, 1) => CustomOp::Unary {

@@ -27,6 +27,11 @@ python_attr!(generic_zero, "bprop.classes", "zero", PyAny);
 python_attr!(generic_one, "bprop.classes", "one", PyAny);
 python_attr!(generic_add, "bprop.classes", "add", PyAny);
 
+// Containers: rebuilding a whole gradient from its parts, taking a gradient apart, `v[i]`.
+python_attr!(containers_embed, "bprop._containers", "embed", PyAny);
+python_attr!(containers_components, "bprop._containers", "components", PyAny);
+python_attr!(optics_getitem, "bprop.optics", "getitem", PyAny);
+
 // Fallbacks for BVars whose values are not floats (ints, complex, user numeric types).
 python_attr!(generic_unary, "bprop._generic", "unary", PyAny);
 python_attr!(generic_binary, "bprop._generic", "binary", PyAny);

@@ -2,15 +2,16 @@
 //! runner closes the tape when the user's function returns and then sweeps it (any number of
 //! times, for `backprop_with`).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
-use bprop_core::{SweepError, TapeFull};
+use bprop_core::{Backprop, NodeId, SweepError, TapeFull};
 use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 
 use crate::bvar::{BVar, Val};
-use crate::grad::{array_from_py, scalar_from_py, PyGrad};
+use crate::grad::{array_from_py, scalar_from_py, Kind, PyGrad};
 use crate::python;
 
 pub type CoreTape = bprop_core::Tape<PyGrad>;
@@ -19,6 +20,8 @@ pub type CoreTape = bprop_core::Tape<PyGrad>;
 pub struct Tape {
     inner: Mutex<CoreTape>,
     open: AtomicBool,
+    /// Caller-chosen `add` functions (bprop.explicit) by node, with how to read their results.
+    adds: Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>,
 }
 
 pub fn tape_full(e: TapeFull) -> PyErr {
@@ -67,7 +70,7 @@ pub fn same_tape(a: &Py<Tape>, b: &Bound<'_, Tape>) -> bool {
 impl Tape {
     #[new]
     fn new() -> Self {
-        Tape { inner: Mutex::new(CoreTape::new()), open: AtomicBool::new(true) }
+        Tape { inner: Mutex::new(CoreTape::new()), open: AtomicBool::new(true), adds: Mutex::new(HashMap::new()) }
     }
 
     /// A new input of the run holding `value`.
@@ -78,6 +81,21 @@ impl Tape {
         }
         let node = slf.get().record(py, &|| "input".to_string())?.leaf().map_err(tape_full)?;
         Ok(BVar { tape: Some(slf.clone().unbind()), node, val: Val::from_value(value)? })
+    }
+
+    /// Accumulate the gradients of `var` with `add(a, b)` instead of its type's own add
+    /// (bprop.explicit). No effect on constants.
+    fn set_add(slf: &Bound<'_, Self>, var: &Bound<'_, BVar>, add: Bound<'_, PyAny>) -> PyResult<()> {
+        let v = var.get();
+        match &v.tape {
+            Some(t) if same_tape(t, slf) => {
+                let kind = Kind::of(Some(v));
+                lock_adds(&slf.get().adds).insert(v.node, (add.unbind(), kind));
+                Ok(())
+            }
+            Some(_) => Err(PyTypeError::new_err("Tape.set_add: the BVar belongs to another tape")),
+            None => Ok(()),
+        }
     }
 
     /// End recording: later operations on this tape's BVars raise `TapeScopeError`.
@@ -130,7 +148,7 @@ impl Tape {
             Val::A(a) => {
                 let shape = a.data().shape().to_vec();
                 match array_from_py(seed, &shape)? {
-                    Ok(s) => PyGrad::A(s),
+                    Ok(s) => PyGrad::array(s),
                     Err(got) => {
                         return Err(python::error(
                             python::shape_error(py),
@@ -148,17 +166,35 @@ impl Tape {
             Val::O(_) => PyGrad::O(seed.clone().unbind()),
         };
         let tape = slf.get().lock(&|| "backward".to_string())?;
-        let swept = if tape.has_custom_nodes() {
+        let adds = lock_adds(&slf.get().adds);
+        let swept = if !adds.is_empty() {
+            // Explicit adds see every contribution as a whole value (no in-place accumulation).
+            tape.backward_with(out_node, seed, |node, a, b| match adds.get(&node) {
+                None => a.add(b),
+                Some((add, kind)) => Python::attach(|py| {
+                    let r = add.bind(py).call1((a.into_py(py)?, b.into_py(py)?))?;
+                    Ok(kind
+                        .gradient(py, &r, &|| format!("the add function given for node {node}"))?
+                        .unwrap_or_else(|| PyGrad::O(py.None())))
+                }),
+            })
+        } else if tape.has_custom_nodes() {
             tape.backward(out_node, seed)
         } else {
             let core: &CoreTape = &tape;
             py.detach(move || core.backward(out_node, seed))
         };
+        drop(adds);
         drop(tape);
         let mut grads = swept.map_err(|e| sweep_error(py, e))?;
         // Each input is a distinct leaf, so its gradient can be moved out (arrays are not copied).
-        Ok(inputs.iter().map(|x| grads.take(x.get().node).map(|g| g.into_py(py))).collect())
+        inputs.iter().map(|x| grads.take(x.get().node).map(|g| g.into_py(py)).transpose()).collect()
     }
+}
+
+fn lock_adds(m: &Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>) -> MutexGuard<'_, HashMap<NodeId, (Py<PyAny>, Kind)>> {
+    // Only a panic while holding the lock poisons it; the map is still whole.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn sweep_error(py: Python<'_>, e: SweepError<PyErr>) -> PyErr {

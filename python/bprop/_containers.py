@@ -1,0 +1,278 @@
+"""The structure of the built-in containers, as optics and the tape need it.
+
+A container is a value made of *components* in a fixed order: the items of a tuple, list or
+NamedTuple, the values of a dict (in key order), the init fields of a dataclass, the rows (axis 0)
+of a numpy array. For each kind this module knows how to list the components, find one by index,
+key or field name, rebuild the container around new components, and *embed* component gradients
+into a whole gradient (unreached components get `zero`). The bindings call `embed` and
+`components` when a gradient given by parts must become a whole value, or the reverse.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .classes import zero
+
+__all__ = ["Container", "container_of", "components", "embed"]
+
+
+class Container:
+    """How one kind of container is taken apart and put back together."""
+
+    kind = "container"
+
+    def components(self, x: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def component(self, x: Any, i: int) -> Any:
+        return self.components(x)[i]
+
+    def length(self, x: Any) -> int:
+        return len(x)
+
+    def index(self, x: Any, how: str, key: Any) -> int:
+        """Position of the component that `item(key)`, `key(key)` or `attr(key)` names."""
+        raise TypeError(f"{how}({key!r}): a {_type_name(x)} has no components by {_by[how]}{_hint[how]}")
+
+    def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
+        """A container like `x` holding `comps`, made with the type's constructor."""
+        raise NotImplementedError
+
+    def holder(self, x: Any, comps: Sequence[Any]) -> Any:
+        """Like `rebuild`, but for components that are BVars (no validation by constructors)."""
+        return self.rebuild(x, comps)
+
+    def embed(self, x: Any, slots: Sequence[Any]) -> Any:
+        """The whole gradient of `x` whose component gradients are `slots` (None: zero)."""
+        return self.rebuild(x, [zero(c) if g is None else g for c, g in zip(self.components(x), slots)])
+
+
+_by = {"item": "position", "key": "key", "attr": "field name"}
+_hint = {
+    "item": " (use key(...) for dicts, attr(...) for dataclass fields)",
+    "key": " (key(...) is for dicts; use item(...) for sequences)",
+    "attr": " (attr(...) is for dataclasses and NamedTuples)",
+}
+
+
+def _type_name(x: Any) -> str:
+    t = type(x)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _position(x: Any, key: Any, n: int) -> int:
+    try:
+        i = operator.index(key)
+    except TypeError:
+        raise TypeError(f"item({key!r}): a {_type_name(x)} is indexed by an int") from None
+    if isinstance(key, bool):
+        raise TypeError(f"item({key!r}): a {_type_name(x)} is indexed by an int, not a bool")
+    j = i + n if i < 0 else i
+    if not 0 <= j < n:
+        raise IndexError(f"item({i}): index out of range for a {_type_name(x)} of length {n}")
+    return j
+
+
+class _Tuple(Container):
+    kind = "tuple"
+
+    def components(self, x: Any) -> list[Any]:
+        return list(x)
+
+    def component(self, x: Any, i: int) -> Any:
+        return x[i]
+
+    def index(self, x: Any, how: str, key: Any) -> int:
+        if how != "item":
+            return super().index(x, how, key)
+        return _position(x, key, len(x))
+
+    def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
+        return tuple(comps)
+
+
+class _NamedTuple(_Tuple):
+    kind = "NamedTuple"
+
+    def index(self, x: Any, how: str, key: Any) -> int:
+        if how != "attr":
+            return super().index(x, how, key)
+        fields: tuple[str, ...] = type(x)._fields
+        try:
+            return fields.index(key)
+        except ValueError:
+            raise AttributeError(f"attr({key!r}): {_type_name(x)} has no field {key!r} (fields: {', '.join(fields)})") from None
+
+    def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
+        return type(x)._make(comps)
+
+
+class _List(_Tuple):
+    kind = "list"
+
+    def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
+        return list(comps)
+
+
+class _Dict(Container):
+    kind = "dict"
+
+    def components(self, x: Any) -> list[Any]:
+        return list(x.values())
+
+    def index(self, x: Any, how: str, key: Any) -> int:
+        if how != "key":
+            return super().index(x, how, key)
+        i = _dict_positions(x).get(key)
+        if i is None:
+            raise KeyError(f"key({key!r}): not in the dict")
+        return i
+
+    def component(self, x: Any, i: int) -> Any:
+        return x[_dict_keys(x)[i]]
+
+    def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
+        return dict(zip(x, comps))
+
+
+# Dict key positions are cached for the dicts most recently looked into, so that repeated
+# `key(k)` reads of one dict cost O(1) each rather than a scan. An entry holds the dict itself,
+# so its id cannot be reused while cached; a changed length invalidates it.
+_DICT_CACHE: dict[int, tuple[dict[Any, Any], tuple[Any, ...], dict[Any, int]]] = {}
+_DICT_CACHE_SIZE = 64
+
+
+def _dict_entry(x: dict[Any, Any]) -> tuple[dict[Any, Any], tuple[Any, ...], dict[Any, int]]:
+    e = _DICT_CACHE.get(id(x))
+    if e is None or e[0] is not x or len(e[1]) != len(x):
+        if len(_DICT_CACHE) >= _DICT_CACHE_SIZE:
+            _DICT_CACHE.pop(next(iter(_DICT_CACHE)))
+        keys = tuple(x)
+        e = (x, keys, {k: i for i, k in enumerate(keys)})
+        _DICT_CACHE[id(x)] = e
+    return e
+
+
+def _dict_positions(x: dict[Any, Any]) -> dict[Any, int]:
+    return _dict_entry(x)[2]
+
+
+def _dict_keys(x: dict[Any, Any]) -> tuple[Any, ...]:
+    return _dict_entry(x)[1]
+
+
+class _Dataclass(Container):
+    kind = "dataclass"
+
+    def __init__(self, cls: type) -> None:
+        self.names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        self.positions = {n: i for i, n in enumerate(self.names)}
+
+    def components(self, x: Any) -> list[Any]:
+        return [getattr(x, n) for n in self.names]
+
+    def component(self, x: Any, i: int) -> Any:
+        return getattr(x, self.names[i])
+
+    def length(self, x: Any) -> int:
+        return len(self.names)
+
+    def index(self, x: Any, how: str, key: Any) -> int:
+        if how != "attr":
+            return super().index(x, how, key)
+        i = self.positions.get(key)
+        if i is None:
+            raise AttributeError(
+                f"attr({key!r}): {_type_name(x)} has no init field {key!r} (fields: {', '.join(self.names)})"
+            )
+        return i
+
+    def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
+        return dataclasses.replace(x, **dict(zip(self.names, comps)))
+
+    def holder(self, x: Any, comps: Sequence[Any]) -> Any:
+        # A copy with the fields set directly: __init__/__post_init__ may validate or convert
+        # field values and must not see BVars; frozen dataclasses allow object.__setattr__.
+        out = copy.copy(x)
+        for n, c in zip(self.names, comps):
+            object.__setattr__(out, n, c)
+        return out
+
+
+class _Array(Container):
+    kind = "array"
+
+    def components(self, x: Any) -> list[Any]:
+        return list(x)
+
+    def component(self, x: Any, i: int) -> Any:
+        return x[i]
+
+    def index(self, x: Any, how: str, key: Any) -> int:
+        if how != "item":
+            return super().index(x, how, key)
+        if x.ndim == 0:
+            raise TypeError(f"item({key!r}): a 0-d array has no rows")
+        return _position(x, key, x.shape[0])
+
+    def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
+        out = np.array(x, dtype=np.result_type(x, *comps) if comps else x.dtype, copy=True)
+        for i, c in enumerate(comps):
+            out[i] = c
+        return out
+
+    def holder(self, x: Any, comps: Sequence[Any]) -> Any:
+        return list(comps)
+
+    def embed(self, x: Any, slots: Sequence[Any]) -> Any:
+        out = np.zeros(x.shape, dtype=np.result_type(x.dtype, np.float64))
+        for i, g in enumerate(slots):
+            if g is not None:
+                out[i] = g
+        return out
+
+
+_TUPLE, _NAMEDTUPLE, _LIST, _DICT, _ARRAY = _Tuple(), _NamedTuple(), _List(), _Dict(), _Array()
+_CACHE: dict[type, Container] = {}
+
+
+def container_of(x: Any, what: str = "container") -> Container:
+    """The structure of `x`'s type; `TypeError` naming `what` if it is not a container."""
+    cls = type(x)
+    c = _CACHE.get(cls)
+    if c is not None:
+        return c
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        c = _Dataclass(cls)
+    elif isinstance(x, tuple):
+        c = _NAMEDTUPLE if hasattr(cls, "_fields") else _TUPLE
+    elif isinstance(x, list):
+        c = _LIST
+    elif isinstance(x, dict):
+        c = _DICT
+    elif isinstance(x, np.ndarray):
+        c = _ARRAY
+    else:
+        raise TypeError(
+            f"{what}: a {_type_name(x)} value is not a container (tuple, list, dict, dataclass, "
+            "NamedTuple or numpy array); use lens(get, set) for other types"
+        )
+    _CACHE[cls] = c
+    return c
+
+
+def components(x: Any) -> list[Any]:
+    """The components of container `x` (called by the bindings to take a gradient apart)."""
+    return container_of(x, "components").components(x)
+
+
+def embed(x: Any, slots: Sequence[Any]) -> Any:
+    """The whole gradient of container `x` from its components' gradients (None: zero)."""
+    return container_of(x, "embed").embed(x, slots)

@@ -1,0 +1,508 @@
+"""Field and element access on BVars (Haskell backprop's lens operators and `splitBV`/`joinBV`).
+
+A `Traversal[S, A]` focuses on some parts `A` of a value `S` (its targets, in order); a
+`Lens[S, A]` is a traversal with exactly one target, so it can `get` and `set` it. An optic is a
+path of steps:
+
+* structural steps (`item(i)`, `key(k)`, `attr(name)`, `each`) know the container's layout, so on
+  BVars they read components natively: each target is one node whose gradient reaches the
+  container as that component only. Reading every field of a record k times costs O(k) gradient
+  work in total, never a whole-record add per read (Haskell backprop's dominating overhead);
+* opaque steps (`lens(get, set)`, `traversal(to_list, from_list)`) work on any type but embed each
+  gradient into a whole zero value with `set`, as Haskell does.
+
+Compose with `outer @ inner` (or `compose`): `attr("layers") @ item(0) @ attr("w")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, cast, overload
+
+from . import _core
+from ._containers import container_of
+from ._core import BVar
+from ._typevars import A, B, C, D, R
+from .classes import zero
+from .op import op1, op2, op_iso, op_iso2, op_iso3, op_iso_n
+
+__all__ = [
+    "Traversal",
+    "Lens",
+    "lens",
+    "traversal",
+    "item",
+    "key",
+    "attr",
+    "each",
+    "compose",
+    "view_var",
+    "set_var",
+    "over_var",
+    "preview_var",
+    "to_list_of_var",
+    "sequence_var",
+    "collect_var",
+    "split_var",
+    "join_var",
+    "iso_var",
+    "iso_var2",
+    "iso_var3",
+    "iso_var_n",
+]
+
+S = TypeVar("S")
+K = TypeVar("K")
+
+
+# ---- steps: one level of focusing ------------------------------------------------------------
+
+
+class _Step:
+    single = True  # exactly one target
+
+    def get_all(self, s: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def set_all(self, s: Any, targets: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def focus(self, v: BVar[Any]) -> list[BVar[Any]]:
+        """The targets of the value in `v`, as BVars."""
+        return list(self.focus_iter(v))
+
+    def focus_iter(self, v: BVar[Any]) -> Iterator[BVar[Any]]:
+        """The same targets, made one at a time (for `preview_var`)."""
+        return iter(self.focus(v))
+
+
+class _At(_Step):
+    """`item(i)`, `key(k)`, `attr(name)`: one component of a container."""
+
+    def __init__(self, how: str, key: Any) -> None:
+        self.how, self.key = how, key
+
+    def __repr__(self) -> str:
+        return f"{self.how}({self.key!r})"
+
+    def _locate(self, s: Any) -> tuple[Any, int]:
+        c = container_of(s, repr(self))
+        return c, c.index(s, self.how, self.key)
+
+    def get_all(self, s: Any) -> list[Any]:
+        c, i = self._locate(s)
+        return [c.component(s, i)]
+
+    def set_all(self, s: Any, targets: list[Any]) -> Any:
+        c, i = self._locate(s)
+        comps = c.components(s)
+        comps[i] = targets[0]
+        return c.rebuild(s, comps)
+
+    def focus(self, v: BVar[Any]) -> list[BVar[Any]]:
+        s = v.value
+        c, i = self._locate(s)
+        return _core.project(v, c.length(s), [i], [c.component(s, i)])
+
+
+class _Each(_Step):
+    """`each`: every component of a container."""
+
+    single = False
+
+    def __repr__(self) -> str:
+        return "each"
+
+    def get_all(self, s: Any) -> list[Any]:
+        return container_of(s, "each").components(s)
+
+    def set_all(self, s: Any, targets: list[Any]) -> Any:
+        return container_of(s, "each").rebuild(s, targets)
+
+    def focus(self, v: BVar[Any]) -> list[BVar[Any]]:
+        comps = self.get_all(v.value)
+        return _core.project(v, len(comps), list(range(len(comps))), comps)
+
+    def focus_iter(self, v: BVar[Any]) -> Iterator[BVar[Any]]:
+        comps = self.get_all(v.value)
+        for i, c in enumerate(comps):
+            yield _core.project(v, len(comps), [i], [c])[0]
+
+
+class _LensFn(_Step):
+    """`lens(get, set)`: an opaque getter/setter pair."""
+
+    def __init__(self, get: Callable[[Any], Any], set: Callable[[Any, Any], Any]) -> None:
+        self.get, self.set = get, set
+
+        def view(s: Any) -> tuple[Any, Callable[[Any], Any]]:
+            return get(s), lambda g: set(zero(s), g)
+
+        self.view = op1(view)
+        self.view.name = repr(self)
+
+    def __repr__(self) -> str:
+        return f"lens({getattr(self.get, '__qualname__', self.get)})"
+
+    def get_all(self, s: Any) -> list[Any]:
+        return [self.get(s)]
+
+    def set_all(self, s: Any, targets: list[Any]) -> Any:
+        return self.set(s, targets[0])
+
+    def focus(self, v: BVar[Any]) -> list[BVar[Any]]:
+        return [self.view(v)]
+
+
+class _TraversalFn(_Step):
+    """`traversal(to_list, from_list)`: opaque targets, read as one list-valued node."""
+
+    single = False
+
+    def __init__(self, to_list: Callable[[Any], Iterable[Any]], from_list: Callable[[Any, list[Any]], Any]) -> None:
+        self.to_list, self.from_list = to_list, from_list
+
+        def targets(s: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
+            return list(to_list(s)), lambda gs: from_list(zero(s), list(gs))
+
+        self.targets = op1(targets)
+        self.targets.name = repr(self)
+
+    def __repr__(self) -> str:
+        return f"traversal({getattr(self.to_list, '__qualname__', self.to_list)})"
+
+    def get_all(self, s: Any) -> list[Any]:
+        return list(self.to_list(s))
+
+    def set_all(self, s: Any, targets: list[Any]) -> Any:
+        return self.from_list(s, targets)
+
+    def focus(self, v: BVar[Any]) -> list[BVar[Any]]:
+        return _EACH.focus(self.targets(v))
+
+    def focus_iter(self, v: BVar[Any]) -> Iterator[BVar[Any]]:
+        return _EACH.focus_iter(self.targets(v))
+
+
+_EACH = _Each()
+
+
+# ---- optics ------------------------------------------------------------------------------------
+
+
+class Traversal(Generic[S, A]):
+    """Zero or more targets `A` inside an `S`, in order. Build with `each`, `traversal` or by
+    composing (`outer @ inner`); every `Lens` is also a traversal."""
+
+    __slots__ = ("_steps",)
+
+    def __init__(self, steps: tuple[_Step, ...]) -> None:
+        self._steps = steps
+
+    def __repr__(self) -> str:
+        return " @ ".join(map(repr, self._steps)) or "identity"
+
+    def to_list(self, s: S) -> list[A]:
+        """The targets of `s`."""
+        xs: list[Any] = [s]
+        for step in self._steps:
+            xs = [t for x in xs for t in step.get_all(x)]
+        return xs
+
+    def rebuild(self, s: S, targets: Sequence[A]) -> S:
+        """`s` with its targets replaced, in order, by `targets` (as many as it has)."""
+        it = iter(targets)
+
+        def go(steps: tuple[_Step, ...], x: Any) -> Any:
+            if not steps:
+                try:
+                    return next(it)
+                except StopIteration:
+                    raise ValueError(f"{self!r}.rebuild: fewer replacements than targets") from None
+            step = steps[0]
+            return step.set_all(x, [go(steps[1:], t) for t in step.get_all(x)])
+
+        out = go(self._steps, s)
+        if next(it, _NOTHING) is not _NOTHING:
+            raise ValueError(f"{self!r}.rebuild: more replacements than targets")
+        return out  # type: ignore[no-any-return]
+
+    def __matmul__(self, inner: Traversal[A, B]) -> Traversal[S, B]:
+        return _compose(self, inner)  # type: ignore[no-any-return]
+
+
+_NOTHING = object()
+
+
+class Lens(Traversal[S, A]):
+    """Exactly one target `A` inside an `S`: a getter and a setter. Build with `lens`, `item`,
+    `key`, `attr`, or by composing lenses."""
+
+    __slots__ = ()
+
+    def get(self, s: S) -> A:
+        x: Any = s
+        for step in self._steps:
+            (x,) = step.get_all(x)
+        return x  # type: ignore[no-any-return]
+
+    def set(self, s: S, a: A) -> S:
+        """A copy of `s` with the target replaced by `a`."""
+        return self.rebuild(s, [a])
+
+    @overload
+    def __matmul__(self, inner: Lens[A, B]) -> Lens[S, B]: ...
+    @overload
+    def __matmul__(self, inner: Traversal[A, B]) -> Traversal[S, B]: ...
+    def __matmul__(self, inner: Traversal[A, B]) -> Traversal[S, B]:
+        return _compose(self, inner)  # type: ignore[no-any-return]
+
+
+def _make(steps: tuple[_Step, ...]) -> Any:
+    return Lens(steps) if all(s.single for s in steps) else Traversal(steps)
+
+
+def _compose(outer: Traversal[Any, Any], inner: Traversal[Any, Any]) -> Any:
+    # Any: a Lens or a Traversal, as the overloads of the callers say.
+    if not isinstance(outer, Traversal) or not isinstance(inner, Traversal):
+        raise TypeError(f"compose: expected two optics, got {type(outer).__name__} and {type(inner).__name__}")
+    return _make(outer._steps + inner._steps)
+
+
+@overload
+def compose(outer: Lens[S, A], inner: Lens[A, B]) -> Lens[S, B]: ...
+@overload
+def compose(outer: Traversal[S, A], inner: Traversal[A, B]) -> Traversal[S, B]: ...
+def compose(outer: Traversal[S, A], inner: Traversal[A, B]) -> Traversal[S, B]:
+    """`outer` then `inner` (the same as `outer @ inner`): a lens if both are lenses."""
+    return _compose(outer, inner)  # type: ignore[no-any-return]
+
+
+def lens(get: Callable[[S], A], set: Callable[[S, A], S]) -> Lens[S, A]:
+    """A lens from a getter and a setter (`set(s, a)` returns a new `S`). Works on any type; on
+    BVars each read's gradient is `set(zero(s), g)`, a whole value (prefer `attr`/`item`/`key`
+    for containers, whose reads add only their component)."""
+    return Lens((_LensFn(get, set),))
+
+
+def traversal(to_list: Callable[[S], Iterable[A]], from_list: Callable[[S, list[A]], S]) -> Traversal[S, A]:
+    """A traversal from a function listing the targets and one rebuilding `s` from new targets."""
+    return Traversal((_TraversalFn(to_list, from_list),))
+
+
+def item(i: int) -> Lens[Any, Any]:
+    """Item `i` of a tuple, list or NamedTuple, or row `i` of a numpy array (negative counts
+    from the end)."""
+    return Lens((_At("item", i),))
+
+
+def key(k: Any) -> Lens[Any, Any]:
+    """The value at key `k` of a dict."""
+    return Lens((_At("key", k),))
+
+
+def attr(name: str) -> Lens[Any, Any]:
+    """Field `name` of a dataclass (an init field) or NamedTuple."""
+    return Lens((_At("attr", name),))
+
+
+each: Traversal[Any, Any] = Traversal((_EACH,))
+"""Every component: items of a tuple/list/NamedTuple, values of a dict, init fields of a
+dataclass, rows of a numpy array."""
+
+
+# ---- on BVars ----------------------------------------------------------------------------------
+
+
+def _bvar(v: object, fn: str) -> BVar[Any]:
+    if not isinstance(v, BVar):
+        raise TypeError(f"{fn}: expected a BVar, got {type(v).__qualname__} (wrap constants with bprop.const_var)")
+    return v
+
+
+def _lens(l: object, fn: str) -> Lens[Any, Any]:
+    if not isinstance(l, Lens):
+        if isinstance(l, Traversal):
+            raise TypeError(f"{fn}: {l!r} is a traversal, not a lens; use preview_var or to_list_of_var")
+        raise TypeError(f"{fn}: expected a Lens, got {type(l).__qualname__}")
+    return l
+
+
+def _focus(t: Traversal[Any, Any], v: BVar[Any]) -> list[BVar[Any]]:
+    vs = [v]
+    for step in t._steps:
+        vs = [w for u in vs for w in step.focus(u)]
+    return vs
+
+
+def view_var(l: Lens[S, A], v: BVar[S]) -> BVar[A]:
+    """The target of `l` in `v` (Haskell's `viewVar`, `^^.`); `v[i]` and `v[k]` are shorthands."""
+    (out,) = _focus(_lens(l, "view_var"), _bvar(v, "view_var"))
+    return out
+
+
+def set_var(l: Lens[S, A], a: BVar[A] | A, v: BVar[S]) -> BVar[S]:
+    """`v` with the target of `l` replaced by `a` (`setVar`, `.~~`). The replaced part of `v`
+    gets a zero gradient; `a` gets the gradient of the target."""
+    l = _lens(l, "set_var")
+
+    def forward(x: Any, s: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]:
+        return l.set(s, x), lambda g: (l.get(g), l.set(g, zero(x)))
+
+    op = op2(forward)
+    op.name = f"set_var({l!r})"
+    return op(cast(Any, a), v)
+
+
+def over_var(l: Lens[S, A], f: Callable[[BVar[A]], BVar[A]], v: BVar[S]) -> BVar[S]:
+    """`v` with the target of `l` replaced by `f` of it (`overVar`, `%~~`)."""
+    return set_var(l, f(view_var(l, v)), v)
+
+
+def preview_var(t: Traversal[S, A], v: BVar[S]) -> BVar[A] | None:
+    """The first target of `t` in `v`, or None if there is none (`previewVar`, `^^?`)."""
+    if not isinstance(t, Traversal):
+        raise TypeError(f"preview_var: expected a Traversal or Lens, got {type(t).__qualname__}")
+
+    def first(steps: tuple[_Step, ...], u: BVar[Any]) -> BVar[Any] | None:
+        if not steps:
+            return u
+        for w in steps[0].focus_iter(u):
+            found = first(steps[1:], w)
+            if found is not None:
+                return found
+        return None
+
+    return first(t._steps, _bvar(v, "preview_var"))
+
+
+def to_list_of_var(t: Traversal[S, A], v: BVar[S]) -> list[BVar[A]]:
+    """Every target of `t` in `v`, in order (`toListOfVar`, `^^..`)."""
+    if not isinstance(t, Traversal):
+        raise TypeError(f"to_list_of_var: expected a Traversal or Lens, got {type(t).__qualname__}")
+    return _focus(t, _bvar(v, "to_list_of_var"))
+
+
+# ---- whole containers --------------------------------------------------------------------------
+
+
+@overload
+def sequence_var(v: BVar[list[A]]) -> list[BVar[A]]: ...
+@overload
+def sequence_var(v: BVar[tuple[A, ...]]) -> tuple[BVar[A], ...]: ...
+@overload
+def sequence_var(v: BVar[Any]) -> list[BVar[Any]]: ...
+def sequence_var(v: BVar[Any]) -> Any:
+    """The elements of a list, tuple or numpy array (its rows) in `v`, as BVars: a list (a tuple
+    for tuples). One node per element; their gradients reach `v` slot by slot."""
+    s = _bvar(v, "sequence_var").value
+    if not isinstance(s, (list, tuple)) and container_of(s, "sequence_var").kind != "array":
+        raise TypeError(f"sequence_var: a {type(s).__qualname__} is not a sequence; use split_var for records")
+    elems = _EACH.focus(v)
+    return tuple(elems) if isinstance(s, tuple) else elems
+
+
+@overload
+def collect_var(vs: list[BVar[A]]) -> BVar[list[A]]: ...
+@overload
+def collect_var(vs: tuple[BVar[A], ...]) -> BVar[tuple[A, ...]]: ...
+def collect_var(vs: list[BVar[A]] | tuple[BVar[A], ...]) -> Any:
+    """One BVar of the list (or tuple) of the values of `vs` (`collectVar`): one node, whose
+    gradient is handed back element by element. Plain values are constants."""
+    if not isinstance(vs, (list, tuple)):
+        raise TypeError(f"collect_var: expected a list or tuple of BVars, got {type(vs).__qualname__}")
+    values = [x.value if isinstance(x, BVar) else x for x in vs]
+    return _core.join("collect_var", tuple(values) if isinstance(vs, tuple) else values, list(vs))
+
+
+@overload
+def split_var(v: BVar[tuple[A]]) -> tuple[BVar[A]]: ...
+@overload
+def split_var(v: BVar[tuple[A, B]]) -> tuple[BVar[A], BVar[B]]: ...
+@overload
+def split_var(v: BVar[tuple[A, B, C]]) -> tuple[BVar[A], BVar[B], BVar[C]]: ...
+@overload
+def split_var(v: BVar[tuple[A, B, C, D]]) -> tuple[BVar[A], BVar[B], BVar[C], BVar[D]]: ...
+@overload
+def split_var(v: BVar[dict[K, A]]) -> dict[K, BVar[A]]: ...
+@overload
+def split_var(v: BVar[list[A]]) -> list[BVar[A]]: ...
+@overload
+def split_var(v: BVar[Any]) -> Any: ...
+def split_var(v: BVar[Any]) -> Any:
+    """The container in `v` with a BVar in place of each component (`splitBV`): a dataclass
+    gives the same dataclass holding BVars, a dict a dict of BVars, and so on. mypy sees tuples,
+    dicts and lists precisely; dataclasses and NamedTuples are `Any` (Python's type system cannot
+    map a record's field types to BVars of them)."""
+    s = _bvar(v, "split_var").value
+    c = container_of(s, "split_var")
+    return c.holder(s, _EACH.focus(v))
+
+
+@overload
+def join_var(c: tuple[BVar[A]]) -> BVar[tuple[A]]: ...
+@overload
+def join_var(c: tuple[BVar[A], BVar[B]]) -> BVar[tuple[A, B]]: ...
+@overload
+def join_var(c: tuple[BVar[A], BVar[B], BVar[C]]) -> BVar[tuple[A, B, C]]: ...
+@overload
+def join_var(c: tuple[BVar[A], BVar[B], BVar[C], BVar[D]]) -> BVar[tuple[A, B, C, D]]: ...
+@overload
+def join_var(c: dict[K, BVar[A]]) -> BVar[dict[K, A]]: ...
+@overload
+def join_var(c: list[BVar[A]]) -> BVar[list[A]]: ...
+@overload
+def join_var(c: Any) -> BVar[Any]: ...
+def join_var(c: Any) -> BVar[Any]:
+    """One BVar of a container whose components are BVars or plain values (`joinBV`), the
+    inverse of `split_var`: one node, whose gradient is handed back component by component."""
+    cont = container_of(c, "join_var")
+    parts = cont.components(c)
+    value = cont.rebuild(c, [p.value if isinstance(p, BVar) else p for p in parts])
+    return _core.join("join_var", value, parts)
+
+
+# ---- isomorphisms ------------------------------------------------------------------------------
+
+
+def iso_var(to: Callable[[A], B], from_: Callable[[B], A], v: BVar[A]) -> BVar[B]:
+    """`to` applied to `v`, with gradients mapped back by `from_` (`isoVar`)."""
+    return op_iso(to, from_)(v)
+
+
+def iso_var2(to: Callable[[A, B], C], from_: Callable[[C], tuple[A, B]], a: BVar[A], b: BVar[B]) -> BVar[C]:
+    """Two BVars combined by the isomorphism `to`/`from_` (`isoVar2`)."""
+    return op_iso2(to, from_)(a, b)
+
+
+def iso_var3(
+    to: Callable[[A, B, C], D], from_: Callable[[D], tuple[A, B, C]], a: BVar[A], b: BVar[B], c: BVar[C]
+) -> BVar[D]:
+    """Three BVars combined by the isomorphism `to`/`from_` (`isoVar3`)."""
+    return op_iso3(to, from_)(a, b, c)
+
+
+def iso_var_n(to: Callable[..., R], from_: Callable[[R], tuple[Any, ...]], *vs: BVar[Any]) -> BVar[R]:
+    """Any number of BVars combined by the isomorphism `to`/`from_` (`isoVarN`)."""
+    return op_iso_n(to, from_)(*vs)
+
+
+# ---- v[i], v[k] --------------------------------------------------------------------------------
+
+
+def getitem(v: BVar[Any], k: Any) -> BVar[Any]:
+    """`BVar.__getitem__`: `key(k)` on dicts, `item(k)` on tuples, lists and arrays."""
+    s = v.value
+    if isinstance(s, dict):
+        return view_var(key(k), v)
+    if isinstance(s, (tuple, list)) or (hasattr(s, "ndim") and getattr(s, "ndim", 0) > 0 and hasattr(s, "shape")):
+        if isinstance(k, (slice, tuple)) or k is Ellipsis or k is None:
+            raise TypeError(
+                f"BVar indexing: only single integer indices are supported (got {k!r}); "
+                "use sequence_var, bprop.linalg or an Op for slicing"
+            )
+        return view_var(item(k), v)
+    raise TypeError(
+        f"BVar indexing: a {type(s).__qualname__} value has no items "
+        "(index tuples, lists, arrays and dicts; use attr(name) with view_var for record fields)"
+    )
