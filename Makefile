@@ -47,6 +47,7 @@ test: build
 bench: build
 	$(PY) benches/bench_scalar.py
 	$(PY) benches/bench_arrays.py
+	$(PY) benches/bench_containers.py
 	$(CARGO) bench -p bprop-core
 
 # Build outputs and caches; `distclean` also removes the virtual environment.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math as _math
 
-from . import classes, errors, linalg, optics
+from . import classes, errors, explicit, linalg, num, optics, prelude
 from ._core import (
     BVar,
     acos,
@@ -110,6 +110,7 @@ from .op import (
     tanh_op,
 )
 from .optics import (
+    ComponentLens,
     Lens,
     Traversal,
     attr,
@@ -173,11 +174,11 @@ __all__ = [
     "add", "add_as_list", "add_num", "add_vec", "one", "one_functor", "one_num", "one_vec",
     "register_backprop", "zero", "zero_functor", "zero_num", "zero_vec",
     # optics and containers
-    "Lens", "Traversal", "attr", "collect_var", "compose", "each", "item", "iso_var", "iso_var2",
+    "ComponentLens", "Lens", "Traversal", "attr", "collect_var", "compose", "each", "item", "iso_var", "iso_var2",
     "iso_var3", "iso_var_n", "join_var", "key", "lens", "over_var", "preview_var", "sequence_var",
     "set_var", "split_var", "to_list_of_var", "traversal", "view_var",
     # errors
     "ArityError", "BackpropError", "BackpropInstanceError", "NoGradientError", "ShapeError",
     "TapeScopeError",
-    "classes", "errors", "linalg", "optics",
+    "classes", "errors", "explicit", "linalg", "num", "optics", "prelude",
 ]

@@ -1,7 +1,7 @@
 """The structure of the built-in containers, as optics and the tape need it.
 
 A container is a value made of *components* in a fixed order: the items of a tuple, list or
-NamedTuple, the values of a dict (in key order), the init fields of a dataclass, the rows (axis 0)
+NamedTuple, the values of a dict (in key order), the fields of a dataclass, the rows (axis 0)
 of a numpy array. For each kind this module knows how to list the components, find one by index,
 key or field name, rebuild the container around new components, and *embed* component gradients
 into a whole gradient (unreached components get `zero`). The bindings call `embed` and
@@ -10,7 +10,6 @@ into a whole gradient (unreached components get `zero`). The bindings call `embe
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import operator
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .classes import zero
+from .classes import build_dataclass, zero
 
 __all__ = ["Container", "container_of", "components", "embed"]
 
@@ -46,7 +45,7 @@ class Container:
         raise NotImplementedError
 
     def holder(self, x: Any, comps: Sequence[Any]) -> Any:
-        """Like `rebuild`, but for components that are BVars (no validation by constructors)."""
+        """Like `rebuild`, for components that are BVars (an array gives a list of them)."""
         return self.rebuild(x, comps)
 
     def embed(self, x: Any, slots: Sequence[Any]) -> Any:
@@ -169,10 +168,13 @@ def _dict_keys(x: dict[Any, Any]) -> tuple[Any, ...]:
 
 
 class _Dataclass(Container):
+    """Every field (as `bprop.classes` does for gradients), rebuilt without `__init__`."""
+
     kind = "dataclass"
 
     def __init__(self, cls: type) -> None:
-        self.names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        self.cls = cls
+        self.names = tuple(f.name for f in dataclasses.fields(cls))
         self.positions = {n: i for i, n in enumerate(self.names)}
 
     def components(self, x: Any) -> list[Any]:
@@ -189,21 +191,11 @@ class _Dataclass(Container):
             return super().index(x, how, key)
         i = self.positions.get(key)
         if i is None:
-            raise AttributeError(
-                f"attr({key!r}): {_type_name(x)} has no init field {key!r} (fields: {', '.join(self.names)})"
-            )
+            raise AttributeError(f"attr({key!r}): {_type_name(x)} has no field {key!r} (fields: {', '.join(self.names)})")
         return i
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
-        return dataclasses.replace(x, **dict(zip(self.names, comps)))
-
-    def holder(self, x: Any, comps: Sequence[Any]) -> Any:
-        # A copy with the fields set directly: __init__/__post_init__ may validate or convert
-        # field values and must not see BVars; frozen dataclasses allow object.__setattr__.
-        out = copy.copy(x)
-        for n, c in zip(self.names, comps):
-            object.__setattr__(out, n, c)
-        return out
+        return build_dataclass(self.cls, zip(self.names, comps))
 
 
 class _Array(Container):

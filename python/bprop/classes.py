@@ -225,19 +225,27 @@ def _dict_instance(cls: type) -> Instance:
     )
 
 
+def build_dataclass(cls: type, fields: Iterable[tuple[str, Any]]) -> Any:
+    """An instance of dataclass `cls` with these field values, made without `__init__` (which
+    may validate or convert values, and must accept gradients and BVars here)."""
+    out: Any = object.__new__(cls)
+    for name, value in fields:
+        object.__setattr__(out, name, value)  # also for frozen dataclasses
+    return out
+
+
 def _dataclass_instance(cls: type) -> Instance:
     names = [f.name for f in dataclasses.fields(cls)]
 
     def fieldwise(f: Callable[..., Any], *xs: Any) -> Any:
-        out: Any = object.__new__(cls)
-        for name in names:
+        def field(name: str) -> Any:
             try:
-                value = f(*(getattr(x, name) for x in xs))
+                return f(*(getattr(x, name) for x in xs))
             except BackpropInstanceError as e:
                 e.add_note(f"in field {name!r} of {_type_name(cls)}")
                 raise
-            object.__setattr__(out, name, value)  # also for frozen dataclasses
-        return out
+
+        return build_dataclass(cls, ((name, field(name)) for name in names))
 
     def add_(x: Any, y: Any) -> Any:
         if not isinstance(y, cls):

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, cast, overload
 
+import numpy.typing as npt
+
 from . import _core
 from ._containers import container_of
 from ._core import BVar
@@ -29,6 +31,7 @@ from .op import op1, op2, op_iso, op_iso2, op_iso3, op_iso_n
 __all__ = [
     "Traversal",
     "Lens",
+    "ComponentLens",
     "lens",
     "traversal",
     "item",
@@ -258,6 +261,13 @@ class Lens(Traversal[S, A]):
         return _compose(self, inner)  # type: ignore[no-any-return]
 
 
+class ComponentLens(Lens[Any, Any]):
+    """The lens type of `item`, `key` and `attr`: a component whose type mypy cannot know. A
+    class of its own so that composing two of them is statically a Lens, not Any."""
+
+    __slots__ = ()
+
+
 def _make(steps: tuple[_Step, ...]) -> Any:
     return Lens(steps) if all(s.single for s in steps) else Traversal(steps)
 
@@ -290,24 +300,24 @@ def traversal(to_list: Callable[[S], Iterable[A]], from_list: Callable[[S, list[
     return Traversal((_TraversalFn(to_list, from_list),))
 
 
-def item(i: int) -> Lens[Any, Any]:
+def item(i: int) -> ComponentLens:
     """Item `i` of a tuple, list or NamedTuple, or row `i` of a numpy array (negative counts
     from the end)."""
-    return Lens((_At("item", i),))
+    return ComponentLens((_At("item", i),))
 
 
-def key(k: Any) -> Lens[Any, Any]:
+def key(k: Any) -> ComponentLens:
     """The value at key `k` of a dict."""
-    return Lens((_At("key", k),))
+    return ComponentLens((_At("key", k),))
 
 
-def attr(name: str) -> Lens[Any, Any]:
-    """Field `name` of a dataclass (an init field) or NamedTuple."""
-    return Lens((_At("attr", name),))
+def attr(name: str) -> ComponentLens:
+    """Field `name` of a dataclass or NamedTuple."""
+    return ComponentLens((_At("attr", name),))
 
 
 each: Traversal[Any, Any] = Traversal((_EACH,))
-"""Every component: items of a tuple/list/NamedTuple, values of a dict, init fields of a
+"""Every component: items of a tuple/list/NamedTuple, values of a dict, fields of a
 dataclass, rows of a numpy array."""
 
 
@@ -391,7 +401,9 @@ def sequence_var(v: BVar[list[A]]) -> list[BVar[A]]: ...
 @overload
 def sequence_var(v: BVar[tuple[A, ...]]) -> tuple[BVar[A], ...]: ...
 @overload
-def sequence_var(v: BVar[Any]) -> list[BVar[Any]]: ...
+def sequence_var(v: BVar[tuple[Any, ...]]) -> tuple[BVar[Any], ...]: ...
+@overload
+def sequence_var(v: BVar[npt.NDArray[Any]]) -> list[BVar[Any]]: ...
 def sequence_var(v: BVar[Any]) -> Any:
     """The elements of a list, tuple or numpy array (its rows) in `v`, as BVars: a list (a tuple
     for tuples). One node per element; their gradients reach `v` slot by slot."""

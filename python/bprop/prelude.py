@@ -42,6 +42,7 @@ from typing import Any, TypeAlias, TypeVar, Union, overload
 import numpy as np
 import numpy.typing as npt
 
+from ._containers import container_of
 from ._core import BVar, const_var
 from .classes import add, zero
 from .linalg._common import named
@@ -100,14 +101,9 @@ def _plain(x: Any) -> Any:
 
 
 def _rebuild(like: Sequence[Any] | Array, items: Sequence[Any]) -> Any:
-    """`items` as a container of the kind (and, for arrays, the shape) of `like`."""
-    if isinstance(like, np.ndarray):
-        dtype = np.result_type(like.dtype, np.float64)  # gradients of integer arrays are float
-        return np.array(items, dtype=dtype).reshape(like.shape)
-    if isinstance(like, tuple):
-        make = getattr(type(like), "_make", None)  # a NamedTuple's gradient is that NamedTuple
-        return make(items) if make is not None else tuple(items)
-    return list(items)
+    """The gradient of container `like` whose elements' gradients are `items`: the same kind
+    (a NamedTuple stays one), and for arrays the same shape in float."""
+    return container_of(like).embed(like, items)
 
 
 def _copies(g: Any, n: int) -> list[Any]:

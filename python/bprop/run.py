@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
-from ._core import BVar, Tape, const_var
+from ._core import BVar, Tape, const_var, set_add
 from ._typevars import A, B, C, D, E, F, R
 from .classes import one as _one
 from .classes import zero as _zero
@@ -55,22 +55,44 @@ def _like(x: Any, g: Any, zero: Callable[[Any], Any]) -> Any:
     return g
 
 
+Funcs = Callable[..., Any] | Sequence[Callable[..., Any]]
+"""One function for every input, or one per input (bprop.explicit)."""
+
+
+def per_input(funcs: Funcs, n: int, what: str) -> Sequence[Callable[..., Any]]:
+    """`funcs` as one function per input; a sequence must have one entry per input."""
+    if callable(funcs):
+        return [funcs] * n
+    fs = list(funcs)
+    if len(fs) != n or not all(callable(f) for f in fs):
+        raise TypeError(f"{what}= must be a function or a sequence of {n} functions (one per input)")
+    return fs
+
+
 def backprop_with_n_untyped(
     f: Callable[..., Any],
     xs: Sequence[Any],
     *,
-    zero: Callable[[Any], Any] = _zero,
+    zero: Funcs = _zero,
+    add: Funcs | None = None,
 ) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """The one implementation behind every runner. `zero` gives the gradient of an input the
+    sweep never reached; `add` (bprop.explicit) replaces the inputs' own `add`."""
+    zeros = per_input(zero, len(xs), "zero")
+    adds = None if add is None else per_input(add, len(xs), "add")
     tape = Tape()
     try:
         vs = [tape.input(x) for x in xs]
+        if adds is not None:
+            for v, a in zip(vs, adds):
+                set_add(v, a)
         out = _check_output(f(*vs))
     finally:
         tape.close()  # BVars used after this point raise TapeScopeError
 
     def pullback(dy: Any) -> tuple[Any, ...]:
         grads = tape.backward(out, dy, vs)
-        return tuple(_like(x, g, zero) for g, x in zip(grads, xs))
+        return tuple(_like(x, g, z) for g, x, z in zip(grads, xs, zeros))
 
     return out.value, pullback
 
@@ -79,10 +101,11 @@ def backprop_n_untyped(
     f: Callable[..., Any],
     xs: Sequence[Any],
     *,
-    zero: Callable[[Any], Any] = _zero,
+    zero: Funcs = _zero,
+    add: Funcs | None = None,
     one: Callable[[Any], Any] = _one,
 ) -> tuple[Any, tuple[Any, ...]]:
-    y, pullback = backprop_with_n_untyped(f, xs, zero=zero)
+    y, pullback = backprop_with_n_untyped(f, xs, zero=zero, add=add)
     return y, pullback(one(y))
 
 

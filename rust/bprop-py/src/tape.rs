@@ -83,21 +83,6 @@ impl Tape {
         Ok(BVar { tape: Some(slf.clone().unbind()), node, val: Val::from_value(value)? })
     }
 
-    /// Accumulate the gradients of `var` with `add(a, b)` instead of its type's own add
-    /// (bprop.explicit). No effect on constants.
-    fn set_add(slf: &Bound<'_, Self>, var: &Bound<'_, BVar>, add: Bound<'_, PyAny>) -> PyResult<()> {
-        let v = var.get();
-        match &v.tape {
-            Some(t) if same_tape(t, slf) => {
-                let kind = Kind::of(Some(v));
-                lock_adds(&slf.get().adds).insert(v.node, (add.unbind(), kind));
-                Ok(())
-            }
-            Some(_) => Err(PyTypeError::new_err("Tape.set_add: the BVar belongs to another tape")),
-            None => Ok(()),
-        }
-    }
-
     /// End recording: later operations on this tape's BVars raise `TapeScopeError`.
     fn close(&self) {
         self.open.store(false, Ordering::Relaxed);
@@ -190,6 +175,18 @@ impl Tape {
         // Each input is a distinct leaf, so its gradient can be moved out (arrays are not copied).
         inputs.iter().map(|x| grads.take(x.get().node).map(|g| g.into_py(py)).transpose()).collect()
     }
+}
+
+/// `set_add(var, add)`: accumulate the gradients of `var` with `add(a, b)` instead of its type's
+/// own add (bprop.explicit); `add` sees whole values. No effect on constants.
+#[pyfunction]
+pub fn set_add(var: &Bound<'_, BVar>, add: Bound<'_, PyAny>) -> PyResult<()> {
+    let v = var.get();
+    if let Some(t) = &v.tape {
+        t.get().check_open(var.py(), &|| "set_add".to_string())?;
+        lock_adds(&t.get().adds).insert(v.node, (add.unbind(), Kind::of(Some(v))));
+    }
+    Ok(())
 }
 
 fn lock_adds(m: &Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>) -> MutexGuard<'_, HashMap<NodeId, (Py<PyAny>, Kind)>> {
