@@ -11,6 +11,7 @@ into a whole gradient (unreached components get `zero`). The bindings call `embe
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +36,12 @@ class Container:
 
     def length(self, x: Any) -> int:
         return len(x)
+
+    def at(self, x: Any, how: str, key: Any) -> tuple[int, Any]:
+        """Position and value of the component that `item(key)`, `key(key)` or `attr(key)`
+        names."""
+        i = self.index(x, how, key)
+        return i, self.component(x, i)
 
     def index(self, x: Any, how: str, key: Any) -> int:
         """Position of the component that `item(key)`, `key(key)` or `attr(key)` names."""
@@ -94,7 +101,7 @@ class _Tuple(Container):
         return _position(x, key, len(x))
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
-        return tuple(comps)
+        return tuple(comps) if type(x) is tuple else type(x)(comps)
 
 
 class _NamedTuple(_Tuple):
@@ -117,54 +124,37 @@ class _List(_Tuple):
     kind = "list"
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
-        return list(comps)
+        return list(comps) if type(x) is list else type(x)(comps)
 
 
 class _Dict(Container):
+    """Values in key order. A key's position is found by a scan, O(len): dicts may be changed
+    between runs, so positions are never cached (split_var reads all values in one pass)."""
+
     kind = "dict"
 
     def components(self, x: Any) -> list[Any]:
         return list(x.values())
 
+    def at(self, x: Any, how: str, key: Any) -> tuple[int, Any]:
+        if how != "key":
+            return super().at(x, how, key)
+        for i, (k, v) in enumerate(x.items()):
+            if k is key or k == key:
+                return i, v
+        raise KeyError(f"key({key!r}): not in the dict")
+
     def index(self, x: Any, how: str, key: Any) -> int:
         if how != "key":
             return super().index(x, how, key)
-        i = _dict_positions(x).get(key)
-        if i is None:
-            raise KeyError(f"key({key!r}): not in the dict")
-        return i
+        return self.at(x, how, key)[0]
 
     def component(self, x: Any, i: int) -> Any:
-        return x[_dict_keys(x)[i]]
+        return next(itertools.islice(x.values(), i, None))
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
-        return dict(zip(x, comps))
-
-
-# Dict key positions are cached for the dicts most recently looked into, so that repeated
-# `key(k)` reads of one dict cost O(1) each rather than a scan. An entry holds the dict itself,
-# so its id cannot be reused while cached; a changed length invalidates it.
-_DICT_CACHE: dict[int, tuple[dict[Any, Any], tuple[Any, ...], dict[Any, int]]] = {}
-_DICT_CACHE_SIZE = 64
-
-
-def _dict_entry(x: dict[Any, Any]) -> tuple[dict[Any, Any], tuple[Any, ...], dict[Any, int]]:
-    e = _DICT_CACHE.get(id(x))
-    if e is None or e[0] is not x or len(e[1]) != len(x):
-        if len(_DICT_CACHE) >= _DICT_CACHE_SIZE:
-            _DICT_CACHE.pop(next(iter(_DICT_CACHE)))
-        keys = tuple(x)
-        e = (x, keys, {k: i for i, k in enumerate(keys)})
-        _DICT_CACHE[id(x)] = e
-    return e
-
-
-def _dict_positions(x: dict[Any, Any]) -> dict[Any, int]:
-    return _dict_entry(x)[2]
-
-
-def _dict_keys(x: dict[Any, Any]) -> tuple[Any, ...]:
-    return _dict_entry(x)[1]
+        pairs = zip(x, comps)
+        return dict(pairs) if type(x) is dict else type(x)(pairs)
 
 
 class _Dataclass(Container):
@@ -235,8 +225,9 @@ _TUPLE, _NAMEDTUPLE, _LIST, _DICT, _ARRAY = _Tuple(), _NamedTuple(), _List(), _D
 _CACHE: dict[type, Container] = {}
 
 
-def container_of(x: Any, what: str = "container") -> Container:
-    """The structure of `x`'s type; `TypeError` naming `what` if it is not a container."""
+def container_of(x: Any, what: object = "container") -> Container:
+    """The structure of `x`'s type; `TypeError` naming `what` (formatted only then: callers
+    pass the optic itself) if it is not a container."""
     cls = type(x)
     c = _CACHE.get(cls)
     if c is not None:

@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 import numpy.typing as npt
 
 from . import _core
-from ._containers import container_of
+from ._containers import Container, container_of
 from ._core import BVar
 from ._typevars import A, B, C, D, R
 from .classes import zero
@@ -84,28 +84,37 @@ class _At(_Step):
 
     def __init__(self, how: str, key: Any) -> None:
         self.how, self.key = how, key
+        # attr positions depend only on the class: cached per class (the hot path of view_var)
+        self.by_class: dict[type, tuple[Container, int]] = {}
 
     def __repr__(self) -> str:
         return f"{self.how}({self.key!r})"
 
-    def _locate(self, s: Any) -> tuple[Any, int]:
-        c = container_of(s, repr(self))
-        return c, c.index(s, self.how, self.key)
+    def _locate(self, s: Any) -> tuple[Container, int, Any]:
+        """The container kind of `s`, and the position and value of the target."""
+        found = self.by_class.get(type(s))
+        if found is not None:
+            c, i = found
+            return c, i, c.component(s, i)
+        c = container_of(s, self)
+        i, value = c.at(s, self.how, self.key)
+        if self.how == "attr":
+            self.by_class[type(s)] = c, i
+        return c, i, value
 
     def get_all(self, s: Any) -> list[Any]:
-        c, i = self._locate(s)
-        return [c.component(s, i)]
+        return [self._locate(s)[2]]
 
     def set_all(self, s: Any, targets: list[Any]) -> Any:
-        c, i = self._locate(s)
+        c, i, _ = self._locate(s)
         comps = c.components(s)
         comps[i] = targets[0]
         return c.rebuild(s, comps)
 
     def focus(self, v: BVar[Any]) -> list[BVar[Any]]:
         s = v.value
-        c, i = self._locate(s)
-        return _core.project(v, c.length(s), [i], [c.component(s, i)])
+        c, i, value = self._locate(s)
+        return _core.project(v, c.length(s), [i], [value])
 
 
 class _Each(_Step):
@@ -300,20 +309,39 @@ def traversal(to_list: Callable[[S], Iterable[A]], from_list: Callable[[S, list[
     return Traversal((_TraversalFn(to_list, from_list),))
 
 
+# Component lenses are immutable, so the same object serves every `attr("w")` in a program (and
+# keeps its per-class position cache warm). Bounded: keys may be arbitrary dict keys.
+_COMPONENT_LENSES: dict[tuple[str, type, Any], ComponentLens] = {}
+_COMPONENT_LENSES_MAX = 4096
+
+
+def _component(how: str, k: Any) -> ComponentLens:
+    try:
+        cache_key = (how, type(k), k)
+        found = _COMPONENT_LENSES.get(cache_key)
+    except TypeError:  # unhashable: a key no dict can hold, reported when used
+        return ComponentLens((_At(how, k),))
+    if found is None:
+        found = ComponentLens((_At(how, k),))
+        if len(_COMPONENT_LENSES) < _COMPONENT_LENSES_MAX:
+            _COMPONENT_LENSES[cache_key] = found
+    return found
+
+
 def item(i: int) -> ComponentLens:
     """Item `i` of a tuple, list or NamedTuple, or row `i` of a numpy array (negative counts
     from the end)."""
-    return ComponentLens((_At("item", i),))
+    return _component("item", i)
 
 
 def key(k: Any) -> ComponentLens:
     """The value at key `k` of a dict."""
-    return ComponentLens((_At("key", k),))
+    return _component("key", k)
 
 
 def attr(name: str) -> ComponentLens:
     """Field `name` of a dataclass or NamedTuple."""
-    return ComponentLens((_At("attr", name),))
+    return _component("attr", name)
 
 
 each: Traversal[Any, Any] = Traversal((_EACH,))
@@ -347,7 +375,10 @@ def _focus(t: Traversal[Any, Any], v: BVar[Any]) -> list[BVar[Any]]:
 
 def view_var(l: Lens[S, A], v: BVar[S]) -> BVar[A]:
     """The target of `l` in `v` (Haskell's `viewVar`, `^^.`); `v[i]` and `v[k]` are shorthands."""
-    (out,) = _focus(_lens(l, "view_var"), _bvar(v, "view_var"))
+    steps = _lens(l, "view_var")._steps
+    if len(steps) == 1 and isinstance(v, BVar):
+        return steps[0].focus(v)[0]  # the common case, without the general loop
+    (out,) = _focus(l, _bvar(v, "view_var"))
     return out
 
 
@@ -423,7 +454,7 @@ def collect_var(vs: list[BVar[A]] | tuple[BVar[A], ...]) -> Any:
     gradient is handed back element by element. Plain values are constants."""
     if not isinstance(vs, (list, tuple)):
         raise TypeError(f"collect_var: expected a list or tuple of BVars, got {type(vs).__qualname__}")
-    values = [x.value if isinstance(x, BVar) else x for x in vs]
+    values = _values(vs, "collect_var")
     return _core.join("collect_var", tuple(values) if isinstance(vs, tuple) else values, list(vs))
 
 
@@ -470,8 +501,36 @@ def join_var(c: Any) -> BVar[Any]:
     inverse of `split_var`: one node, whose gradient is handed back component by component."""
     cont = container_of(c, "join_var")
     parts = cont.components(c)
-    value = cont.rebuild(c, [p.value if isinstance(p, BVar) else p for p in parts])
+    value = cont.rebuild(c, _values(parts, "join_var"))
     return _core.join("join_var", value, parts)
+
+
+def _values(parts: Sequence[Any], fn: str) -> list[Any]:
+    """The values of `parts` (BVars or constants); a constant may not hold BVars inside."""
+    out = []
+    for i, p in enumerate(parts):
+        if isinstance(p, BVar):
+            out.append(p.value)
+        elif _holds_bvar(p):
+            raise TypeError(
+                f"{fn}: component {i} is a plain {type(p).__qualname__} holding BVars; "
+                "join the inner container first (e.g. join_var({'a': collect_var([...])}))"
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def _holds_bvar(x: Any) -> bool:
+    if isinstance(x, BVar):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(_holds_bvar(e) for e in x)
+    if isinstance(x, dict):
+        return any(_holds_bvar(e) for e in x.values())
+    if hasattr(type(x), "__dataclass_fields__"):
+        return any(_holds_bvar(getattr(x, n)) for n in type(x).__dataclass_fields__)
+    return False
 
 
 # ---- isomorphisms ------------------------------------------------------------------------------

@@ -170,6 +170,33 @@ pub fn sum_to(mut c: Array, shape: &[usize]) -> Array {
 
 // ---- forward kernels -------------------------------------------------------------------------
 
+/// Evaluate `$body` with `$k` bound to `$kernel`, once per variant: each arm sees the kernel
+/// as a constant, so the `match` inside `eval`/`derivative` folds away and every elementwise
+/// loop is compiled for one kernel (no per-element dispatch; the loop can vectorise).
+macro_rules! specialize {
+    ($kernel:expr, $Enum:ident [$($v:ident),*], |$k:ident| $body:expr) => {
+        match $kernel {
+            $($Enum::$v => {
+                let $k = $Enum::$v;
+                $body
+            })*
+        }
+    };
+}
+
+macro_rules! specialize_unary {
+    ($kernel:expr, |$k:ident| $body:expr) => {
+        specialize!($kernel, Unary [Neg, Abs, Signum, Recip, Exp, Log, Sqrt, Sin, Cos, Tan, Asin, Acos,
+            Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh], |$k| $body)
+    };
+}
+
+macro_rules! specialize_binary {
+    ($kernel:expr, |$k:ident| $body:expr) => {
+        specialize!($kernel, Binary [Add, Sub, Mul, Div, Pow, LogBase], |$k| $body)
+    };
+}
+
 fn node_if(args: &[&Arg], make: impl FnOnce() -> ArrayOp) -> Option<ArrayOp> {
     args.iter().any(|a| a.node.is_some()).then(make)
 }
@@ -184,7 +211,7 @@ pub fn unary(kernel: Unary, x: &Arg, share: Share<'_>) -> (Value, Option<ArrayOp
             Value::Array(share(match kernel {
                 Unary::Exp => v.mapv(vmath::exp),
                 Unary::Tanh => v.mapv(vmath::tanh),
-                k => v.mapv(|e| k.eval(e)),
+                kernel => specialize_unary!(kernel, |k| v.mapv(|e| k.eval(e))),
             }))
         }
     };
@@ -196,15 +223,19 @@ pub fn unary(kernel: Unary, x: &Arg, share: Share<'_>) -> (Value, Option<ArrayOp
 pub fn binary(kernel: Binary, x: &Arg, y: &Arg, share: Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError> {
     let z = match (&x.value, &y.value) {
         (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(kernel.eval(*a, *b)),
-        (Value::Array(a), Value::Scalar(b)) => Value::Array(share(a.data().mapv(|v| kernel.eval(v, *b)))),
-        (Value::Scalar(a), Value::Array(b)) => Value::Array(share(b.data().mapv(|v| kernel.eval(*a, v)))),
+        (Value::Array(a), Value::Scalar(b)) => {
+            Value::Array(share(specialize_binary!(kernel, |k| a.data().mapv(|v| k.eval(v, *b)))))
+        }
+        (Value::Scalar(a), Value::Array(b)) => {
+            Value::Array(share(specialize_binary!(kernel, |k| b.data().mapv(|v| k.eval(*a, v)))))
+        }
         (Value::Array(a), Value::Array(b)) => {
             let (a, b) = (a.data(), b.data());
             let shape = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
                 shape_error(kernel.name(), format!("shapes {:?} and {:?} do not broadcast", a.shape(), b.shape()))
             })?;
             let (ab, bb) = (broadcast(&a, &shape), broadcast(&b, &shape));
-            Value::Array(share(Zip::from(&ab).and(&bb).map_collect(|&u, &v| kernel.eval(u, v))))
+            Value::Array(share(specialize_binary!(kernel, |k| Zip::from(&ab).and(&bb).map_collect(|&u, &v| k.eval(u, v)))))
         }
     };
     let node = node_if(&[x, y], || ArrayOp::Binary {
@@ -444,8 +475,7 @@ impl ArrayOp {
     /// output comes as a 0-d array).
     pub fn backward<S: Sink>(&self, g: Array, sink: &mut S) -> Result<(), S::Error> {
         match self {
-            ArrayOp::Unary { kernel, x, xv, y } => {
-                let k = *kernel;
+            ArrayOp::Unary { kernel, x, xv, y } => specialize_unary!(*kernel, |k| {
                 xv.with_view(|xv| {
                     y.with_view(|yv| {
                         if let Some(acc) = target(sink, x) {
@@ -457,7 +487,7 @@ impl ArrayOp {
                         put(sink, x, g)
                     })
                 })
-            }
+            }),
             ArrayOp::Binary { kernel: kernel @ (Binary::Add | Binary::Sub), x, y, .. } => {
                 let negate = *kernel == Binary::Sub;
                 let same = |o: &Operand| *o.shape == *g.shape();
@@ -476,8 +506,7 @@ impl ArrayOp {
                 }
                 Ok(())
             }
-            ArrayOp::Binary { kernel, x, y, xv, yv, z } => {
-                let k = *kernel;
+            ArrayOp::Binary { kernel, x, y, xv, yv, z } => specialize_binary!(*kernel, |k| {
                 let shape = g.shape().to_vec();
                 xv.with_view(|xv| {
                     yv.with_view(|yv| {
@@ -519,7 +548,7 @@ impl ArrayOp {
                         })
                     })
                 })
-            }
+            }),
             ArrayOp::MatMul { a, b, av, bv } => av.with_view(|av| {
                 bv.with_view(|bv| {
                     let (a2, b2) = (as_matrix(&av, true), as_matrix(&bv, false));
