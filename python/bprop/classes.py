@@ -76,8 +76,22 @@ def _mismatch(x: object, y: object) -> BackpropInstanceError:
 # ---- the Haskell-named helpers ----------------------------------------------------------
 
 
+# Types whose `+` is not numeric addition (concatenation, or none at all): the Num helpers
+# refuse them rather than give a silently wrong gradient (e.g. a list "added" by joining).
+_NOT_NUMBERS = (list, tuple, dict, str, bytes, bytearray, type(None))
+
+
+def _check_num(x: object, fn: str) -> None:
+    if isinstance(x, _NOT_NUMBERS) or dataclasses.is_dataclass(x):
+        raise TypeError(
+            f"{fn}: a {type(x).__qualname__} is not a number; bprop.num and the *_num helpers work on "
+            "numbers and numpy arrays (use the regular runners for containers)"
+        )
+
+
 def zero_num(x: T) -> T:
     """`zeroNum`: `0` of x's numeric type (an array of zeros for a numpy array)."""
+    _check_num(x, "zero_num")
     if isinstance(x, np.ndarray):
         return np.zeros_like(x)
     return type(x)(0)  # type: ignore[call-arg]
@@ -85,11 +99,14 @@ def zero_num(x: T) -> T:
 
 def add_num(x: T, y: T) -> T:
     """`addNum`: `x + y`."""
+    _check_num(x, "add_num")
+    _check_num(y, "add_num")
     return x + y  # type: ignore[operator, no-any-return]
 
 
 def one_num(x: T) -> T:
     """`oneNum`: `1` of x's numeric type (an array of ones for a numpy array)."""
+    _check_num(x, "one_num")
     if isinstance(x, np.ndarray):
         return np.ones_like(x)
     return type(x)(1)  # type: ignore[call-arg]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Unpack, cast, overload
+from typing import Any, Generic, TypeVar, Unpack, cast, overload
 
 from . import _core
 from ._typevars import A, As, B, C, D, E, F, R
@@ -185,6 +185,15 @@ def _lift(op: Op[Unpack[tuple[Any, ...]], Any], xs: tuple[Any, ...]) -> Any:
 
 
 # ---- construction -------------------------------------------------------------------------
+
+
+_O = TypeVar("_O", bound="Op[Unpack[tuple[Any, ...]], Any]")
+
+
+def named(op: _O, name: str) -> _O:
+    """`op`, renamed after the public function that applies it (error messages name it)."""
+    op.name = name
+    return op
 
 
 def op1(f: Callable[[A], tuple[B, Callable[[B], A]]]) -> Op[A, B]:

@@ -26,7 +26,7 @@ from ._containers import Container, container_of
 from ._core import BVar
 from ._typevars import A, B, C, D, R
 from .classes import zero
-from .op import op1, op2, op_iso, op_iso2, op_iso3, op_iso_n
+from .op import named, op1, op2, op_iso, op_iso2, op_iso3, op_iso_n
 
 __all__ = [
     "Traversal",
@@ -150,8 +150,7 @@ class _LensFn(_Step):
         def view(s: Any) -> tuple[Any, Callable[[Any], Any]]:
             return get(s), lambda g: set(zero(s), g)
 
-        self.view = op1(view)
-        self.view.name = repr(self)
+        self.view = named(op1(view), repr(self))
 
     def __repr__(self) -> str:
         return f"lens({getattr(self.get, '__qualname__', self.get)})"
@@ -177,8 +176,7 @@ class _TraversalFn(_Step):
         def targets(s: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
             return list(to_list(s)), lambda gs: from_list(zero(s), list(gs))
 
-        self.targets = op1(targets)
-        self.targets.name = repr(self)
+        self.targets = named(op1(targets), repr(self))
 
     def __repr__(self) -> str:
         return f"traversal({getattr(self.to_list, '__qualname__', self.to_list)})"
@@ -390,9 +388,7 @@ def set_var(l: Lens[S, A], a: BVar[A] | A, v: BVar[S]) -> BVar[S]:
     def forward(x: Any, s: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]:
         return l.set(s, x), lambda g: (l.get(g), l.set(g, zero(x)))
 
-    op = op2(forward)
-    op.name = f"set_var({l!r})"
-    return op(cast(Any, a), v)
+    return named(op2(forward), f"set_var({l!r})")(cast(Any, a), v)
 
 
 def over_var(l: Lens[S, A], f: Callable[[BVar[A]], BVar[A]], v: BVar[S]) -> BVar[S]:

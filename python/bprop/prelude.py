@@ -45,8 +45,7 @@ import numpy.typing as npt
 from ._containers import container_of
 from ._core import BVar, const_var
 from .classes import add, zero
-from .linalg._common import named
-from .op import Op, op1, op2
+from .op import Op, named, op1, op2
 
 __all__ = [
     "sum",

@@ -1,18 +1,16 @@
-"""Small pieces shared by the `bprop.linalg` modules."""
+"""Small pieces shared by the `bprop.linalg` modules (`named` lives in `bprop.op`)."""
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 from .._core import BVar
+from ..op import named as named  # re-exported for the linalg modules
 
 Array: TypeAlias = npt.NDArray[np.float64]
-
-_Op = TypeVar("_Op")
-
 
 def as_f64(x: Any) -> Array:
     """`x` as a float64 array (no copy when it already is one)."""
@@ -23,8 +21,3 @@ def value_shape(x: Any) -> tuple[int, ...]:
     """Shape of a BVar's value or of a plain value (taken as a constant by the op)."""
     return tuple(np.shape(x.value if isinstance(x, BVar) else x))
 
-
-def named(op: _Op, name: str) -> _Op:
-    """`op`, renamed after the public function (error messages name it)."""
-    op.name = name  # type: ignore[attr-defined]
-    return op
