@@ -18,7 +18,7 @@ use ndarray::{arr0, Array2, ArrayD, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn, Zi
 
 use crate::scalar::{Binary, Unary};
 use crate::tape::NodeId;
-use crate::vmath;
+use crate::vmath::{self, Isa};
 
 pub type Array = ArrayD<f64>;
 
@@ -172,12 +172,15 @@ pub fn sum_to(mut c: Array, shape: &[usize]) -> Array {
 
 /// Evaluate `$body` with `$k` bound to `$kernel`, once per variant: each arm sees the kernel
 /// as a constant, so the `match` inside `eval`/`derivative` folds away and every elementwise
-/// loop is compiled for one kernel (no per-element dispatch; the loop can vectorise).
+/// loop is compiled for one kernel (no per-element dispatch; the loop can vectorise). `$k` is a
+/// `const`, not a variable, so closures do not capture it: the constant survives into the
+/// dispatched loop copies of `vmath`, which are separate functions.
 macro_rules! specialize {
     ($kernel:expr, $Enum:ident [$($v:ident),*], |$k:ident| $body:expr) => {
         match $kernel {
             $($Enum::$v => {
-                let $k = $Enum::$v;
+                #[allow(non_upper_case_globals)]
+                const $k: $Enum = $Enum::$v;
                 $body
             })*
         }
@@ -197,6 +200,59 @@ macro_rules! specialize_binary {
     };
 }
 
+/// `k(x)` in a slice loop compiled for `isa`: exp and tanh have vectorisable versions (`vmath`);
+/// the others call libm per element.
+#[inline(always)]
+fn elementwise(isa: Isa, k: Unary, x: f64) -> f64 {
+    match k {
+        Unary::Exp => isa.exp(x),
+        Unary::Tanh => isa.tanh(x),
+        k => k.eval(x),
+    }
+}
+
+/// The instruction set for a unary kernel's loops (see [`Isa::at_most_avx2`]).
+fn unary_isa(k: Unary) -> Isa {
+    use Unary::*;
+    match k {
+        Neg | Abs | Signum | Recip | Sqrt | Exp | Tanh => Isa::best(),
+        Log | Sin | Cos | Tan | Asin | Acos | Atan | Sinh | Cosh | Asinh | Acosh | Atanh => Isa::best().at_most_avx2(),
+    }
+}
+
+/// The instruction set for a binary kernel's loops (see [`Isa::at_most_avx2`]).
+fn binary_isa(k: Binary) -> Isa {
+    match k {
+        Binary::Add | Binary::Sub | Binary::Mul | Binary::Div => Isa::best(),
+        Binary::Pow | Binary::LogBase => Isa::best().at_most_avx2(),
+    }
+}
+
+/// The elements of each view in order if all are C-contiguous (the layout numpy and these kernels
+/// produce; a stretched broadcast is not), for the dispatched slice loops of `vmath`. Views of one
+/// shape then pair up element by element.
+fn c_slices<'a, const N: usize>(views: [&ArrayViewD<'a, f64>; N]) -> Option<[&'a [f64]; N]> {
+    let mut slices: [&[f64]; N] = [&[]; N];
+    for (s, v) in slices.iter_mut().zip(views) {
+        *s = v.to_slice()?;
+    }
+    Some(slices)
+}
+
+/// `f` of each element of `v`, as a new C-ordered array of its shape. Always a slice loop (another
+/// layout is copied to C order first), so that exp and tanh give the same bits for any layout.
+#[inline(always)]
+fn map_array(isa: Isa, v: &ArrayViewD<'_, f64>, f: impl Fn(Isa, f64) -> f64) -> Array {
+    let v = v.as_standard_layout();
+    let xs = v.as_slice().unwrap_or_else(|| unreachable!("a standard layout is C-contiguous"));
+    from_vec(v.shape(), isa.map([xs], |isa, [x]| f(isa, x)))
+}
+
+/// A C-ordered array of `shape` holding `data`.
+fn from_vec(shape: &[usize], data: Vec<f64>) -> Array {
+    Array::from_shape_vec(IxDyn(shape), data).unwrap_or_else(|_| unreachable!("a slice loop keeps the element count"))
+}
+
 fn node_if(args: &[&Arg], make: impl FnOnce() -> ArrayOp) -> Option<ArrayOp> {
     args.iter().any(|a| a.node.is_some()).then(make)
 }
@@ -205,15 +261,9 @@ fn node_if(args: &[&Arg], make: impl FnOnce() -> ArrayOp) -> Option<ArrayOp> {
 pub fn unary(kernel: Unary, x: &Arg, share: Share<'_>) -> (Value, Option<ArrayOp>) {
     let y = match &x.value {
         Value::Scalar(s) => Value::Scalar(kernel.eval(*s)),
-        Value::Array(a) => {
-            let v = a.data();
-            // exp and tanh have vectorisable kernels (`vmath`); the others call libm per element
-            Value::Array(share(match kernel {
-                Unary::Exp => v.mapv(vmath::exp),
-                Unary::Tanh => v.mapv(vmath::tanh),
-                kernel => specialize_unary!(kernel, |k| v.mapv(|e| k.eval(e))),
-            }))
-        }
+        Value::Array(a) => Value::Array(share(specialize_unary!(kernel, |k| {
+            map_array(unary_isa(k), &a.data(), |isa, e| elementwise(isa, k, e))
+        }))),
     };
     let node = node_if(&[x], || ArrayOp::Unary { kernel, x: Operand::of(x), xv: x.value.clone(), y: y.clone() });
     (y, node)
@@ -224,10 +274,10 @@ pub fn binary(kernel: Binary, x: &Arg, y: &Arg, share: Share<'_>) -> Result<(Val
     let z = match (&x.value, &y.value) {
         (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(kernel.eval(*a, *b)),
         (Value::Array(a), Value::Scalar(b)) => {
-            Value::Array(share(specialize_binary!(kernel, |k| a.data().mapv(|v| k.eval(v, *b)))))
+            Value::Array(share(specialize_binary!(kernel, |k| map_array(binary_isa(k), &a.data(), |_, v| k.eval(v, *b)))))
         }
         (Value::Scalar(a), Value::Array(b)) => {
-            Value::Array(share(specialize_binary!(kernel, |k| b.data().mapv(|v| k.eval(*a, v)))))
+            Value::Array(share(specialize_binary!(kernel, |k| map_array(binary_isa(k), &b.data(), |_, v| k.eval(*a, v)))))
         }
         (Value::Array(a), Value::Array(b)) => {
             let (a, b) = (a.data(), b.data());
@@ -235,7 +285,13 @@ pub fn binary(kernel: Binary, x: &Arg, y: &Arg, share: Share<'_>) -> Result<(Val
                 shape_error(kernel.name(), format!("shapes {:?} and {:?} do not broadcast", a.shape(), b.shape()))
             })?;
             let (ab, bb) = (broadcast(&a, &shape), broadcast(&b, &shape));
-            Value::Array(share(specialize_binary!(kernel, |k| Zip::from(&ab).and(&bb).map_collect(|&u, &v| k.eval(u, v)))))
+            Value::Array(share(specialize_binary!(kernel, |k| {
+                let f = |u: f64, v: f64| k.eval(u, v);
+                match c_slices([&ab, &bb]) {
+                    Some(xs) => from_vec(&shape, binary_isa(k).map(xs, |_, [u, v]| f(u, v))),
+                    None => Zip::from(&ab).and(&bb).map_collect(|&u, &v| f(u, v)),
+                }
+            })))
         }
     };
     let node = node_if(&[x, y], || ArrayOp::Binary {
@@ -478,12 +534,19 @@ impl ArrayOp {
             ArrayOp::Unary { kernel, x, xv, y } => specialize_unary!(*kernel, |k| {
                 xv.with_view(|xv| {
                     y.with_view(|yv| {
+                        let (isa, d) = (unary_isa(k), |x: f64, y: f64| k.derivative(x, y));
                         if let Some(acc) = target(sink, x) {
-                            Zip::from(acc).and(&g).and(&xv).and(&yv).for_each(|a, &g, &x, &y| *a += g * k.derivative(x, y));
+                            match (acc.as_slice_mut(), c_slices([&g.view(), &xv, &yv])) {
+                                (Some(a), Some(xs)) => isa.update(a, xs, |_, a, [g, x, y]| *a += g * d(x, y)),
+                                _ => Zip::from(acc).and(&g).and(&xv).and(&yv).for_each(|a, &g, &x, &y| *a += g * d(x, y)),
+                            }
                             return Ok(());
                         }
                         let mut g = g;
-                        Zip::from(&mut g).and(&xv).and(&yv).for_each(|g, &x, &y| *g *= k.derivative(x, y));
+                        match (g.as_slice_mut(), c_slices([&xv, &yv])) {
+                            (Some(gs), Some(xs)) => isa.update(gs, xs, |_, g, [x, y]| *g *= d(x, y)),
+                            _ => Zip::from(&mut g).and(&xv).and(&yv).for_each(|g, &x, &y| *g *= d(x, y)),
+                        }
                         put(sink, x, g)
                     })
                 })
@@ -512,18 +575,29 @@ impl ArrayOp {
                     yv.with_view(|yv| {
                         z.with_view(|zv| {
                             let (xb, yb, zb) = (broadcast(&xv, &shape), broadcast(&yv, &shape), broadcast(&zv, &shape));
+                            // Without broadcasting the operands are usually all C-contiguous: then
+                            // slice loops (`xyz`, `gxyz`), else ndarray's strided Zip.
+                            let isa = binary_isa(k);
+                            let xyz = c_slices([&xb, &yb, &zb]);
+                            let gxyz = xyz.zip(g.as_slice()).map(|([x, y, z], g)| [g, x, y, z]);
                             // y first: x's contribution may then reuse g's buffer
                             if y.node.is_some() {
                                 let dy = |g: f64, x: f64, y: f64, z: f64| g * k.derivatives(x, y, z).1;
                                 match target(sink, y).filter(|_| *y.shape == *shape) {
-                                    Some(acc) => Zip::from(acc)
-                                        .and(&g)
-                                        .and(&xb)
-                                        .and(&yb)
-                                        .and(&zb)
-                                        .for_each(|a, &g, &x, &y, &z| *a += dy(g, x, y, z)),
+                                    Some(acc) => match (acc.as_slice_mut(), gxyz) {
+                                        (Some(a), Some(xs)) => isa.update(a, xs, |_, a, [g, x, y, z]| *a += dy(g, x, y, z)),
+                                        _ => Zip::from(acc)
+                                            .and(&g)
+                                            .and(&xb)
+                                            .and(&yb)
+                                            .and(&zb)
+                                            .for_each(|a, &g, &x, &y, &z| *a += dy(g, x, y, z)),
+                                    },
                                     None => {
-                                        let c = Zip::from(&g).and(&xb).and(&yb).and(&zb).map_collect(|&g, &x, &y, &z| dy(g, x, y, z));
+                                        let c = match gxyz {
+                                            Some(xs) => from_vec(&shape, isa.map(xs, |_, [g, x, y, z]| dy(g, x, y, z))),
+                                            None => Zip::from(&g).and(&xb).and(&yb).and(&zb).map_collect(|&g, &x, &y, &z| dy(g, x, y, z)),
+                                        };
                                         put(sink, y, c)?
                                     }
                                 }
@@ -531,15 +605,25 @@ impl ArrayOp {
                             if x.node.is_some() {
                                 let dx = |g: f64, x: f64, y: f64, z: f64| g * k.derivatives(x, y, z).0;
                                 match target(sink, x).filter(|_| *x.shape == *shape) {
-                                    Some(acc) => Zip::from(acc)
-                                        .and(&g)
-                                        .and(&xb)
-                                        .and(&yb)
-                                        .and(&zb)
-                                        .for_each(|a, &g, &x, &y, &z| *a += dx(g, x, y, z)),
+                                    Some(acc) => match (acc.as_slice_mut(), gxyz) {
+                                        (Some(a), Some(xs)) => isa.update(a, xs, |_, a, [g, x, y, z]| *a += dx(g, x, y, z)),
+                                        _ => Zip::from(acc)
+                                            .and(&g)
+                                            .and(&xb)
+                                            .and(&yb)
+                                            .and(&zb)
+                                            .for_each(|a, &g, &x, &y, &z| *a += dx(g, x, y, z)),
+                                    },
                                     None => {
                                         let mut c = g;
-                                        Zip::from(&mut c).and(&xb).and(&yb).and(&zb).for_each(|g, &x, &y, &z| *g = dx(*g, x, y, z));
+                                        match (c.as_slice_mut(), xyz) {
+                                            (Some(cs), Some(xs)) => isa.update(cs, xs, |_, g, [x, y, z]| *g = dx(*g, x, y, z)),
+                                            _ => Zip::from(&mut c)
+                                                .and(&xb)
+                                                .and(&yb)
+                                                .and(&zb)
+                                                .for_each(|g, &x, &y, &z| *g = dx(*g, x, y, z)),
+                                        }
                                         put(sink, x, c)?
                                     }
                                 }
@@ -608,6 +692,80 @@ impl ArrayOp {
                     Ok(())
                 })
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// Gradient slots indexed by node, accumulated in place when `in_place` (deposits are dropped).
+    struct Accs {
+        slots: Vec<Array>,
+        in_place: bool,
+    }
+
+    impl Sink for Accs {
+        type Error = ();
+        fn existing(&mut self, node: NodeId, shape: &[usize]) -> Option<&mut Array> {
+            self.slots.get_mut(node as usize).filter(|a| self.in_place && a.shape() == shape)
+        }
+        fn deposit(&mut self, _: &Operand, g: Array) -> Result<(), ()> {
+            std::hint::black_box(g);
+            Ok(())
+        }
+    }
+
+    fn data(n: usize, seed: u64) -> Array {
+        let mut s = seed;
+        Array::from_shape_fn(IxDyn(&[n / 128, 128]), |_| {
+            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        })
+    }
+
+    /// Best-of-rounds time of `f` per element, in ns.
+    fn ns_per_element(n: usize, mut f: impl FnMut()) -> f64 {
+        let reps = (4_000_000 / n).max(10);
+        (0..7)
+            .map(|_| {
+                let t = Instant::now();
+                for _ in 0..reps {
+                    f();
+                }
+                t.elapsed().as_secs_f64() * 1e9 / (reps * n) as f64
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// `cargo test -p bprop-core --release -- --ignored --nocapture timing`
+    #[test]
+    #[ignore]
+    fn timing() {
+        for n in [4096, 32768] {
+            let arg = |a: Array, node| Arg { value: Value::Array(owned(a)), node };
+            let (x, y) = (arg(data(n, 1), Some(0)), arg(data(n, 2), Some(1)));
+            let tanh = ns_per_element(n, || drop(std::hint::black_box(unary(Unary::Tanh, &x, &owned))));
+            let exp = ns_per_element(n, || drop(std::hint::black_box(unary(Unary::Exp, &x, &owned))));
+            let sin = ns_per_element(n, || drop(std::hint::black_box(unary(Unary::Sin, &x, &owned))));
+            let mul = ns_per_element(n, || drop(std::hint::black_box(binary(Binary::Mul, &x, &y, &owned).unwrap())));
+            let (_, op) = binary(Binary::Mul, &x, &y, &owned).unwrap();
+            let op = op.unwrap();
+            let (_, top) = unary(Unary::Tanh, &x, &owned);
+            let top = top.unwrap();
+            let g = data(n, 3);
+            let mut sink = Accs { slots: vec![data(n, 4), data(n, 5)], in_place: true };
+            let mul_bwd = ns_per_element(n, || op.backward(g.clone(), &mut sink).unwrap());
+            let tanh_bwd = ns_per_element(n, || top.backward(g.clone(), &mut sink).unwrap());
+            sink.in_place = false;
+            let mul_bwd_new = ns_per_element(n, || op.backward(g.clone(), &mut sink).unwrap());
+            let tanh_bwd_new = ns_per_element(n, || top.backward(g.clone(), &mut sink).unwrap());
+            println!(
+                "n={n:6} ns/element: tanh {tanh:.3} exp {exp:.3} sin {sin:.3} mul {mul:.3} | backward in place: \
+                 mul {mul_bwd:.3} tanh {tanh_bwd:.3} | new: mul {mul_bwd_new:.3} tanh {tanh_bwd_new:.3}"
+            );
         }
     }
 }
