@@ -15,8 +15,8 @@ Differences from Haskell, on purpose:
   different adds for the same variable.
 * Lifters take no `zero=` for the op's result: bprop never builds a zero gradient for an
   intermediate result (nodes the gradient does not reach are skipped).
-* With an explicit `add`, that BVar's gradients are accumulated by calling it on whole values,
-  not in place.
+* An explicit `add` is called on whole values (container gradients are built first), and a run
+  with any explicit `add` accumulates array gradients without the in-place fast path.
 """
 
 from __future__ import annotations
