@@ -58,6 +58,20 @@ def other_value_types(n: BVar[int], z: BVar[complex], v: BVar[Vec], w: Vec) -> N
     assert_type(v * w, BVar[Vec])
 
 
+def arrays_with_floats(x: BVar[float], v: BVar[Vec], w: Vec) -> None:
+    # Floats broadcast against arrays (as at run time): an array BVar with a float or a float
+    # BVar, and a float BVar with an array, give array BVars.
+    assert_type(v * 0.5, BVar[Vec])
+    assert_type(0.5 * v, BVar[Vec])
+    assert_type(1.0 - v, BVar[Vec])
+    assert_type(v / 2.0, BVar[Vec])
+    assert_type(v + x, BVar[Vec])
+    assert_type(x - v, BVar[Vec])
+    assert_type(x * w, BVar[Vec])
+    assert_type(w * x, BVar[Vec])
+    assert_type(x / 2.0, BVar[float])
+
+
 def values_and_comparisons(x: BVar[float], s: BVar[str]) -> None:
     assert_type(x.value, float)
     assert_type(s.value, str)
@@ -114,7 +128,7 @@ def rejected(x: BVar[float], n: BVar[int], s: BVar[str], v: BVar[Vec]) -> None:
     x + s  # type: ignore[operator]
     x * n  # type: ignore[operator]
     "s" + x  # type: ignore[operator]
-    x - v  # type: ignore[operator]
+    v * "s"  # type: ignore[operator]
     # BVar is invariant in its value type.
     i: BVar[int] = x  # type: ignore[assignment]
     f: BVar[float] = n  # type: ignore[assignment]
