@@ -337,6 +337,29 @@ def test_reading_one_field_k_times_sums_the_gradients(k: int) -> None:
     np.testing.assert_array_equal(g.b, np.zeros(2))
 
 
+def test_rereading_a_component_reuses_its_node() -> None:
+    """A component is one node per run however it is read (view_var, v[i], split_var), so its
+    gradients accumulate in one slot; other components and other containers get their own."""
+    tape = bp._core.Tape()
+    v = tape.input(Pair(1.0, np.arange(3.0)))
+    a = bp.view_var(bp.attr("a"), v)
+    n = len(tape)
+    again = bp.view_var(bp.attr("a"), v)
+    assert len(tape) == n and again.value == a.value
+    parts = bp.split_var(v)  # reuses a, adds b
+    assert len(tape) == n + 1
+    bp.view_var(bp.attr("b"), v)
+    assert len(tape) == n + 1
+    w = tape.input([1.0, 2.0])
+    m = len(tape)
+    w[0], w[-2], bp.view_var(bp.item(0), w)  # one component, three spellings
+    assert len(tape) == m + 1
+    out = (a * 2.0 + again * 3.0 + parts.a) * bp.linalg.sum(parts.b)
+    tape.close()
+    (g,) = tape.backward(out, 1.0, [v])
+    assert type(g) is Pair and g.a == pytest.approx(6.0 * 3.0) and np.allclose(g.b, 6.0)
+
+
 def test_unreached_fields_get_zero_of_their_own_type() -> None:
     @dataclass
     class Mixed:

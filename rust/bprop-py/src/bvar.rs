@@ -34,6 +34,14 @@ impl Val {
         })
     }
 
+    pub fn clone_ref(&self, py: Python<'_>) -> Val {
+        match self {
+            Val::F(x) => Val::F(*x),
+            Val::A(a) => Val::A(a.clone()),
+            Val::O(o) => Val::O(o.clone_ref(py)),
+        }
+    }
+
     pub fn to_py(&self, py: Python<'_>) -> Py<PyAny> {
         match self {
             Val::F(x) => PyFloat::new(py, *x).into_any().unbind(),

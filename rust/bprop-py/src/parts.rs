@@ -12,11 +12,12 @@ use pyo3::prelude::*;
 use crate::bvar::{common_tape, BVar, Val};
 use crate::grad::{Kind, Layout, PyGrad};
 use crate::python;
-use crate::tape::tape_full;
+use crate::tape::{lock_parts, tape_full};
 
 /// `project(v, length, indices, values)`: BVars for components `indices` of the container held by
 /// `v` (which has `length` components; `values` are those components, read by the caller). Each
-/// is one node. Components of a constant are constants.
+/// component read is one node, made the first time it is read in the run and reused after.
+/// Components of a constant are constants.
 #[pyfunction]
 pub fn project(
     py: Python<'_>,
@@ -35,25 +36,36 @@ pub fn project(
     if let Some(&bad) = indices.iter().find(|&&i| i >= length) {
         return Err(PyValueError::new_err(format!("project: component {bad} of a container of {length}")));
     }
-    let vals = values.into_iter().map(Val::from_value).collect::<PyResult<Vec<_>>>()?;
     let var = v.get();
     let Some(tape) = &var.tape else {
-        return Ok(vals.into_iter().map(BVar::constant).collect());
+        return values.into_iter().map(|x| Ok(BVar::constant(Val::from_value(x)?))).collect();
     };
-    let layout = Arc::new(match &var.val {
-        Val::A(a) => Layout::Array(a.data().shape().to_vec()),
-        other => Layout::Object(other.to_py(py)),
-    });
     let name = || "view_var".to_string();
     let mut t = tape.get().record(py, &name)?;
-    let mut out = Vec::with_capacity(vals.len());
-    for (index, val) in indices.into_iter().zip(vals) {
-        let layout = layout.clone();
+    let mut seen = lock_parts(tape.get());
+    let mut layout: Option<Arc<Layout>> = None;
+    let mut out = Vec::with_capacity(indices.len());
+    for (index, value) in indices.into_iter().zip(values) {
+        // A component read before is the same value: reuse its node (one gradient slot).
+        if let Some((node, val)) = seen.get(&(var.node, index)) {
+            out.push(BVar { tape: Some(tape.clone_ref(py)), node: *node, val: val.clone_ref(py) });
+            continue;
+        }
+        let val = Val::from_value(value)?;
+        let layout = layout
+            .get_or_insert_with(|| {
+                Arc::new(match &var.val {
+                    Val::A(a) => Layout::Array(a.data().shape().to_vec()),
+                    other => Layout::Object(other.to_py(py)),
+                })
+            })
+            .clone();
         let part = CustomOp::Unary {
             x: var.node,
             pullback: Box::new(move |g| Ok(Some(PyGrad::P(Box::new(Parts::one(layout.clone(), length, index, g)))))),
         };
         let node = t.custom(part).map_err(tape_full)?;
+        seen.insert((var.node, index), (node, val.clone_ref(py)));
         out.push(BVar { tape: Some(tape.clone_ref(py)), node, val });
     }
     Ok(out)

@@ -22,6 +22,9 @@ pub struct Tape {
     open: AtomicBool,
     /// Caller-chosen `add` functions (bprop.explicit) by node, with how to read their results.
     adds: Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>,
+    /// The node reading component `i` of container node `x`, by `(x, i)`: reading a component
+    /// again reuses it, so its gradients accumulate in one slot (in place for arrays).
+    parts: Mutex<HashMap<(NodeId, usize), (NodeId, Val)>>,
 }
 
 pub fn tape_full(e: TapeFull) -> PyErr {
@@ -70,7 +73,7 @@ pub fn same_tape(a: &Py<Tape>, b: &Bound<'_, Tape>) -> bool {
 impl Tape {
     #[new]
     fn new() -> Self {
-        Tape { inner: Mutex::new(CoreTape::new()), open: AtomicBool::new(true), adds: Mutex::new(HashMap::new()) }
+        Tape { inner: Mutex::new(CoreTape::new()), open: AtomicBool::new(true), adds: Mutex::new(HashMap::new()), parts: Mutex::new(HashMap::new()) }
     }
 
     /// A new input of the run holding `value`.
@@ -187,6 +190,12 @@ pub fn set_add(var: &Bound<'_, BVar>, add: Bound<'_, PyAny>) -> PyResult<()> {
         lock_adds(&t.get().adds).insert(v.node, (add.unbind(), Kind::of(Some(v))));
     }
     Ok(())
+}
+
+/// The component-node cache of `tape` (see `Tape::parts`).
+pub fn lock_parts(tape: &Tape) -> MutexGuard<'_, HashMap<(NodeId, usize), (NodeId, Val)>> {
+    // Only a panic while holding the lock poisons it; the map is still whole.
+    tape.parts.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn lock_adds(m: &Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>) -> MutexGuard<'_, HashMap<NodeId, (Py<PyAny>, Kind)>> {
