@@ -57,7 +57,7 @@ from numpy.typing import NDArray
 import bprop as bp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_arrays import Row, print_table, speed_note  # noqa: E402  (same table as W2/W3)
+from bench_arrays import Row, finish, speed_note  # noqa: E402  (same table as W2/W3)
 from bench_scalar import best_of, verdict  # noqa: E402  (same timing protocol as W1)
 
 Array = NDArray[np.float64]
@@ -404,14 +404,7 @@ def main() -> int:
         if args.profile and n == SEQ_SIZES[-1]:
             profile(where, ours_s, 5, 15)
 
-    print()
-    print_table(rows)
-    if problems:
-        print("\nMISMATCH between bprop and the hand-written version:", file=sys.stderr)
-        for m in problems:
-            print("  " + m, file=sys.stderr)
-        return 1
-    return 0
+    return finish(rows, problems, "the hand-written version")
 
 
 if __name__ == "__main__":

@@ -188,21 +188,15 @@ class _Dataclass(Container):
         return build_dataclass(self.cls, zip(self.names, comps))
 
 
-class _Array(Container):
+class _Array(_Tuple):
+    """Rows (axis 0), indexed like a tuple."""
+
     kind = "array"
 
-    def components(self, x: Any) -> list[Any]:
-        return list(x)
-
-    def component(self, x: Any, i: int) -> Any:
-        return x[i]
-
     def index(self, x: Any, how: str, key: Any) -> int:
-        if how != "item":
-            return super().index(x, how, key)
-        if x.ndim == 0:
+        if how == "item" and x.ndim == 0:
             raise TypeError(f"item({key!r}): a 0-d array has no rows")
-        return _position(x, key, x.shape[0])
+        return super().index(x, how, key)
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
         out = np.array(x, dtype=np.result_type(x, *comps) if comps else x.dtype, copy=True)
