@@ -137,19 +137,25 @@ def c_manual(p: Any) -> Callable[[], Grad]:
     return run
 
 
-def c_autograd(p: Any) -> Callable[[], Grad]:
-    autograd = importlib.import_module("autograd")
-    anp = importlib.import_module("autograd.numpy")
+def dict_loss(xp: Any) -> Callable[[dict[str, Any]], Any]:
+    """The workload over a dict of fields, in the array module `xp` of a peer (autograd, jax)."""
 
     def loss(d: dict[str, Any]) -> Any:
         total: Any = 0.0
         for name in FIELDS:
             for c in COEFFS:
                 f = d[name]
-                total = total + anp.sum(anp.tanh(c * f) * f)
+                total = total + xp.sum(xp.tanh(c * f) * f)
         return total
 
-    value_and_grad = autograd.value_and_grad(loss)
+    return loss
+
+
+def c_autograd(p: Any) -> Callable[[], Grad]:
+    autograd = importlib.import_module("autograd")
+    anp = importlib.import_module("autograd.numpy")
+
+    value_and_grad = autograd.value_and_grad(dict_loss(anp))
     d = dataclasses.asdict(p)
     return lambda: value_and_grad(d)
 
@@ -177,15 +183,7 @@ def c_jax(p: Any) -> Callable[[], Grad]:
     jnp = importlib.import_module("jax.numpy")
     jax.config.update("jax_enable_x64", True)
 
-    def loss(d: dict[str, Any]) -> Any:
-        total: Any = 0.0
-        for name in FIELDS:
-            for c in COEFFS:
-                f = d[name]
-                total = total + jnp.sum(jnp.tanh(c * f) * f)
-        return total
-
-    f = jax.jit(jax.value_and_grad(loss))
+    f = jax.jit(jax.value_and_grad(dict_loss(jnp)))
     d = {n: jnp.asarray(getattr(p, n)) for n in FIELDS}
 
     def run() -> Grad:

@@ -181,6 +181,3 @@ def lift_op3(
 ) -> BVar[R]:
     """Apply a three-argument op, accumulating each argument's gradients with its `add`."""
     return lift_op(op, x, y, z, add=add)
-
-
-_ = (eval_bp, eval_bp0, eval_bp2, eval_bp_n)  # re-exported unchanged: evaluation needs no gradient functions

@@ -12,7 +12,7 @@ from ._core import BVar
 from ._typevars import A, B, C, R
 from .classes import add_num, one_num, zero_num
 from .op import Op
-from .run import eval_bp, eval_bp0, eval_bp2, eval_bp_n
+from .run import eval_bp, eval_bp0, eval_bp2, eval_bp_n  # re-exported: evaluation needs no gradient functions
 
 __all__ = [
     "backprop",
@@ -98,6 +98,3 @@ def lift_op2(op: Op[A, B, R], x: BVar[A], y: BVar[B]) -> BVar[R]:
 def lift_op3(op: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C]) -> BVar[R]:
     """Apply a three-argument op, accumulating with `+`."""
     return explicit.lift_op3(op, x, y, z, add=(add_num, add_num, add_num))
-
-
-_ = (eval_bp, eval_bp0, eval_bp2, eval_bp_n)  # re-exported unchanged

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, cast, overload
 
+import numpy as np
 import numpy.typing as npt
 
 from . import _core
@@ -562,7 +563,7 @@ def getitem(v: BVar[Any], k: Any) -> BVar[Any]:
     s = v.value
     if isinstance(s, dict):
         return view_var(key(k), v)
-    if isinstance(s, (tuple, list)) or (hasattr(s, "ndim") and getattr(s, "ndim", 0) > 0 and hasattr(s, "shape")):
+    if isinstance(s, (tuple, list)) or (isinstance(s, np.ndarray) and s.ndim > 0):
         if isinstance(k, (slice, tuple)) or k is Ellipsis or k is None:
             raise TypeError(
                 f"BVar indexing: only single integer indices are supported (got {k!r}); "

@@ -43,40 +43,38 @@ impl PyGrad {
             PyGrad::F(x) => PyFloat::new(py, x).into_any().unbind(),
             PyGrad::A(a) => crate::array::to_numpy(py, *a),
             PyGrad::O(o) => o,
-            PyGrad::P(p) => match p.layout().as_ref() {
-                Layout::Array(_) => crate::array::to_numpy(py, whole_array(*p)?),
-                Layout::Object(_) => {
-                    let (layout, slots) = p.into_slots();
-                    let Layout::Object(value) = layout.as_ref() else { unreachable!("matched above") };
-                    let slots = slots
-                        .into_iter()
-                        .map(|g| g.map_or_else(|| Ok(py.None()), |g| g.into_py(py)))
-                        .collect::<PyResult<Vec<_>>>()?;
-                    python::containers_embed(py)?.call1((value.bind(py), slots))?.unbind()
-                }
-            },
+            p @ PyGrad::P(_) => return p.whole()?.into_py(py),
         })
     }
 
-    /// The same gradient as a whole value (never `P`).
-    fn whole(self) -> PyResult<PyGrad> {
+    fn layout(&self) -> Option<&Layout> {
         match self {
-            PyGrad::P(p) => match p.layout().as_ref() {
-                Layout::Array(_) => Ok(PyGrad::array(whole_array(*p)?)),
-                Layout::Object(_) => Python::attach(|py| Ok(PyGrad::O(PyGrad::P(p).into_py(py)?))),
-            },
-            g => Ok(g),
+            PyGrad::P(p) => Some(p.layout().as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The same gradient as a whole value (never `P`): arrays are rebuilt natively, other
+    /// containers by `bprop._containers.embed` from the container's value.
+    fn whole(self) -> PyResult<PyGrad> {
+        let PyGrad::P(p) = self else { return Ok(self) };
+        let (layout, slots) = p.into_slots();
+        match layout.as_ref() {
+            Layout::Array(shape) => Ok(PyGrad::array(whole_array(shape, slots)?)),
+            Layout::Object(value) => Python::attach(|py| {
+                let slots = slots
+                    .into_iter()
+                    .map(|g| g.map_or_else(|| Ok(py.None()), |g| g.into_py(py)))
+                    .collect::<PyResult<Vec<_>>>()?;
+                Ok(PyGrad::O(python::containers_embed(py)?.call1((value.bind(py), slots))?.unbind()))
+            }),
         }
     }
 }
 
-/// An array rebuilt from its rows' gradients: zeros, then each reached row.
-fn whole_array(p: PartGrads) -> PyResult<Array> {
-    let (layout, slots) = p.into_slots();
-    let Layout::Array(shape) = layout.as_ref() else {
-        return Err(PyTypeError::new_err("internal error: array parts without an array layout"));
-    };
-    let mut out = Array::zeros(shape.as_slice());
+/// An array of `shape` rebuilt from its rows' gradients: zeros, then each reached row.
+fn whole_array(shape: &[usize], slots: Vec<Option<PyGrad>>) -> PyResult<Array> {
+    let mut out = Array::zeros(shape);
     for (i, g) in slots.into_iter().enumerate() {
         let mut row = out.index_axis_mut(ndarray::Axis(0), i);
         match g {
@@ -202,10 +200,11 @@ impl NativeGrad for PyGrad {
         match self {
             PyGrad::F(x) => Ok(ndarray::arr0(x).into_dyn()),
             PyGrad::A(a) => Ok(*a),
-            PyGrad::P(p) if matches!(p.layout().as_ref(), Layout::Array(_)) => {
+            g @ PyGrad::P(_) if matches!(g.layout(), Some(Layout::Array(_))) => match g.whole() {
+                Ok(PyGrad::A(a)) => Ok(*a),
                 // A malformed row fails the sweep as "not a real array" (the sweep's own error).
-                whole_array(*p).map_err(|_| PyGrad::F(f64::NAN))
-            }
+                _ => Err(PyGrad::F(f64::NAN)),
+            },
             g @ (PyGrad::O(_) | PyGrad::P(_)) => Err(g),
         }
     }
