@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math as _math
 
-from . import classes, errors, explicit, linalg, num, optics, prelude
+from . import _hooks, classes, errors, explicit, linalg, num, optics, prelude
+from . import numpy as numpy
 from ._core import (
     BVar,
     acos,
@@ -151,6 +152,8 @@ from .run import (
 )
 from .vars import auto, coerce_var
 
+_hooks.install()
+
 pi: float = _math.pi
 """π, as Haskell's `Floating` `pi`."""
 
@@ -180,5 +183,5 @@ __all__ = [
     # errors
     "ArityError", "BackpropError", "BackpropInstanceError", "NoGradientError", "ShapeError",
     "TapeScopeError",
-    "classes", "errors", "explicit", "linalg", "num", "optics", "prelude",
+    "classes", "errors", "explicit", "linalg", "num", "numpy", "optics", "prelude",
 ]

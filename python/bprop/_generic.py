@@ -15,7 +15,7 @@ import numpy as np
 from ._core import BVar
 from .op import Op, op1, op2
 
-__all__ = ["unary", "binary", "array_ufunc"]
+__all__ = ["unary", "binary"]
 
 
 def _select(cond: Any, then: Callable[[], Any], other: Callable[[], Any]) -> Any:
@@ -116,51 +116,3 @@ def binary(name: str, x: Any, y: Any) -> Any:
         return op(x, y)
     assert op._forward is not None
     return op._forward(x, y)[0]
-
-
-_UFUNCS: dict[str, tuple[str, int]] = {
-    "add": ("add", 2),
-    "subtract": ("sub", 2),
-    "multiply": ("mul", 2),
-    "divide": ("div", 2),
-    "true_divide": ("div", 2),
-    "power": ("pow", 2),
-    "float_power": ("pow", 2),
-    "negative": ("neg", 1),
-    "absolute": ("abs", 1),
-    "fabs": ("abs", 1),
-    "sign": ("signum", 1),
-    "reciprocal": ("recip", 1),
-    "exp": ("exp", 1),
-    "log": ("log", 1),
-    "sqrt": ("sqrt", 1),
-    "sin": ("sin", 1),
-    "cos": ("cos", 1),
-    "tan": ("tan", 1),
-    "arcsin": ("asin", 1),
-    "arccos": ("acos", 1),
-    "arctan": ("atan", 1),
-    "sinh": ("sinh", 1),
-    "cosh": ("cosh", 1),
-    "tanh": ("tanh", 1),
-    "arcsinh": ("asinh", 1),
-    "arccosh": ("acosh", 1),
-    "arctanh": ("atanh", 1),
-    "matmul": ("matmul", 2),
-}
-
-
-def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
-    """`BVar.__array_ufunc__`: `np.sin(v)` is `bprop.sin(v)`, `np.add(v, w)` is `v + w`."""
-    from . import _core
-
-    name = getattr(ufunc, "__name__", repr(ufunc))
-    if method != "__call__" or kwargs:
-        raise TypeError(
-            f"numpy ufunc {name!r} with method {method!r} and arguments {sorted(kwargs or {})} "
-            "is not supported on BVars (only plain calls without out=/where=)"
-        )
-    target = _UFUNCS.get(name)
-    if target is None or target[1] != len(inputs):
-        raise TypeError(f"numpy ufunc {name!r} is not supported on BVars")
-    return getattr(_core, target[0])(*inputs)

@@ -192,6 +192,21 @@ fn run_native(
     }
 }
 
+/// `a @ b` with the native kernel when both are native values of 1 or 2 axes; `Ok(None)`
+/// otherwise (batched or non-float operands: the caller goes to numpy's rule in the package).
+pub fn matmul_native(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+    let low_rank = |x: &Bound<'_, PyAny>| -> PyResult<bool> {
+        Ok(match native_arg(x)? {
+            Some(n) => matches!(n.arg.value.shape().len(), 1 | 2),
+            None => false,
+        })
+    };
+    if !(low_rank(a)? && low_rank(b)?) {
+        return Ok(None);
+    }
+    run_kernel(py, "matmul", &[a, b], |xs, share| kernels::matmul(&xs[0], &xs[1], share))
+}
+
 /// `a @ b` (numpy's `matmul` for 1-D and 2-D operands).
 #[pyfunction]
 pub fn matmul(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

@@ -5,9 +5,9 @@
 use bprop_core::array as kernels;
 use bprop_core::{Binary, NodeId, Scalar, Shared, Unary};
 use pyo3::basic::CompareOp;
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyInt, PyTuple, PyType};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyString, PyTuple, PyType};
 
 use crate::array::{self, numpy_data, numpy_of};
 use crate::python;
@@ -177,6 +177,15 @@ pub fn binary(py: Python<'_>, kernel: Binary, x: &Bound<'_, PyAny>, y: &Bound<'_
     new_float_var(py, tape, s)
 }
 
+/// `a @ b`: the native kernel for 1-D and 2-D operands, numpy's `matmul` (the package's
+/// batched rule) otherwise.
+fn matmul(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    if let Some(r) = array::matmul_native(py, a, b)? {
+        return Ok(r);
+    }
+    Ok(python::numpy_matmul(py)?.call1((a, b))?.unbind())
+}
+
 fn drops_gradient(what: &str) -> PyErr {
     PyTypeError::new_err(format!(
         "{what}() of a BVar would silently drop its gradient; use v.value for the plain value \
@@ -259,10 +268,10 @@ impl BVar {
         binary(slf.py(), Binary::Pow, other, slf.as_any())
     }
     fn __matmul__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        array::matmul(slf.py(), slf.as_any(), other)
+        matmul(slf.py(), slf.as_any(), other)
     }
     fn __rmatmul__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        array::matmul(slf.py(), other, slf.as_any())
+        matmul(slf.py(), other, slf.as_any())
     }
     /// The transpose (axes reversed) of an array BVar.
     #[getter(T)]
@@ -285,9 +294,59 @@ impl BVar {
             other => Ok(other.to_py(py).bind(py).getattr("ndim")?.unbind()),
         }
     }
-    /// `v[i]` / `v[key]`: `view_var` of a component of a container or array (bprop.optics).
+    /// `v[key]`: numpy indexing of arrays, components of containers (the package's `getitem`).
     fn __getitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        Ok(python::optics_getitem(slf.py())?.call1((slf, key))?.unbind())
+        Ok(python::getitem(slf.py())?.call1((slf, key))?.unbind())
+    }
+    /// BVars are immutable: `v[i] = x` would edit a recorded value behind the tape's back.
+    fn __setitem__(&self, _key: &Bound<'_, PyAny>, _value: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(PyTypeError::new_err(
+            "BVars are immutable: v[i] = x is not supported; use the functional update \
+             v = v.at[i].set(x) (or v.at[i].add(x)), which returns a new BVar",
+        ))
+    }
+    /// The length of the first axis (`len` of an array value; of a container, its size).
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        match &self.val {
+            Val::F(_) => Err(PyTypeError::new_err("len() of a float BVar (it has no axes)")),
+            Val::A(a) => a.data().shape().first().copied().ok_or_else(|| PyTypeError::new_err("len() of a 0-d array BVar")),
+            Val::O(o) => o.bind(py).len(),
+        }
+    }
+    /// Iteration over the first axis of an array, or over a container's components.
+    fn __iter__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        Ok(python::iterate(slf.py())?.call1((slf,))?.unbind())
+    }
+    /// ndarray methods and attributes (`v.sum()`, `v.reshape(...)`, `v.size`, `v.at`, ...),
+    /// looked up only when the class has no such attribute.
+    fn __getattr__(slf: &Bound<'_, Self>, name: &Bound<'_, PyString>) -> PyResult<Py<PyAny>> {
+        let n = name.to_str()?;
+        // Protocol probes (`__array_interface__`, `__array_struct__`, ...) are answered here, fast.
+        if n.starts_with("__") && n != "__array_namespace__" {
+            return Err(PyAttributeError::new_err(n.to_string()));
+        }
+        Ok(python::getattr(slf.py())?.call1((slf, name))?.unbind())
+    }
+    /// A BVar never becomes a plain array: that would drop its gradient, and inside
+    /// `np.array([...])` silently build an object array.
+    #[pyo3(signature = (dtype=None, copy=None))]
+    fn __array__(&self, dtype: Option<&Bound<'_, PyAny>>, copy: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let _ = (dtype, copy);
+        Err(PyTypeError::new_err(
+            "a BVar cannot be converted to a plain numpy array (its gradient would be lost): \
+             use np.stack([...]) or np.concatenate([...]) to build an array from BVars, \
+             or v.value for the plain value",
+        ))
+    }
+    /// numpy functions on BVars (NEP 18): `np.sum(v)`, `np.stack([v, w])`, ...
+    fn __array_function__(
+        &self,
+        func: &Bound<'_, PyAny>,
+        types: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyAny>,
+        kwargs: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        Ok(python::array_function(func.py())?.call1((func, types, args, kwargs))?.unbind())
     }
 
     fn __neg__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
@@ -341,16 +400,72 @@ impl BVar {
         Err(drops_gradient("complex"))
     }
 
-    /// numpy ufuncs on BVars (`np.sin(v)`, `np.add(v, w)`) dispatch to bprop's functions.
+    /// numpy ufuncs on BVars (NEP 13). Plain calls of ufuncs with a native kernel run it
+    /// directly; everything else (other ufuncs, `reduce`, `accumulate`, keyword arguments) goes
+    /// to the package's `array_ufunc`.
     #[pyo3(signature = (ufunc, method, *inputs, **kwargs))]
     fn __array_ufunc__(
         &self,
         ufunc: &Bound<'_, PyAny>,
-        method: &Bound<'_, PyAny>,
+        method: &Bound<'_, PyString>,
         inputs: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
         let py = ufunc.py();
+        if method.to_str()? == "__call__" && kwargs.is_none_or(|k| k.is_empty()) {
+            let name = ufunc.getattr(pyo3::intern!(py, "__name__"))?;
+            if let Some(r) = native_ufunc(py, name.cast::<PyString>()?.to_str()?, inputs)? {
+                return Ok(r);
+            }
+        }
         Ok(python::array_ufunc(py)?.call1((ufunc, method, inputs, kwargs))?.unbind())
+    }
+}
+
+/// A plain ufunc call with a native kernel: `Ok(None)` if there is none for `name` at this
+/// number of inputs.
+fn native_ufunc(py: Python<'_>, name: &str, inputs: &Bound<'_, PyTuple>) -> PyResult<Option<Py<PyAny>>> {
+    use Binary as B;
+    use Unary as U;
+    match inputs.len() {
+        1 => {
+            let kernel = match name {
+                "negative" => U::Neg,
+                "absolute" | "fabs" => U::Abs,
+                "sign" => U::Signum,
+                "reciprocal" => U::Recip,
+                "exp" => U::Exp,
+                "log" => U::Log,
+                "sqrt" => U::Sqrt,
+                "sin" => U::Sin,
+                "cos" => U::Cos,
+                "tan" => U::Tan,
+                "arcsin" => U::Asin,
+                "arccos" => U::Acos,
+                "arctan" => U::Atan,
+                "sinh" => U::Sinh,
+                "cosh" => U::Cosh,
+                "tanh" => U::Tanh,
+                "arcsinh" => U::Asinh,
+                "arccosh" => U::Acosh,
+                "arctanh" => U::Atanh,
+                _ => return Ok(None),
+            };
+            unary(py, kernel, &inputs.get_item(0)?).map(Some)
+        }
+        2 => {
+            let (x, y) = (inputs.get_item(0)?, inputs.get_item(1)?);
+            let kernel = match name {
+                "add" => B::Add,
+                "subtract" => B::Sub,
+                "multiply" => B::Mul,
+                "divide" => B::Div,
+                "power" | "float_power" => B::Pow,
+                "matmul" => return array::matmul_native(py, &x, &y),
+                _ => return Ok(None),
+            };
+            binary(py, kernel, &x, &y).map(Some)
+        }
+        _ => Ok(None),
     }
 }

@@ -20,6 +20,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bvar::const_var, m)?)?;
     m.add_function(wrap_pyfunction!(lift::lift_custom, m)?)?;
     m.add_function(wrap_pyfunction!(tape::set_add, m)?)?;
+    m.add_function(wrap_pyfunction!(python::install_hooks, m)?)?;
     math::register(m)?;
     array::register(m)?;
     parts::register(m)?;

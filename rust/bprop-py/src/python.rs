@@ -1,45 +1,112 @@
-//! Python objects the bindings call back into, looked up once per interpreter.
+//! Python-level behaviour the extension calls back into. The package hands it over once, at
+//! import (`bprop/_hooks.py` calls `install_hooks`), so the extension never imports the package
+//! it belongs to; only numpy is looked up here directly.
 
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyType};
 
-macro_rules! python_attr {
-    ($fn_name:ident, $module:literal, $attr:literal, $ty:ty) => {
+macro_rules! hooks {
+    ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {
+        /// The callables and classes installed by the package.
+        pub struct Hooks {
+            $($(#[doc = $doc])* pub $name: Py<PyAny>,)*
+        }
+
+        impl Hooks {
+            const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            fn from_kwargs(kwargs: &Bound<'_, PyDict>) -> PyResult<Hooks> {
+                for key in kwargs.keys() {
+                    let key: String = key.extract()?;
+                    if !Self::NAMES.contains(&key.as_str()) {
+                        return Err(PyTypeError::new_err(format!("install_hooks: unknown hook {key:?}")));
+                    }
+                }
+                Ok(Hooks {
+                    $($name: kwargs
+                        .get_item(stringify!($name))?
+                        .ok_or_else(|| PyTypeError::new_err(concat!("install_hooks: missing hook ", stringify!($name))))?
+                        .unbind(),)*
+                })
+            }
+        }
+
+        $(
+            $(#[doc = $doc])*
+            pub fn $name(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+                Ok(installed(py)?.$name.bind(py))
+            }
+        )*
+    };
+}
+
+hooks! {
+    /// `bprop.errors.TapeScopeError` (the error classes are Python classes with two bases).
+    tape_scope_error,
+    /// `bprop.errors.ArityError`.
+    arity_error,
+    /// `bprop.errors.ShapeError`.
+    shape_error,
+    /// The Backprop class: `zero(x)`, `one(x)`, `add(a, b)`, dispatched on the value's type.
+    generic_zero,
+    generic_one,
+    generic_add,
+    /// `embed(container, slots)`: a whole container gradient from the gradients of some components.
+    containers_embed,
+    /// `components(g)`: a container gradient taken apart into its components.
+    containers_components,
+    /// `getitem(v, key)`: `v[key]` (components of containers, numpy indexing of arrays).
+    getitem,
+    /// `getattr(v, name)`: ndarray methods and attributes of BVars (`v.sum`, `v.size`, ...).
+    getattr,
+    /// `iterate(v)`: `iter(v)`, over the first axis or the components.
+    iterate,
+    /// `unary(name, x)` / `binary(name, x, y)`: the built-in math of values that are not native
+    /// (complex numbers, ints, user numeric types).
+    generic_unary,
+    generic_binary,
+    /// `array_ufunc(ufunc, method, inputs, kwargs)`: numpy ufuncs with no native kernel.
+    array_ufunc,
+    /// `array_function(func, types, args, kwargs)`: numpy's functions (NEP 18).
+    array_function,
+}
+
+static HOOKS: PyOnceLock<Hooks> = PyOnceLock::new();
+
+fn installed(py: Python<'_>) -> PyResult<&Hooks> {
+    HOOKS.get(py).ok_or_else(|| PyRuntimeError::new_err("bprop._core was used before the bprop package installed its hooks"))
+}
+
+/// `install_hooks(**hooks)`: called once by the package at import; later calls (a reloaded
+/// package) keep the first set.
+#[pyfunction]
+#[pyo3(signature = (**hooks))]
+pub fn install_hooks(py: Python<'_>, hooks: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+    let empty = PyDict::new(py);
+    let hooks = Hooks::from_kwargs(hooks.unwrap_or(&empty))?;
+    let _ = HOOKS.set(py, hooks);
+    Ok(())
+}
+
+macro_rules! numpy_attr {
+    ($fn_name:ident, $attr:literal, $ty:ty) => {
         pub fn $fn_name(py: Python<'_>) -> PyResult<&Bound<'_, $ty>> {
             static CELL: PyOnceLock<Py<$ty>> = PyOnceLock::new();
-            CELL.import(py, $module, $attr)
+            CELL.import(py, "numpy", $attr)
         }
     };
 }
 
-// Exception classes (defined in Python so they can inherit from two bases).
-python_attr!(tape_scope_error, "bprop.errors", "TapeScopeError", PyType);
-python_attr!(arity_error, "bprop.errors", "ArityError", PyType);
-python_attr!(shape_error, "bprop.errors", "ShapeError", PyType);
-
 // numpy, for recognising and converting arrays that are not float64.
-python_attr!(numpy_ndarray, "numpy", "ndarray", PyType);
-python_attr!(numpy_asarray, "numpy", "asarray", PyAny);
-
-// The generic Backprop functions (dispatch on the value's type).
-python_attr!(generic_zero, "bprop.classes", "zero", PyAny);
-python_attr!(generic_one, "bprop.classes", "one", PyAny);
-python_attr!(generic_add, "bprop.classes", "add", PyAny);
-
-// Containers: rebuilding a whole gradient from its parts, taking a gradient apart, `v[i]`.
-python_attr!(containers_embed, "bprop._containers", "embed", PyAny);
-python_attr!(containers_components, "bprop._containers", "components", PyAny);
-python_attr!(optics_getitem, "bprop.optics", "getitem", PyAny);
-
-// Fallbacks for BVars whose values are not floats (ints, complex, user numeric types).
-python_attr!(generic_unary, "bprop._generic", "unary", PyAny);
-python_attr!(generic_binary, "bprop._generic", "binary", PyAny);
-python_attr!(array_ufunc, "bprop._generic", "array_ufunc", PyAny);
+numpy_attr!(numpy_ndarray, "ndarray", PyType);
+numpy_attr!(numpy_asarray, "asarray", PyAny);
+numpy_attr!(numpy_matmul, "matmul", PyAny);
 
 /// Build an exception of one of the Python-defined classes above.
-pub fn error(cls: PyResult<&Bound<'_, PyType>>, msg: String) -> PyErr {
-    match cls {
+pub fn error(cls: PyResult<&Bound<'_, PyAny>>, msg: String) -> PyErr {
+    match cls.and_then(|c| Ok(c.cast::<PyType>()?)) {
         Ok(cls) => PyErr::from_type(cls.clone(), msg),
         Err(e) => e,
     }

@@ -1,0 +1,287 @@
+"""The registry of differentiable array primitives: every numpy function, ufunc and ndarray
+method bprop supports on BVars is listed here once, with its forward and its pullback side by
+side (as JAX's `defvjp` and autograd's `defvjp` do).
+
+* A `Primitive` is a numpy forward on plain values plus one vector-Jacobian product per
+  differentiable argument, `vjp(g, ans, *args, **params) -> gradient of that argument`, or one
+  `vjp_all(g, ans, live, *args, **params)` giving every argument's gradient at once (functions
+  of a list of arrays). Positional arguments are the differentiable ones; keyword `params`
+  (`axis`, `keepdims`, ...) are static. Applied to BVars it records one node through the
+  extension's `lift_custom`; applied to plain values it is the plain numpy call.
+* Native kernels (elementwise arithmetic and math, `@` of 1-D/2-D operands, `sum`/`mean` over
+  one axis, `reshape`, `.T`) are Rust; their entries here say so and name the rule.
+* `FUNCTIONS` (numpy function -> implementation with numpy's signature) serves
+  `__array_function__`, `UFUNCS` (ufunc name -> implementation) serves `__array_ufunc__`,
+  `METHODS` serves ndarray methods on BVars; `TABLE` describes every entry for the docs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .. import _core
+from .._core import BVar
+
+__all__ = [
+    "Primitive",
+    "defvjp",
+    "defvjp_n",
+    "multi_output",
+    "implements",
+    "ufunc",
+    "method",
+    "plain",
+    "unbroadcast",
+    "value_of",
+    "is_live",
+    "any_bvar",
+    "refuse",
+    "check_float_dtype",
+    "normalize_axis",
+    "FUNCTIONS",
+    "UFUNCS",
+    "METHODS",
+    "TABLE",
+    "Entry",
+]
+
+Vjp = Callable[..., Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def value_of(x: Any) -> Any:
+    """The plain value of a BVar, or `x` itself."""
+    return x.value if isinstance(x, BVar) else x
+
+
+def is_live(x: Any) -> bool:
+    """Whether `x` is a BVar on a tape (a constant BVar receives no gradient)."""
+    return isinstance(x, BVar) and not x.is_constant
+
+
+def any_bvar(xs: Sequence[Any]) -> bool:
+    return any(isinstance(x, BVar) for x in xs)
+
+
+def _result(ans: Any) -> Any:
+    """A primitive's value as BVars hold it: float64 arrays, and floats for 0-d results (as
+    numpy's full reductions give scalars)."""
+    if isinstance(ans, np.ndarray):
+        if ans.ndim == 0:
+            return np.float64(ans) if ans.dtype.kind in "iubf" else ans[()]
+        if ans.dtype != np.float64 and ans.dtype.kind in "iubf":
+            return ans.astype(np.float64)
+        return ans
+    if isinstance(ans, (np.integer, np.bool_, int)) and not isinstance(ans, bool):
+        return np.float64(ans)
+    if type(ans) is tuple:  # several outputs (see `multi_output`)
+        return tuple(_result(a) for a in ans)
+    return ans
+
+
+class Primitive:
+    """A differentiable numpy-level function. See the module docstring."""
+
+    __slots__ = ("name", "forward", "vjps", "vjp_all")
+
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None] = (), vjp_all: Vjp | None = None):
+        self.name = f"numpy.{name}"  # `lift_custom` names the op in errors by this attribute
+        self.forward = forward
+        self.vjps = tuple(vjps)
+        self.vjp_all = vjp_all
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *args: Any, **params: Any) -> Any:
+        if not any_bvar(args):
+            return self.forward(*args, **params)
+        if self.vjp_all is None and len(args) > len(self.vjps):
+            raise TypeError(f"{self.name}: {len(args)} arguments for {len(self.vjps)} differentiable ones")
+        live = tuple(is_live(a) for a in args)
+        forward, vjps, vjp_all = self.forward, self.vjps, self.vjp_all
+
+        def lifted(*values: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+            ans = _result(forward(*values, **params))
+
+            def pullback(g: Any) -> tuple[Any, ...]:
+                if vjp_all is not None:
+                    return tuple(vjp_all(g, ans, live, *values, **params))
+                return tuple(
+                    vjp(g, ans, *values, **params) if (on and vjp is not None) else None
+                    for on, vjp in zip(live, vjps)
+                )
+
+            return ans, pullback
+
+        return _core.lift_custom(self, lifted, False, args)
+
+
+def multi_output(prim: Primitive, *args: Any, **params: Any) -> tuple[Any, ...]:
+    """Apply a primitive whose forward returns a tuple, and give its components as BVars that
+    share its one node (`_core.project`: each component read is one small node, and the
+    primitive's pullback runs once, with `zero` for the components that were not used)."""
+    whole = prim(*args, **params)
+    if not isinstance(whole, BVar):
+        return tuple(whole)
+    value = whole.value
+    n = len(value)
+    return tuple(_core.project(whole, n, list(range(n)), list(value)))
+
+
+def defvjp(name: str, forward: Callable[..., Any], *vjps: Vjp | None) -> Primitive:
+    """A primitive with one vjp per differentiable argument (`None`: not differentiable)."""
+    return Primitive(name, forward, vjps)
+
+
+def defvjp_n(name: str, forward: Callable[..., Any], vjp_all: Vjp) -> Primitive:
+    """A primitive of any number of arguments whose vjp gives all gradients at once:
+    `vjp_all(g, ans, live, *args, **params)`, `live[i]` saying whether argument i needs one."""
+    return Primitive(name, forward, vjp_all=vjp_all)
+
+
+# ---- gradient helpers ----------------------------------------------------------------------
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum `g` down to `shape` (undo numpy broadcasting). A 0-d target gives a float."""
+    g = np.asarray(g)
+    if g.shape == tuple(shape):
+        return g if g.ndim else float(g)
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for i, n in enumerate(shape):
+        if n == 1 and g.shape[i] != 1:
+            g = g.sum(axis=i, keepdims=True)
+    return g if g.ndim else float(g)
+
+
+def normalize_axis(fn: str, axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    """`axis` as a sorted tuple of non-negative axes (`None`: all). Out-of-range axes raise
+    numpy's `AxisError` naming the function."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise np.exceptions.AxisError(a, ndim, msg_prefix=fn)
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{fn}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+# ---- the dispatch tables -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One supported name for the docs table: how its gradient is computed and where."""
+
+    name: str
+    rule: str
+    native: bool
+
+
+FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
+"""numpy (and scipy) functions -> bprop implementations with the same signature."""
+UFUNCS: dict[str, Callable[..., Any]] = {}
+"""ufunc `__name__` -> implementation of a plain call (`np.exp(v)`), with numpy's keywords."""
+METHODS: dict[str, Callable[..., Any]] = {}
+"""ndarray method names -> implementations taking the BVar first."""
+TABLE: dict[str, Entry] = {}
+
+
+def _record(names: Sequence[str], rule: str, native: bool) -> None:
+    for n in names:
+        TABLE[n] = Entry(n, rule, native)
+
+
+def _qualname(f: Any) -> str:
+    mod = getattr(f, "__module__", None) or "numpy"
+    mod = "numpy" if mod.startswith("numpy") and not mod.startswith("numpy.linalg") else mod
+    return f"{mod}.{getattr(f, '__name__', repr(f))}"
+
+
+def implements(*funcs: Any, rule: str, native: bool = False) -> Callable[[F], F]:
+    """Register an implementation for numpy functions (`__array_function__`)."""
+
+    def register(impl: F) -> F:
+        for f in funcs:
+            FUNCTIONS[f] = impl
+        _record([_qualname(f) for f in funcs], rule, native)
+        return impl
+
+    return register
+
+
+def ufunc(*names: str, rule: str, native: bool = False) -> Callable[[F], F]:
+    """Register an implementation for plain calls of the ufuncs `names`."""
+
+    def register(impl: F) -> F:
+        for n in names:
+            UFUNCS[n] = impl
+        _record([f"numpy.{n}" for n in names], rule, native)
+        return impl
+
+    return register
+
+
+def method(*names: str) -> Callable[[F], F]:
+    """Register an ndarray method (documented with the function of the same name)."""
+
+    def register(impl: F) -> F:
+        for n in names:
+            METHODS[n] = impl
+        return impl
+
+    return register
+
+
+def plain(*funcs: Any) -> None:
+    """Functions with no gradient (integer or boolean results, shape queries): computed on the
+    values, returning plain results."""
+
+    def on_values(f: Callable[..., Any]) -> Callable[..., Any]:
+        def impl(*args: Any, **kwargs: Any) -> Any:
+            return f(*_values_deep(args), **{k: _values_deep(v) for k, v in kwargs.items()})
+
+        return impl
+
+    for f in funcs:
+        FUNCTIONS[f] = on_values(f)
+    _record([_qualname(f) for f in funcs], "no gradient (plain result)", False)
+
+
+def _values_deep(x: Any) -> Any:
+    if isinstance(x, BVar):
+        return x.value
+    if isinstance(x, (list, tuple)):
+        return type(x)(_values_deep(e) for e in x) if type(x) in (list, tuple) else x
+    return x
+
+
+# ---- argument checks -----------------------------------------------------------------------
+
+_NOVALUE: Any = getattr(np, "_NoValue", None)
+
+
+def refuse(fn: str, **kwargs: Any) -> None:
+    """`TypeError` for numpy keyword arguments bprop does not support on BVars (`out=`,
+    `where=`, ...), when given a value other than their default."""
+    for k, v in kwargs.items():
+        if v is not None and v is not _NOVALUE and v is not True:
+            why = "BVars are immutable" if k == "out" else "not supported on BVars"
+            raise TypeError(f"numpy.{fn}: the argument {k}= is {why}")
+
+
+def check_float_dtype(fn: str, dtype: Any) -> None:
+    """Only float64 results are differentiable."""
+    if dtype is not None and np.dtype(dtype) != np.float64:
+        raise TypeError(f"numpy.{fn}: dtype={np.dtype(dtype)} is not supported on BVars (only float64 is differentiable)")
