@@ -14,13 +14,12 @@ use std::any::Any;
 use std::sync::Arc;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{arr0, Array2, ArrayD, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn, Zip};
+use ndarray::{arr0, Array2, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn, Zip};
 
 use crate::scalar::{Binary, Unary};
-use crate::tape::NodeId;
+use crate::types::NodeId;
+pub use crate::types::{Array, ShapeError};
 use crate::vmath::{self, Isa};
-
-pub type Array = ArrayD<f64>;
 
 /// Read-only array data shared by a value and the nodes that read it in the backward pass.
 /// Implemented for owned arrays here and for borrowed numpy buffers by the bindings.
@@ -97,41 +96,60 @@ pub struct Operand {
 
 impl Operand {
     fn of(arg: &Arg) -> Operand {
-        Operand { node: arg.node, shape: arg.value.shape().into(), scalar: arg.value.is_scalar() }
+        Operand {
+            node: arg.node,
+            shape: arg.value.shape().into(),
+            scalar: arg.value.is_scalar(),
+        }
     }
 }
 
 /// A recorded native array op.
 pub enum ArrayOp {
     /// `y = f(x)` elementwise.
-    Unary { kernel: Unary, x: Operand, xv: Value, y: Value },
+    Unary {
+        kernel: Unary,
+        x: Operand,
+        xv: Value,
+        y: Value,
+    },
     /// `z = f(x, y)` elementwise with broadcasting.
-    Binary { kernel: Binary, x: Operand, y: Operand, xv: Value, yv: Value, z: Value },
+    Binary {
+        kernel: Binary,
+        x: Operand,
+        y: Operand,
+        xv: Value,
+        yv: Value,
+        z: Value,
+    },
     /// `a @ b` with numpy's rules for 1-D operands.
-    MatMul { a: Operand, b: Operand, av: Value, bv: Value },
+    MatMul {
+        a: Operand,
+        b: Operand,
+        av: Value,
+        bv: Value,
+    },
     /// `scale * sum(x, axis)` (`mean` has `scale = 1/n`).
-    Sum { x: Operand, axis: Option<usize>, scale: f64 },
-    Reshape { x: Operand },
+    Sum {
+        x: Operand,
+        axis: Option<usize>,
+        scale: f64,
+    },
+    Reshape {
+        x: Operand,
+    },
     /// Reverse the axes (`.T`).
-    Transpose { x: Operand },
+    Transpose {
+        x: Operand,
+    },
     /// Mean over rows of `-sum(t * log_softmax(z))`; keeps `log_softmax(z)` as rows.
-    SoftmaxCrossEntropy { logits: Operand, targets: Operand, log_probs: Array2<f64>, t: Value },
+    SoftmaxCrossEntropy {
+        logits: Operand,
+        targets: Operand,
+        log_probs: Array2<f64>,
+        t: Value,
+    },
 }
-
-/// A shape error of a kernel: which op, and what was wrong (both shapes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShapeError {
-    pub op: &'static str,
-    pub message: String,
-}
-
-impl std::fmt::Display for ShapeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.op, self.message)
-    }
-}
-
-impl std::error::Error for ShapeError {}
 
 fn shape_error(op: &'static str, message: String) -> ShapeError {
     ShapeError { op, message }
@@ -140,7 +158,13 @@ fn shape_error(op: &'static str, message: String) -> ShapeError {
 /// numpy's broadcast of two shapes.
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
-    let at = |s: &[usize], i: usize| if i + s.len() >= n { s[i + s.len() - n] } else { 1 };
+    let at = |s: &[usize], i: usize| {
+        if i + s.len() >= n {
+            s[i + s.len() - n]
+        } else {
+            1
+        }
+    };
     (0..n)
         .map(|i| match (at(a, i), at(b, i)) {
             (x, y) if x == y => Some(x),
@@ -216,7 +240,9 @@ fn unary_isa(k: Unary) -> Isa {
     use Unary::*;
     match k {
         Neg | Abs | Signum | Recip | Sqrt | Exp | Tanh => Isa::best(),
-        Log | Sin | Cos | Tan | Asin | Acos | Atan | Sinh | Cosh | Asinh | Acosh | Atanh => Isa::best().at_most_avx2(),
+        Log | Sin | Cos | Tan | Asin | Acos | Atan | Sinh | Cosh | Asinh | Acosh | Atanh => {
+            Isa::best().at_most_avx2()
+        }
     }
 }
 
@@ -244,13 +270,16 @@ fn c_slices<'a, const N: usize>(views: [&ArrayViewD<'a, f64>; N]) -> Option<[&'a
 #[inline(always)]
 fn map_array(isa: Isa, v: &ArrayViewD<'_, f64>, f: impl Fn(Isa, f64) -> f64) -> Array {
     let v = v.as_standard_layout();
-    let xs = v.as_slice().unwrap_or_else(|| unreachable!("a standard layout is C-contiguous"));
+    let xs = v
+        .as_slice()
+        .unwrap_or_else(|| unreachable!("a standard layout is C-contiguous"));
     from_vec(v.shape(), isa.map([xs], |isa, [x]| f(isa, x)))
 }
 
 /// A C-ordered array of `shape` holding `data`.
 fn from_vec(shape: &[usize], data: Vec<f64>) -> Array {
-    Array::from_shape_vec(IxDyn(shape), data).unwrap_or_else(|_| unreachable!("a slice loop keeps the element count"))
+    Array::from_shape_vec(IxDyn(shape), data)
+        .unwrap_or_else(|_| unreachable!("a slice loop keeps the element count"))
 }
 
 fn node_if(args: &[&Arg], make: impl FnOnce() -> ArrayOp) -> Option<ArrayOp> {
@@ -265,24 +294,43 @@ pub fn unary(kernel: Unary, x: &Arg, share: Share<'_>) -> (Value, Option<ArrayOp
             map_array(unary_isa(k), &a.data(), |isa, e| elementwise(isa, k, e))
         }))),
     };
-    let node = node_if(&[x], || ArrayOp::Unary { kernel, x: Operand::of(x), xv: x.value.clone(), y: y.clone() });
+    let node = node_if(&[x], || ArrayOp::Unary {
+        kernel,
+        x: Operand::of(x),
+        xv: x.value.clone(),
+        y: y.clone(),
+    });
     (y, node)
 }
 
 /// `kernel(x, y)` elementwise with numpy broadcasting.
-pub fn binary(kernel: Binary, x: &Arg, y: &Arg, share: Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+pub fn binary(
+    kernel: Binary,
+    x: &Arg,
+    y: &Arg,
+    share: Share<'_>,
+) -> Result<(Value, Option<ArrayOp>), ShapeError> {
     let z = match (&x.value, &y.value) {
         (Value::Scalar(a), Value::Scalar(b)) => Value::Scalar(kernel.eval(*a, *b)),
-        (Value::Array(a), Value::Scalar(b)) => {
-            Value::Array(share(specialize_binary!(kernel, |k| map_array(binary_isa(k), &a.data(), |_, v| k.eval(v, *b)))))
-        }
-        (Value::Scalar(a), Value::Array(b)) => {
-            Value::Array(share(specialize_binary!(kernel, |k| map_array(binary_isa(k), &b.data(), |_, v| k.eval(*a, v)))))
-        }
+        (Value::Array(a), Value::Scalar(b)) => Value::Array(share(specialize_binary!(
+            kernel,
+            |k| map_array(binary_isa(k), &a.data(), |_, v| k.eval(v, *b))
+        ))),
+        (Value::Scalar(a), Value::Array(b)) => Value::Array(share(specialize_binary!(
+            kernel,
+            |k| map_array(binary_isa(k), &b.data(), |_, v| k.eval(*a, v))
+        ))),
         (Value::Array(a), Value::Array(b)) => {
             let (a, b) = (a.data(), b.data());
             let shape = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
-                shape_error(kernel.name(), format!("shapes {:?} and {:?} do not broadcast", a.shape(), b.shape()))
+                shape_error(
+                    kernel.name(),
+                    format!(
+                        "shapes {:?} and {:?} do not broadcast",
+                        a.shape(),
+                        b.shape()
+                    ),
+                )
             })?;
             let (ab, bb) = (broadcast(&a, &shape), broadcast(&b, &shape));
             Value::Array(share(specialize_binary!(kernel, |k| {
@@ -307,7 +355,8 @@ pub fn binary(kernel: Binary, x: &Arg, y: &Arg, share: Share<'_>) -> Result<(Val
 
 fn broadcast<'a>(a: &'a ArrayViewD<'_, f64>, shape: &[usize]) -> ArrayViewD<'a, f64> {
     // Shapes were checked with `broadcast_shapes` by the caller.
-    a.broadcast(IxDyn(shape)).unwrap_or_else(|| unreachable!("broadcast of a checked shape"))
+    a.broadcast(IxDyn(shape))
+        .unwrap_or_else(|| unreachable!("broadcast of a checked shape"))
 }
 
 /// An operand of `matmul` seen as a matrix: a 1-D `a` is a row (left) or a column (right).
@@ -318,7 +367,8 @@ fn as_matrix<'a>(v: &ArrayViewD<'a, f64>, left: bool) -> ArrayView2<'a, f64> {
         (1, false) => v.insert_axis(Axis(1)),
         _ => v,
     };
-    m.into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!("matmul operands are checked to be 1-D or 2-D"))
+    m.into_dimensionality::<Ix2>()
+        .unwrap_or_else(|_| unreachable!("matmul operands are checked to be 1-D or 2-D"))
 }
 
 /// `a @ b` for 1-D and 2-D operands (numpy's `matmul`; a vector times a vector is their dot product).
@@ -328,15 +378,23 @@ pub fn matmul(a: &Arg, b: &Arg, share: Share<'_>) -> Result<(Value, Option<Array
         if s.is_empty() || s.len() > 2 {
             return Err(shape_error(
                 "matmul",
-                format!("operands must be 1-D or 2-D, got shapes {sa:?} and {sb:?} (use * for scalars)"),
+                format!(
+                    "operands must be 1-D or 2-D, got shapes {sa:?} and {sb:?} (use * for scalars)"
+                ),
             ));
         }
     }
     let (ka, kb) = (sa[sa.len() - 1], sb[0]);
     if ka != kb {
-        return Err(shape_error("matmul", format!("inner dimensions differ: shapes {sa:?} and {sb:?}")));
+        return Err(shape_error(
+            "matmul",
+            format!("inner dimensions differ: shapes {sa:?} and {sb:?}"),
+        ));
     }
-    let out = a.value.with_view(|av| b.value.with_view(|bv| as_matrix(&av, true).dot(&as_matrix(&bv, false))));
+    let out = a.value.with_view(|av| {
+        b.value
+            .with_view(|bv| as_matrix(&av, true).dot(&as_matrix(&bv, false)))
+    });
     let value = match (sa.len(), sb.len()) {
         (1, 1) => Value::Scalar(out[[0, 0]]),
         (1, _) => Value::Array(share(out.index_axis_move(Axis(0), 0).into_dyn())),
@@ -355,17 +413,31 @@ pub fn matmul(a: &Arg, b: &Arg, share: Share<'_>) -> Result<(Value, Option<Array
 fn normalize_axis(op: &'static str, axis: isize, ndim: usize) -> Result<usize, ShapeError> {
     let n = ndim as isize;
     if axis < -n || axis >= n {
-        return Err(shape_error(op, format!("axis {axis} is out of range for an array of {ndim} dimensions")));
+        return Err(shape_error(
+            op,
+            format!("axis {axis} is out of range for an array of {ndim} dimensions"),
+        ));
     }
-    Ok(if axis < 0 { (axis + n) as usize } else { axis as usize })
+    Ok(if axis < 0 {
+        (axis + n) as usize
+    } else {
+        axis as usize
+    })
 }
 
 /// `sum(x, axis)`, or `mean` when `mean` is set (dividing by the number of summed elements,
 /// zeros included). Without an axis the result is a float.
-pub fn sum(x: &Arg, axis: Option<isize>, mean: bool, share: Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+pub fn sum(
+    x: &Arg,
+    axis: Option<isize>,
+    mean: bool,
+    share: Share<'_>,
+) -> Result<(Value, Option<ArrayOp>), ShapeError> {
     let op = if mean { "mean" } else { "sum" };
     let shape = x.value.shape();
-    let axis = axis.map(|a| normalize_axis(op, a, shape.len())).transpose()?;
+    let axis = axis
+        .map(|a| normalize_axis(op, a, shape.len()))
+        .transpose()?;
     let count = match axis {
         None => shape.iter().product::<usize>(),
         Some(a) => shape[a],
@@ -381,15 +453,35 @@ pub fn sum(x: &Arg, axis: Option<isize>, mean: bool, share: Share<'_>) -> Result
             Value::Array(share(s))
         }
     });
-    Ok((value, node_if(&[x], || ArrayOp::Sum { x: Operand::of(x), axis, scale })))
+    Ok((
+        value,
+        node_if(&[x], || ArrayOp::Sum {
+            x: Operand::of(x),
+            axis,
+            scale,
+        }),
+    ))
 }
 
 /// `x` with a new shape of the same size (one entry may be `-1`: inferred), in C order.
-pub fn reshape(x: &Arg, shape: &[isize], share: Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+pub fn reshape(
+    x: &Arg,
+    shape: &[isize],
+    share: Share<'_>,
+) -> Result<(Value, Option<ArrayOp>), ShapeError> {
     let from = x.value.shape();
     let size: usize = from.iter().product();
-    let bad = || shape_error("reshape", format!("cannot reshape an array of shape {from:?} into {shape:?}"));
-    let known: usize = shape.iter().filter(|&&d| d >= 0).map(|&d| d as usize).product();
+    let bad = || {
+        shape_error(
+            "reshape",
+            format!("cannot reshape an array of shape {from:?} into {shape:?}"),
+        )
+    };
+    let known: usize = shape
+        .iter()
+        .filter(|&&d| d >= 0)
+        .map(|&d| d as usize)
+        .product();
     let inferred = shape.iter().filter(|&&d| d < 0).count();
     if inferred > 1 || shape.iter().any(|&d| d < -1) {
         return Err(bad());
@@ -398,7 +490,10 @@ pub fn reshape(x: &Arg, shape: &[isize], share: Share<'_>) -> Result<(Value, Opt
         if known == 0 || size % known != 0 {
             return Err(bad());
         }
-        shape.iter().map(|&d| if d < 0 { size / known } else { d as usize }).collect()
+        shape
+            .iter()
+            .map(|&d| if d < 0 { size / known } else { d as usize })
+            .collect()
     } else {
         if known != size {
             return Err(bad());
@@ -406,16 +501,27 @@ pub fn reshape(x: &Arg, shape: &[isize], share: Share<'_>) -> Result<(Value, Opt
         shape.iter().map(|&d| d as usize).collect()
     };
     let value = x.value.with_view(|v| {
-        let out = v.to_shape(IxDyn(&dims)).unwrap_or_else(|_| unreachable!("sizes checked above")).into_owned();
+        let out = v
+            .to_shape(IxDyn(&dims))
+            .unwrap_or_else(|_| unreachable!("sizes checked above"))
+            .into_owned();
         Value::Array(share(out))
     });
-    Ok((value, node_if(&[x], || ArrayOp::Reshape { x: Operand::of(x) })))
+    Ok((
+        value,
+        node_if(&[x], || ArrayOp::Reshape { x: Operand::of(x) }),
+    ))
 }
 
 /// `x` with its axes reversed.
 pub fn transpose(x: &Arg, share: Share<'_>) -> (Value, Option<ArrayOp>) {
-    let value = x.value.with_view(|v| Value::Array(share(v.to_owned().reversed_axes())));
-    (value, node_if(&[x], || ArrayOp::Transpose { x: Operand::of(x) }))
+    let value = x
+        .value
+        .with_view(|v| Value::Array(share(v.to_owned().reversed_axes())));
+    (
+        value,
+        node_if(&[x], || ArrayOp::Transpose { x: Operand::of(x) }),
+    )
 }
 
 /// Rows of a softmax argument: a 1-D vector is one row.
@@ -429,7 +535,9 @@ pub fn softmax_cross_entropy(z: &Arg, t: &Arg) -> Result<(Value, Option<ArrayOp>
     if sz != st || sz.is_empty() || sz.len() > 2 {
         return Err(shape_error(
             "softmax_cross_entropy",
-            format!("logits and targets must be 1-D or 2-D arrays of one shape, got {sz:?} and {st:?}"),
+            format!(
+                "logits and targets must be 1-D or 2-D arrays of one shape, got {sz:?} and {st:?}"
+            ),
         ));
     }
     let (loss, log_probs) = z.value.with_view(|zv| {
@@ -437,11 +545,17 @@ pub fn softmax_cross_entropy(z: &Arg, t: &Arg) -> Result<(Value, Option<ArrayOp>
             let (zr, tr) = (rows(&zv), rows(&tv));
             let mut log_probs = Array2::<f64>::zeros(zr.raw_dim());
             let mut total = 0.0;
-            for ((zrow, trow), mut lrow) in zr.outer_iter().zip(tr.outer_iter()).zip(log_probs.outer_iter_mut()) {
+            for ((zrow, trow), mut lrow) in zr
+                .outer_iter()
+                .zip(tr.outer_iter())
+                .zip(log_probs.outer_iter_mut())
+            {
                 let m = zrow.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
                 let m = if m.is_finite() { m } else { 0.0 };
                 let lse = m + zrow.fold(0.0, |s, &v| s + vmath::exp(v - m)).ln();
-                Zip::from(&mut lrow).and(&zrow).for_each(|l, &v| *l = v - lse);
+                Zip::from(&mut lrow)
+                    .and(&zrow)
+                    .for_each(|l, &v| *l = v - lse);
                 total -= Zip::from(&lrow).and(&trow).fold(0.0, |s, &l, &t| s + t * l);
             }
             (total / zr.nrows() as f64, log_probs)
@@ -491,7 +605,8 @@ fn grad_matrix<'a>(g: &'a Array, a_vec: bool, b_vec: bool) -> ArrayView2<'a, f64
     let v = g.view();
     let v = if a_vec { v.insert_axis(Axis(0)) } else { v };
     let v = if b_vec { v.insert_axis(Axis(1)) } else { v };
-    v.into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!("a matmul result has at most 2 axes"))
+    v.into_dimensionality::<Ix2>()
+        .unwrap_or_else(|_| unreachable!("a matmul result has at most 2 axes"))
 }
 
 /// A matrix gradient of an operand back in the operand's shape (undoing `as_matrix`).
@@ -518,7 +633,10 @@ fn add_product<S: Sink>(
     }
     match target(sink, operand).filter(|_| operand.shape.len() == 2) {
         Some(acc) => {
-            let mut acc = acc.view_mut().into_dimensionality::<Ix2>().unwrap_or_else(|_| unreachable!("checked 2-D"));
+            let mut acc = acc
+                .view_mut()
+                .into_dimensionality::<Ix2>()
+                .unwrap_or_else(|_| unreachable!("checked 2-D"));
             general_mat_mul(1.0, &l, &r, 1.0, &mut acc);
             Ok(())
         }
@@ -537,21 +655,37 @@ impl ArrayOp {
                         let (isa, d) = (unary_isa(k), |x: f64, y: f64| k.derivative(x, y));
                         if let Some(acc) = target(sink, x) {
                             match (acc.as_slice_mut(), c_slices([&g.view(), &xv, &yv])) {
-                                (Some(a), Some(xs)) => isa.update(a, xs, |_, a, [g, x, y]| *a += g * d(x, y)),
-                                _ => Zip::from(acc).and(&g).and(&xv).and(&yv).for_each(|a, &g, &x, &y| *a += g * d(x, y)),
+                                (Some(a), Some(xs)) => {
+                                    isa.update(a, xs, |_, a, [g, x, y]| *a += g * d(x, y))
+                                }
+                                _ => Zip::from(acc)
+                                    .and(&g)
+                                    .and(&xv)
+                                    .and(&yv)
+                                    .for_each(|a, &g, &x, &y| *a += g * d(x, y)),
                             }
                             return Ok(());
                         }
                         let mut g = g;
                         match (g.as_slice_mut(), c_slices([&xv, &yv])) {
-                            (Some(gs), Some(xs)) => isa.update(gs, xs, |_, g, [x, y]| *g *= d(x, y)),
-                            _ => Zip::from(&mut g).and(&xv).and(&yv).for_each(|g, &x, &y| *g *= d(x, y)),
+                            (Some(gs), Some(xs)) => {
+                                isa.update(gs, xs, |_, g, [x, y]| *g *= d(x, y))
+                            }
+                            _ => Zip::from(&mut g)
+                                .and(&xv)
+                                .and(&yv)
+                                .for_each(|g, &x, &y| *g *= d(x, y)),
                         }
                         put(sink, x, g)
                     })
                 })
             }),
-            ArrayOp::Binary { kernel: kernel @ (Binary::Add | Binary::Sub), x, y, .. } => {
+            ArrayOp::Binary {
+                kernel: kernel @ (Binary::Add | Binary::Sub),
+                x,
+                y,
+                ..
+            } => {
                 let negate = *kernel == Binary::Sub;
                 let same = |o: &Operand| *o.shape == *g.shape();
                 if y.node.is_some() {
@@ -569,12 +703,23 @@ impl ArrayOp {
                 }
                 Ok(())
             }
-            ArrayOp::Binary { kernel, x, y, xv, yv, z } => specialize_binary!(*kernel, |k| {
+            ArrayOp::Binary {
+                kernel,
+                x,
+                y,
+                xv,
+                yv,
+                z,
+            } => specialize_binary!(*kernel, |k| {
                 let shape = g.shape().to_vec();
                 xv.with_view(|xv| {
                     yv.with_view(|yv| {
                         z.with_view(|zv| {
-                            let (xb, yb, zb) = (broadcast(&xv, &shape), broadcast(&yv, &shape), broadcast(&zv, &shape));
+                            let (xb, yb, zb) = (
+                                broadcast(&xv, &shape),
+                                broadcast(&yv, &shape),
+                                broadcast(&zv, &shape),
+                            );
                             // Without broadcasting the operands are usually all C-contiguous: then
                             // slice loops (`xyz`, `gxyz`), else ndarray's strided Zip.
                             let isa = binary_isa(k);
@@ -582,10 +727,15 @@ impl ArrayOp {
                             let gxyz = xyz.zip(g.as_slice()).map(|([x, y, z], g)| [g, x, y, z]);
                             // y first: x's contribution may then reuse g's buffer
                             if y.node.is_some() {
-                                let dy = |g: f64, x: f64, y: f64, z: f64| g * k.derivatives(x, y, z).1;
+                                let dy =
+                                    |g: f64, x: f64, y: f64, z: f64| g * k.derivatives(x, y, z).1;
                                 match target(sink, y).filter(|_| *y.shape == *shape) {
                                     Some(acc) => match (acc.as_slice_mut(), gxyz) {
-                                        (Some(a), Some(xs)) => isa.update(a, xs, |_, a, [g, x, y, z]| *a += dy(g, x, y, z)),
+                                        (Some(a), Some(xs)) => {
+                                            isa.update(a, xs, |_, a, [g, x, y, z]| {
+                                                *a += dy(g, x, y, z)
+                                            })
+                                        }
                                         _ => Zip::from(acc)
                                             .and(&g)
                                             .and(&xb)
@@ -595,18 +745,30 @@ impl ArrayOp {
                                     },
                                     None => {
                                         let c = match gxyz {
-                                            Some(xs) => from_vec(&shape, isa.map(xs, |_, [g, x, y, z]| dy(g, x, y, z))),
-                                            None => Zip::from(&g).and(&xb).and(&yb).and(&zb).map_collect(|&g, &x, &y, &z| dy(g, x, y, z)),
+                                            Some(xs) => from_vec(
+                                                &shape,
+                                                isa.map(xs, |_, [g, x, y, z]| dy(g, x, y, z)),
+                                            ),
+                                            None => Zip::from(&g)
+                                                .and(&xb)
+                                                .and(&yb)
+                                                .and(&zb)
+                                                .map_collect(|&g, &x, &y, &z| dy(g, x, y, z)),
                                         };
                                         put(sink, y, c)?
                                     }
                                 }
                             }
                             if x.node.is_some() {
-                                let dx = |g: f64, x: f64, y: f64, z: f64| g * k.derivatives(x, y, z).0;
+                                let dx =
+                                    |g: f64, x: f64, y: f64, z: f64| g * k.derivatives(x, y, z).0;
                                 match target(sink, x).filter(|_| *x.shape == *shape) {
                                     Some(acc) => match (acc.as_slice_mut(), gxyz) {
-                                        (Some(a), Some(xs)) => isa.update(a, xs, |_, a, [g, x, y, z]| *a += dx(g, x, y, z)),
+                                        (Some(a), Some(xs)) => {
+                                            isa.update(a, xs, |_, a, [g, x, y, z]| {
+                                                *a += dx(g, x, y, z)
+                                            })
+                                        }
                                         _ => Zip::from(acc)
                                             .and(&g)
                                             .and(&xb)
@@ -617,7 +779,11 @@ impl ArrayOp {
                                     None => {
                                         let mut c = g;
                                         match (c.as_slice_mut(), xyz) {
-                                            (Some(cs), Some(xs)) => isa.update(cs, xs, |_, g, [x, y, z]| *g = dx(*g, x, y, z)),
+                                            (Some(cs), Some(xs)) => {
+                                                isa.update(cs, xs, |_, g, [x, y, z]| {
+                                                    *g = dx(*g, x, y, z)
+                                                })
+                                            }
                                             _ => Zip::from(&mut c)
                                                 .and(&xb)
                                                 .and(&yb)
@@ -671,7 +837,12 @@ impl ArrayOp {
                 put(sink, x, back)
             }
             ArrayOp::Transpose { x } => put(sink, x, g.reversed_axes()),
-            ArrayOp::SoftmaxCrossEntropy { logits, targets, log_probs, t } => {
+            ArrayOp::SoftmaxCrossEntropy {
+                logits,
+                targets,
+                log_probs,
+                t,
+            } => {
                 let n = log_probs.nrows() as f64;
                 let scale = g.sum() / n;
                 t.with_view(|tv| {
@@ -679,9 +850,16 @@ impl ArrayOp {
                     if logits.node.is_some() {
                         // d/dz = (softmax(z) * sum(t) - t) / n per row
                         let mut gz = Array2::<f64>::zeros(log_probs.raw_dim());
-                        for ((mut grow, lrow), trow) in gz.outer_iter_mut().zip(log_probs.outer_iter()).zip(tr.outer_iter()) {
+                        for ((mut grow, lrow), trow) in gz
+                            .outer_iter_mut()
+                            .zip(log_probs.outer_iter())
+                            .zip(tr.outer_iter())
+                        {
                             let tsum = trow.sum();
-                            Zip::from(&mut grow).and(&lrow).and(&trow).for_each(|gz, &l, &t| *gz = scale * (vmath::exp(l) * tsum - t));
+                            Zip::from(&mut grow)
+                                .and(&lrow)
+                                .and(&trow)
+                                .for_each(|gz, &l, &t| *gz = scale * (vmath::exp(l) * tsum - t));
                         }
                         put(sink, logits, from_matrix(gz, &logits.shape, true))?;
                     }
@@ -710,7 +888,9 @@ mod tests {
     impl Sink for Accs {
         type Error = ();
         fn existing(&mut self, node: NodeId, shape: &[usize]) -> Option<&mut Array> {
-            self.slots.get_mut(node as usize).filter(|a| self.in_place && a.shape() == shape)
+            self.slots
+                .get_mut(node as usize)
+                .filter(|a| self.in_place && a.shape() == shape)
         }
         fn deposit(&mut self, _: &Operand, g: Array) -> Result<(), ()> {
             std::hint::black_box(g);
@@ -721,7 +901,9 @@ mod tests {
     fn data(n: usize, seed: u64) -> Array {
         let mut s = seed;
         Array::from_shape_fn(IxDyn(&[n / 128, 128]), |_| {
-            s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
         })
     }
@@ -745,18 +927,34 @@ mod tests {
     #[ignore]
     fn timing() {
         for n in [4096, 32768] {
-            let arg = |a: Array, node| Arg { value: Value::Array(owned(a)), node };
+            let arg = |a: Array, node| Arg {
+                value: Value::Array(owned(a)),
+                node,
+            };
             let (x, y) = (arg(data(n, 1), Some(0)), arg(data(n, 2), Some(1)));
-            let tanh = ns_per_element(n, || drop(std::hint::black_box(unary(Unary::Tanh, &x, &owned))));
-            let exp = ns_per_element(n, || drop(std::hint::black_box(unary(Unary::Exp, &x, &owned))));
-            let sin = ns_per_element(n, || drop(std::hint::black_box(unary(Unary::Sin, &x, &owned))));
-            let mul = ns_per_element(n, || drop(std::hint::black_box(binary(Binary::Mul, &x, &y, &owned).unwrap())));
+            let tanh = ns_per_element(n, || {
+                drop(std::hint::black_box(unary(Unary::Tanh, &x, &owned)))
+            });
+            let exp = ns_per_element(n, || {
+                drop(std::hint::black_box(unary(Unary::Exp, &x, &owned)))
+            });
+            let sin = ns_per_element(n, || {
+                drop(std::hint::black_box(unary(Unary::Sin, &x, &owned)))
+            });
+            let mul = ns_per_element(n, || {
+                drop(std::hint::black_box(
+                    binary(Binary::Mul, &x, &y, &owned).unwrap(),
+                ))
+            });
             let (_, op) = binary(Binary::Mul, &x, &y, &owned).unwrap();
             let op = op.unwrap();
             let (_, top) = unary(Unary::Tanh, &x, &owned);
             let top = top.unwrap();
             let g = data(n, 3);
-            let mut sink = Accs { slots: vec![data(n, 4), data(n, 5)], in_place: true };
+            let mut sink = Accs {
+                slots: vec![data(n, 4), data(n, 5)],
+                in_place: true,
+            };
             let mul_bwd = ns_per_element(n, || op.backward(g.clone(), &mut sink).unwrap());
             let tanh_bwd = ns_per_element(n, || top.backward(g.clone(), &mut sink).unwrap());
             sink.in_place = false;

@@ -1,6 +1,6 @@
 //! The gradient algebra the tape is generic over (Haskell's `Backprop` class).
 
-use crate::array::{Array, ShapeError};
+use crate::types::{Array, ShapeError};
 
 /// How gradients of a type are zeroed, seeded and accumulated.
 ///
@@ -95,7 +95,10 @@ impl Backprop for Grad {
                 a += &b;
                 Ok(Grad::Array(a))
             }
-            (a, b) => Err(ShapeError { op: "add", message: format!("cannot add gradients {a:?} and {b:?}") }),
+            (a, b) => Err(ShapeError {
+                op: "add",
+                message: format!("cannot add gradients {a:?} and {b:?}"),
+            }),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod backprop;
 pub mod parts;
 pub mod scalar;
 pub mod tape;
+pub mod types;
 pub mod vmath;
 
 pub use array::{Arg, Array, ArrayData, ArrayOp, Operand, ShapeError, Shared, Value};

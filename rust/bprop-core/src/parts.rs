@@ -33,13 +33,21 @@ impl<G: Backprop, L> Parts<G, L> {
     /// The gradient `g` of component `index` of a container with `len` components.
     pub fn one(layout: L, len: usize, index: usize, g: G) -> Self {
         debug_assert!(index < len, "component {index} of a container of {len}");
-        Parts { layout, len, slots: Slots::One(index, g) }
+        Parts {
+            layout,
+            len,
+            slots: Slots::One(index, g),
+        }
     }
 
     /// Gradients for every component (`None`: not reached), e.g. from a whole container
     /// gradient that was taken apart.
     pub fn from_slots(layout: L, slots: Vec<Option<G>>) -> Self {
-        Parts { layout, len: slots.len(), slots: Slots::Many(slots) }
+        Parts {
+            layout,
+            len: slots.len(),
+            slots: Slots::Many(slots),
+        }
     }
 
     pub fn layout(&self) -> &L {
@@ -154,7 +162,10 @@ mod tests {
     fn adding_two_slot_vectors_is_slotwise() {
         let a = Parts::from_slots((), vec![Some(1.0), None, Some(2.0)]);
         let b = Parts::from_slots((), vec![None, Some(5.0), Some(3.0)]);
-        assert_eq!(dense(a.add(b).unwrap()), vec![Some(1.0), Some(5.0), Some(5.0)]);
+        assert_eq!(
+            dense(a.add(b).unwrap()),
+            vec![Some(1.0), Some(5.0), Some(5.0)]
+        );
     }
 
     #[test]
@@ -162,7 +173,9 @@ mod tests {
         // Three groups of single-component contributions summed in different orders.
         let mut state = 12345u64;
         let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 33) as usize
         };
         let n = 7;
@@ -212,7 +225,10 @@ mod tests {
             }
         }
         let p = Parts::one((), 2, 0, Refuses);
-        assert!(p.add(Parts::one((), 2, 1, Refuses)).is_ok(), "different slots never call add");
+        assert!(
+            p.add(Parts::one((), 2, 1, Refuses)).is_ok(),
+            "different slots never call add"
+        );
         let p = Parts::one((), 2, 0, Refuses);
         assert_eq!(p.add(Parts::one((), 2, 0, Refuses)).unwrap_err(), "no");
     }

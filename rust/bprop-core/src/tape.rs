@@ -1,15 +1,10 @@
 //! The per-run Wengert tape and its reverse sweep.
 
-use crate::array::{Array, ArrayOp, Operand, Sink};
+use crate::array::{ArrayOp, Operand, Sink};
 use crate::backprop::{Backprop, NativeGrad};
 use crate::scalar::{Binary, Unary};
-
-/// Index of a node on its tape. Ids grow monotonically, so id order is a topological order.
-pub type NodeId = u32;
-
-/// An argument position of a custom op: the node it reads, or `None` for a constant
-/// (constants get no gradient and have no node).
-pub type Input = Option<NodeId>;
+use crate::types::Array;
+pub use crate::types::{Input, NodeId};
 
 type Err<G> = <G as Backprop>::Error;
 
@@ -26,10 +21,22 @@ pub type PullbackN<G> = Box<dyn Fn(G) -> Result<Vec<Option<G>>, Err<G>> + Send +
 /// A user-defined op recorded on the tape, in its typed arity variant. (Nullary ops have no
 /// inputs, so they are always constant-folded and never recorded.)
 pub enum CustomOp<G: Backprop> {
-    Unary { x: NodeId, pullback: Pullback1<G> },
-    Binary { xs: [Input; 2], pullback: Pullback2<G> },
-    Ternary { xs: [Input; 3], pullback: Pullback3<G> },
-    Nary { xs: Box<[Input]>, pullback: PullbackN<G> },
+    Unary {
+        x: NodeId,
+        pullback: Pullback1<G>,
+    },
+    Binary {
+        xs: [Input; 2],
+        pullback: Pullback2<G>,
+    },
+    Ternary {
+        xs: [Input; 3],
+        pullback: Pullback3<G>,
+    },
+    Nary {
+        xs: Box<[Input]>,
+        pullback: PullbackN<G>,
+    },
 }
 
 /// One tape entry. Built-in scalar ops are stored linearised (partials inline, 32 bytes per
@@ -38,9 +45,17 @@ pub enum Node<G: Backprop> {
     /// An input of the run: gradients stop here and are read back by the caller.
     Leaf,
     /// `y = f(x)` with `dy/dx` stored.
-    Lin1 { x: NodeId, dx: f64 },
+    Lin1 {
+        x: NodeId,
+        dx: f64,
+    },
     /// `z = f(x, y)` with both partials stored.
-    Lin2 { x: NodeId, y: NodeId, dx: f64, dy: f64 },
+    Lin2 {
+        x: NodeId,
+        y: NodeId,
+        dx: f64,
+        dy: f64,
+    },
     Custom(Box<CustomOp<G>>),
     /// A native array op (boxed: it holds shapes and shared values).
     Array(Box<ArrayOp>),
@@ -79,7 +94,11 @@ pub enum SweepError<E> {
     /// Accumulating two gradients failed.
     Accumulate { node: NodeId, error: E },
     /// A pullback returned the wrong number of gradients.
-    Arity { node: NodeId, expected: usize, got: usize },
+    Arity {
+        node: NodeId,
+        expected: usize,
+        got: usize,
+    },
     /// A native scalar node received a non-scalar gradient.
     NotScalar { node: NodeId },
     /// A native array node received (or produced) a gradient that is not a float or an array.
@@ -118,11 +137,17 @@ impl<G: Backprop> Default for Tape<G> {
 
 impl<G: Backprop> Tape<G> {
     pub fn new() -> Self {
-        Tape { nodes: Vec::new(), custom_nodes: 0 }
+        Tape {
+            nodes: Vec::new(),
+            custom_nodes: 0,
+        }
     }
 
     pub fn with_capacity(n: usize) -> Self {
-        Tape { nodes: Vec::with_capacity(n), custom_nodes: 0 }
+        Tape {
+            nodes: Vec::with_capacity(n),
+            custom_nodes: 0,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -177,7 +202,10 @@ impl<G: Backprop> Tape<G> {
             Some(xi) => {
                 let (value, dx) = kernel.eval_with_derivative(x.value);
                 let node = self.push(Node::Lin1 { x: xi, dx })?;
-                Ok(Scalar { value, node: Some(node) })
+                Ok(Scalar {
+                    value,
+                    node: Some(node),
+                })
             }
         }
     }
@@ -185,7 +213,12 @@ impl<G: Backprop> Tape<G> {
     /// Apply a native binary kernel; constant arguments get no edge, and two constants give a
     /// constant (constant folding).
     #[inline]
-    pub fn apply_binary(&mut self, kernel: Binary, x: Scalar, y: Scalar) -> Result<Scalar, TapeFull> {
+    pub fn apply_binary(
+        &mut self,
+        kernel: Binary,
+        x: Scalar,
+        y: Scalar,
+    ) -> Result<Scalar, TapeFull> {
         let node = match (x.node, y.node) {
             (None, None) => return Ok(Scalar::constant(kernel.eval(x.value, y.value))),
             (Some(xi), None) => {
@@ -198,16 +231,32 @@ impl<G: Backprop> Tape<G> {
             }
             (Some(xi), Some(yi)) => {
                 let (value, dx, dy) = kernel.eval_with_derivatives(x.value, y.value);
-                (value, Node::Lin2 { x: xi, y: yi, dx, dy })
+                (
+                    value,
+                    Node::Lin2 {
+                        x: xi,
+                        y: yi,
+                        dx,
+                        dy,
+                    },
+                )
             }
         };
         let (value, n) = node;
-        Ok(Scalar { value, node: Some(self.push(n)?) })
+        Ok(Scalar {
+            value,
+            node: Some(self.push(n)?),
+        })
     }
 }
 
 /// Add `g` to `node`'s gradient slot.
-fn accumulate<G: Backprop, F>(slots: &mut [Option<G>], add: &mut F, node: NodeId, g: G) -> Result<(), SweepError<Err<G>>>
+fn accumulate<G: Backprop, F>(
+    slots: &mut [Option<G>],
+    add: &mut F,
+    node: NodeId,
+    g: G,
+) -> Result<(), SweepError<Err<G>>>
 where
     F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
 {
@@ -238,11 +287,16 @@ where
         if !self.in_place {
             return None;
         }
-        self.slots[node as usize].as_mut()?.array_mut().filter(|a| a.shape() == shape)
+        self.slots[node as usize]
+            .as_mut()?
+            .array_mut()
+            .filter(|a| a.shape() == shape)
     }
 
     fn deposit(&mut self, operand: &Operand, g: Array) -> Result<(), Self::Error> {
-        let Some(target) = operand.node else { return Ok(()) };
+        let Some(target) = operand.node else {
+            return Ok(());
+        };
         let g = if operand.scalar {
             G::from_f64(g.sum())
         } else {
@@ -264,14 +318,25 @@ impl<G: NativeGrad> Tape<G> {
     /// Nodes after `output` are ignored; a node whose gradient slot is never filled is skipped
     /// (its pullback is not called); every node's pullback runs at most once, after all its
     /// uses have contributed.
-    pub fn backward_with<F>(&self, output: NodeId, seed: G, add: F) -> Result<Gradients<G>, SweepError<Err<G>>>
+    pub fn backward_with<F>(
+        &self,
+        output: NodeId,
+        seed: G,
+        add: F,
+    ) -> Result<Gradients<G>, SweepError<Err<G>>>
     where
         F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
     {
         self.sweep(output, seed, add, false)
     }
 
-    fn sweep<F>(&self, output: NodeId, seed: G, mut add: F, in_place: bool) -> Result<Gradients<G>, SweepError<Err<G>>>
+    fn sweep<F>(
+        &self,
+        output: NodeId,
+        seed: G,
+        mut add: F,
+        in_place: bool,
+    ) -> Result<Gradients<G>, SweepError<Err<G>>>
     where
         F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
     {
@@ -282,7 +347,6 @@ impl<G: NativeGrad> Tape<G> {
         let mut slots: Vec<Option<G>> = Vec::with_capacity(out + 1);
         slots.resize_with(out + 1, || None);
         slots[out] = Some(seed);
-
 
         for i in (0..=out).rev() {
             let node = &self.nodes[i];
@@ -303,8 +367,15 @@ impl<G: NativeGrad> Tape<G> {
                     accumulate(&mut slots, &mut add, *y, G::from_f64(dy * d))?;
                 }
                 Node::Array(op) => {
-                    let g = g.into_array().map_err(|_| SweepError::NotArray { node: id })?;
-                    let mut sink = Slots { slots: &mut slots, add: &mut add, in_place, node: id };
+                    let g = g
+                        .into_array()
+                        .map_err(|_| SweepError::NotArray { node: id })?;
+                    let mut sink = Slots {
+                        slots: &mut slots,
+                        add: &mut add,
+                        in_place,
+                        node: id,
+                    };
                     op.backward(g, &mut sink)?;
                 }
                 Node::Custom(op) => {
@@ -334,7 +405,11 @@ impl<G: NativeGrad> Tape<G> {
                         CustomOp::Nary { xs, pullback } => {
                             let gs = pullback(g).map_err(pb_err)?;
                             if gs.len() != xs.len() {
-                                return Err(SweepError::Arity { node: id, expected: xs.len(), got: gs.len() });
+                                return Err(SweepError::Arity {
+                                    node: id,
+                                    expected: xs.len(),
+                                    got: gs.len(),
+                                });
                             }
                             for (x, gx) in xs.iter().zip(gs) {
                                 if let (Some(x), Some(gx)) = (x, gx) {

@@ -211,7 +211,11 @@ impl Isa {
 
     /// `f(isa, [x[i] for x in xs])` for each index of slices of one length, as a new vector.
     #[inline(always)]
-    pub(crate) fn map<const N: usize>(self, xs: [&[f64]; N], f: impl Fn(Isa, [f64; N]) -> f64) -> Vec<f64> {
+    pub(crate) fn map<const N: usize>(
+        self,
+        xs: [&[f64]; N],
+        f: impl Fn(Isa, [f64; N]) -> f64,
+    ) -> Vec<f64> {
         // Zeroed first (calloc): collecting an iterator would call `Vec::from_iter` out of line,
         // outside the dispatched copy, and the loop would not be compiled for this instruction set.
         let mut out = vec![0.0; xs.first().map_or(0, |x| x.len())];
@@ -221,7 +225,12 @@ impl Isa {
 
     /// `f(isa, &mut acc[i], [x[i] for x in xs])` for each index of slices of one length.
     #[inline(always)]
-    pub(crate) fn update<const N: usize>(self, acc: &mut [f64], xs: [&[f64]; N], f: impl Fn(Isa, &mut f64, [f64; N])) {
+    pub(crate) fn update<const N: usize>(
+        self,
+        acc: &mut [f64],
+        xs: [&[f64]; N],
+        f: impl Fn(Isa, &mut f64, [f64; N]),
+    ) {
         self.run(
             #[inline(always)]
             |isa| {
@@ -239,7 +248,10 @@ impl Isa {
 /// index below `n` is in bounds, and the loop has no bounds checks left to stop vectorisation.
 #[inline(always)]
 fn same_length<const N: usize>(xs: [&[f64]; N], n: usize) -> [&[f64]; N] {
-    assert!(xs.iter().all(|x| x.len() == n), "slice loop over slices of different lengths");
+    assert!(
+        xs.iter().all(|x| x.len() == n),
+        "slice loop over slices of different lengths"
+    );
     xs.map(|x| &x[..n])
 }
 
@@ -281,15 +293,33 @@ mod tests {
         })
     }
 
-    const SPECIALS: [f64; 9] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1e-300, 709.0, 710.0, -746.0];
+    const SPECIALS: [f64; 9] = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        1e-300,
+        709.0,
+        710.0,
+        -746.0,
+    ];
 
     /// `exp` and `tanh` of `xs` by every path the array kernels may take: the plain functions,
     /// and the slice loop of each instruction set this CPU has (fused or not), explicitly.
     fn all_paths(xs: &[f64]) -> Vec<(String, Vec<f64>, Vec<f64>)> {
-        let plain = ("plain".to_string(), xs.iter().map(|&x| exp(x)).collect(), xs.iter().map(|&x| tanh(x)).collect());
+        let plain = (
+            "plain".to_string(),
+            xs.iter().map(|&x| exp(x)).collect(),
+            xs.iter().map(|&x| tanh(x)).collect(),
+        );
         let dispatched = Isa::available().into_iter().map(|isa| {
             let exp = isa.map([xs], |isa, [x]| isa.exp(x));
-            (format!("{isa:?}"), exp, isa.map([xs], |isa, [x]| isa.tanh(x)))
+            (
+                format!("{isa:?}"),
+                exp,
+                isa.map([xs], |isa, [x]| isa.tanh(x)),
+            )
         });
         std::iter::once(plain).chain(dispatched).collect()
     }
@@ -305,7 +335,10 @@ mod tests {
                     let close = (got - want).abs() <= 2.0 * f64::from_bits(1) || got == want;
                     assert!(close, "{path}: exp({x}) = {got}, libm {want}");
                 } else {
-                    assert!(ulps(got, want) <= 2, "{path}: exp({x}) = {got}, libm {want}");
+                    assert!(
+                        ulps(got, want) <= 2,
+                        "{path}: exp({x}) = {got}, libm {want}"
+                    );
                 }
             }
         }
@@ -317,14 +350,27 @@ mod tests {
         for (path, _, got) in all_paths(&xs) {
             for (&x, got) in xs.iter().zip(got) {
                 let want = x.tanh();
-                assert!(ulps(got, want) <= 4, "{path}: tanh({x}) = {got}, libm {want}");
+                assert!(
+                    ulps(got, want) <= 4,
+                    "{path}: tanh({x}) = {got}, libm {want}"
+                );
             }
         }
     }
 
     #[test]
     fn special_values() {
-        let want_exp = [f64::NAN, f64::INFINITY, 0.0, 1.0, 1.0, 1.0, 709.0_f64.exp(), f64::INFINITY, 0.0];
+        let want_exp = [
+            f64::NAN,
+            f64::INFINITY,
+            0.0,
+            1.0,
+            1.0,
+            1.0,
+            709.0_f64.exp(),
+            f64::INFINITY,
+            0.0,
+        ];
         let want_tanh = [f64::NAN, 1.0, -1.0, 0.0, -0.0, 1e-300, 1.0, 1.0, -1.0];
         for (path, e, t) in all_paths(&SPECIALS) {
             for (f, got, want) in [("exp", e, want_exp), ("tanh", t, want_tanh)] {
@@ -342,13 +388,23 @@ mod tests {
     fn paths_with_the_same_arithmetic_agree_bit_for_bit() {
         let xs: Vec<f64> = samples().chain(SPECIALS).collect();
         let paths = all_paths(&xs);
-        let (plain, fused): (Vec<_>, Vec<_>) = paths.iter().partition(|(path, ..)| path == "plain" || path.contains("Baseline"));
+        let (plain, fused): (Vec<_>, Vec<_>) = paths
+            .iter()
+            .partition(|(path, ..)| path == "plain" || path.contains("Baseline"));
         for group in [plain, fused] {
             for pair in group.windows(2) {
                 let ((p, e0, t0), (q, e1, t1)) = (pair[0], pair[1]);
                 for (i, x) in xs.iter().enumerate() {
-                    assert_eq!(e0[i].to_bits(), e1[i].to_bits(), "exp({x}): {p} and {q} differ");
-                    assert_eq!(t0[i].to_bits(), t1[i].to_bits(), "tanh({x}): {p} and {q} differ");
+                    assert_eq!(
+                        e0[i].to_bits(),
+                        e1[i].to_bits(),
+                        "exp({x}): {p} and {q} differ"
+                    );
+                    assert_eq!(
+                        t0[i].to_bits(),
+                        t1[i].to_bits(),
+                        "tanh({x}): {p} and {q} differ"
+                    );
                 }
             }
         }
@@ -381,7 +437,9 @@ mod tests {
                 .map(|_| {
                     let t = std::time::Instant::now();
                     for _ in 0..reps {
-                        std::hint::black_box(isa.map([std::hint::black_box(xs)], |isa, [x]| f(isa, x)));
+                        std::hint::black_box(
+                            isa.map([std::hint::black_box(xs)], |isa, [x]| f(isa, x)),
+                        );
                     }
                     t.elapsed().as_secs_f64() * 1e9 / (reps * xs.len()) as f64
                 })
