@@ -84,6 +84,12 @@ def _binary(name: str, forward: Callable[[Any, Any], tuple[Any, Callable[[Any], 
     return op
 
 
+def _split_tie(d: Any, big: Any, small: Any) -> tuple[Any, Any]:
+    """Gradients of max(big, small)-style selection: all to the chosen side, half each at a tie."""
+    share = np.where(big > small, 1.0, np.where(big < small, 0.0, 0.5))
+    return d * share, d * (1.0 - share)
+
+
 def _log_base_forward(b: Any, x: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]:
     lb, lx = np.log(b), np.log(x)
     z = lx / lb
@@ -97,6 +103,8 @@ BINARY: dict[str, Op[Any, Any, Any]] = {
     "div": _binary("div", lambda x, y: (x / y, lambda d: (d / y, -d * x / (y * y)))),
     "pow": _binary("pow", _pow_forward),
     "log_base": _binary("log_base", _log_base_forward),
+    "maximum": _binary("maximum", lambda x, y: (np.maximum(x, y), lambda d: _split_tie(d, x, y))),
+    "minimum": _binary("minimum", lambda x, y: (np.minimum(x, y), lambda d: _split_tie(d, y, x))),
 }
 
 

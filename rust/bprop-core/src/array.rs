@@ -220,7 +220,7 @@ macro_rules! specialize_unary {
 
 macro_rules! specialize_binary {
     ($kernel:expr, |$k:ident| $body:expr) => {
-        specialize!($kernel, Binary [Add, Sub, Mul, Div, Pow, LogBase], |$k| $body)
+        specialize!($kernel, Binary [Add, Sub, Mul, Div, Pow, LogBase, Maximum, Minimum], |$k| $body)
     };
 }
 
@@ -249,7 +249,7 @@ fn unary_isa(k: Unary) -> Isa {
 /// The instruction set for a binary kernel's loops (see [`Isa::at_most_avx2`]).
 fn binary_isa(k: Binary) -> Isa {
     match k {
-        Binary::Add | Binary::Sub | Binary::Mul | Binary::Div => Isa::best(),
+        Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Maximum | Binary::Minimum => Isa::best(),
         Binary::Pow | Binary::LogBase => Isa::best().at_most_avx2(),
     }
 }

@@ -28,6 +28,7 @@ pub enum Unary {
 }
 
 /// Built-in two-argument kernels. `LogBase` takes `(base, x)` like Haskell's `logBase`.
+/// `Maximum`/`Minimum` are numpy's (NaN propagates); at a tie each side gets half the gradient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Binary {
     Add,
@@ -36,6 +37,8 @@ pub enum Binary {
     Div,
     Pow,
     LogBase,
+    Maximum,
+    Minimum,
 }
 
 /// Haskell's `signum`: -1, 0 or 1 (NaN stays NaN).
@@ -158,14 +161,31 @@ impl Unary {
     }
 }
 
+/// Partials of a selection between two arguments: all to the first, all to the second, or half
+/// each at a tie; NaN (from `nan`, which is NaN when either argument is) if neither compares.
+#[inline]
+fn select(first: bool, second: bool, nan: f64) -> (f64, f64) {
+    if first {
+        (1.0, 0.0)
+    } else if second {
+        (0.0, 1.0)
+    } else if nan.is_nan() {
+        (nan, nan)
+    } else {
+        (0.5, 0.5)
+    }
+}
+
 impl Binary {
-    pub const ALL: [Binary; 6] = [
+    pub const ALL: [Binary; 8] = [
         Binary::Add,
         Binary::Sub,
         Binary::Mul,
         Binary::Div,
         Binary::Pow,
         Binary::LogBase,
+        Binary::Maximum,
+        Binary::Minimum,
     ];
 
     pub fn name(self) -> &'static str {
@@ -176,6 +196,8 @@ impl Binary {
             Binary::Div => "div",
             Binary::Pow => "pow",
             Binary::LogBase => "log_base",
+            Binary::Maximum => "maximum",
+            Binary::Minimum => "minimum",
         }
     }
 
@@ -188,6 +210,25 @@ impl Binary {
             Binary::Div => x / y,
             Binary::Pow => x.powf(y),
             Binary::LogBase => y.ln() / x.ln(),
+            // `f64::max` would drop a NaN; numpy's maximum propagates it (x + y is then NaN).
+            Binary::Maximum => {
+                if x >= y {
+                    x
+                } else if x < y {
+                    y
+                } else {
+                    x + y
+                }
+            }
+            Binary::Minimum => {
+                if x <= y {
+                    x
+                } else if x > y {
+                    y
+                } else {
+                    x + y
+                }
+            }
         }
     }
 
@@ -221,6 +262,8 @@ impl Binary {
                 let lb = x.ln();
                 (-z / (x * lb), 1.0 / (y * lb))
             }
+            Binary::Maximum => select(x > y, x < y, x + y),
+            Binary::Minimum => select(x < y, x > y, x + y),
         }
     }
 }

@@ -461,6 +461,8 @@ fn native_ufunc(py: Python<'_>, name: &str, inputs: &Bound<'_, PyTuple>) -> PyRe
                 "multiply" => B::Mul,
                 "divide" => B::Div,
                 "power" | "float_power" => B::Pow,
+                "maximum" => B::Maximum,
+                "minimum" => B::Minimum,
                 "matmul" => return array::matmul_native(py, &x, &y),
                 _ => return Ok(None),
             };

@@ -33,4 +33,5 @@ kernel_functions! {
         sqrt => Sqrt, sin => Sin, cos => Cos, tan => Tan, asin => Asin, acos => Acos, atan => Atan,
         sinh => Sinh, cosh => Cosh, tanh => Tanh, asinh => Asinh, acosh => Acosh, atanh => Atanh;
     binary: add => Add, sub => Sub, mul => Mul, div => Div, pow => Pow, log_base => LogBase,
+        maximum => Maximum, minimum => Minimum,
 }

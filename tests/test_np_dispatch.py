@@ -1,0 +1,225 @@
+"""numpy's protocols on BVars: every numpy call either gives numpy's value with an exact
+gradient or raises TypeError naming the function; never an object array, never a wrong value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import bprop as bp
+from fd import check_vjp
+
+RNG = np.random.default_rng(20261206)
+
+
+def _pos(shape: tuple[int, ...]) -> np.ndarray:
+    return RNG.uniform(0.5, 2.0, size=shape)
+
+
+def _any(shape: tuple[int, ...]) -> np.ndarray:
+    return RNG.normal(size=shape)
+
+
+# (name, function of the BVar(s), inputs). The same function runs on plain arrays for numpy's
+# value. Supported or not, each call must end in one of the two outcomes the test accepts.
+CASES: list[tuple[str, Callable[..., Any], Callable[[], list[Any]]]] = [
+    ("sum", lambda v: np.sum(v), lambda: [_any((3, 4))]),
+    ("sum", lambda v: np.sum(v, axis=1, keepdims=True), lambda: [_any((3, 4))]),
+    ("mean", lambda v: np.mean(v), lambda: [_any((5,))]),
+    ("mean", lambda v: np.mean(v, axis=(0, 2)), lambda: [_any((2, 3, 4))]),
+    ("prod", lambda v: np.prod(v, axis=0), lambda: [_any((3, 2))]),
+    ("max", lambda v: np.max(v, axis=-1), lambda: [_any((3, 4))]),
+    ("min", lambda v: np.min(v), lambda: [_any((6,))]),
+    ("var", lambda v: np.var(v, axis=0), lambda: [_any((4, 3))]),
+    ("std", lambda v: np.std(v, ddof=1), lambda: [_any((5,))]),
+    ("cumsum", lambda v: np.cumsum(v, axis=1), lambda: [_any((2, 3))]),
+    ("cumprod", lambda v: np.cumprod(v), lambda: [_any((4,))]),
+    ("dot", lambda a, b: np.dot(a, b), lambda: [_any((3, 4)), _any((4,))]),
+    ("dot", lambda a, b: np.dot(a, b), lambda: [_any((2, 3, 4)), _any((4, 2))]),
+    ("matmul", lambda a, b: np.matmul(a, b), lambda: [_any((2, 3, 4)), _any((4, 2))]),
+    ("outer", lambda a, b: np.outer(a, b), lambda: [_any((3,)), _any((2,))]),
+    ("inner", lambda a, b: np.inner(a, b), lambda: [_any((2, 3)), _any((3,))]),
+    ("tensordot", lambda a, b: np.tensordot(a, b, axes=2), lambda: [_any((2, 3, 4)), _any((3, 4))]),
+    ("einsum", lambda a, b: np.einsum("ij,jk->ik", a, b), lambda: [_any((2, 3)), _any((3, 2))]),
+    ("kron", lambda a, b: np.kron(a, b), lambda: [_any((2, 2)), _any((2, 3))]),
+    ("reshape", lambda v: np.reshape(v, (2, -1)), lambda: [_any((3, 4))]),
+    ("ravel", lambda v: np.ravel(v), lambda: [_any((3, 4))]),
+    ("transpose", lambda v: np.transpose(v, (1, 2, 0)), lambda: [_any((2, 3, 4))]),
+    ("swapaxes", lambda v: np.swapaxes(v, 0, 2), lambda: [_any((2, 3, 4))]),
+    ("moveaxis", lambda v: np.moveaxis(v, 0, -1), lambda: [_any((2, 3, 4))]),
+    ("expand_dims", lambda v: np.expand_dims(v, 1), lambda: [_any((3,))]),
+    ("squeeze", lambda v: np.squeeze(v), lambda: [_any((3, 1))]),
+    ("broadcast_to", lambda v: np.broadcast_to(v, (4, 3)), lambda: [_any((3,))]),
+    ("concatenate", lambda a, b: np.concatenate([a, b], axis=0), lambda: [_any((2, 3)), _any((1, 3))]),
+    ("stack", lambda a, b: np.stack([a, b], axis=1), lambda: [_any((3,)), _any((3,))]),
+    ("vstack", lambda a, b: np.vstack([a, b]), lambda: [_any((3,)), _any((2, 3))]),
+    ("hstack", lambda a, b: np.hstack([a, b]), lambda: [_any((3,)), _any((2,))]),
+    ("split", lambda v: np.split(v, 2)[1], lambda: [_any((4, 2))]),
+    ("repeat", lambda v: np.repeat(v, 2, axis=0), lambda: [_any((2, 3))]),
+    ("tile", lambda v: np.tile(v, (2, 1)), lambda: [_any((2, 3))]),
+    ("flip", lambda v: np.flip(v, axis=1), lambda: [_any((2, 3))]),
+    ("roll", lambda v: np.roll(v, 1, axis=0), lambda: [_any((3, 2))]),
+    ("tril", lambda v: np.tril(v), lambda: [_any((3, 3))]),
+    ("diag", lambda v: np.diag(v), lambda: [_any((3,))]),
+    ("trace", lambda v: np.trace(v), lambda: [_any((3, 3))]),
+    ("pad", lambda v: np.pad(v, 1), lambda: [_any((2, 2))]),
+    ("where", lambda v: np.where(v.value > 0 if isinstance(v, bp.BVar) else v > 0, v, 0.0), lambda: [_any((5,))]),
+    ("clip", lambda v: np.clip(v, -0.5, 0.5), lambda: [_any((6,))]),
+    ("take", lambda v: np.take(v, [0, 2, 2]), lambda: [_any((4,))]),
+    ("maximum", lambda v: np.maximum(v, 0.0), lambda: [_any((3, 4))]),
+    ("logaddexp", lambda a, b: np.logaddexp(a, b), lambda: [_any((3,)), _any((3,))]),
+    ("log1p", lambda v: np.log1p(v), lambda: [_pos((3,))]),
+    ("expm1", lambda v: np.expm1(v), lambda: [_any((3,))]),
+    ("square", lambda v: np.square(v), lambda: [_any((3,))]),
+    ("arctan2", lambda a, b: np.arctan2(a, b), lambda: [_any((3,)), _pos((3,))]),
+    ("hypot", lambda a, b: np.hypot(a, b), lambda: [_pos((3,)), _pos((3,))]),
+    ("linalg.norm", lambda v: np.linalg.norm(v), lambda: [_any((3, 4))]),
+    ("linalg.det", lambda v: np.linalg.det(v), lambda: [_any((3, 3)) + 3 * np.eye(3)]),
+    ("linalg.inv", lambda v: np.linalg.inv(v), lambda: [_any((3, 3)) + 3 * np.eye(3)]),
+    ("linalg.solve", lambda a, b: np.linalg.solve(a, b), lambda: [_any((3, 3)) + 3 * np.eye(3), _any((3,))]),
+    # Functions bprop may not support: they must raise TypeError naming themselves.
+    ("sort", lambda v: np.sort(v), lambda: [_any((4,))]),
+    ("median", lambda v: np.median(v), lambda: [_any((5,))]),
+    ("percentile", lambda v: np.percentile(v, 50.0), lambda: [_any((5,))]),
+    ("fft", lambda v: np.fft.fft(v), lambda: [_any((4,))]),
+    ("convolve", lambda a, b: np.convolve(a, b), lambda: [_any((4,)), _any((2,))]),
+    ("interp", lambda v: np.interp(v, [0.0, 1.0], [0.0, 2.0]), lambda: [_any((3,))]),
+    ("diff", lambda v: np.diff(v), lambda: [_any((4,))]),
+    ("polyval", lambda v: np.polyval(v, 2.0), lambda: [_any((3,))]),
+    ("unique", lambda v: np.unique(v), lambda: [_any((4,))]),
+    ("linalg.eig", lambda v: np.linalg.eig(v)[0], lambda: [_any((3, 3))]),
+]
+
+
+def _first_output(y: Any) -> Any:
+    return y
+
+
+@pytest.mark.parametrize("name,f,inputs", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_numpy_call_is_right_or_a_type_error(name: str, f: Callable[..., Any], inputs: Callable[[], list[Any]]) -> None:
+    xs = inputs()
+    expected = f(*[x.copy() for x in xs])
+    try:
+        value = bp.eval_bp_n(f, *xs)
+    except TypeError as e:
+        short = name.split(".")[-1]
+        assert short in str(e), f"the TypeError must name {name}: {e}"
+        with pytest.raises(TypeError, match=short):
+            bp.grad_bp_n(f, *xs)
+        return
+    assert not (isinstance(value, np.ndarray) and value.dtype == object), "an object array escaped"
+    np.testing.assert_allclose(np.asarray(value), np.asarray(expected), rtol=1e-12, atol=1e-12)
+    check_vjp(f, xs, rng=RNG, plain=f, what=name)
+
+
+def test_the_function_mean_is_the_mean() -> None:
+    """Regression: numpy treated a BVar as a 0-d object array, so np.mean(v) returned v."""
+    x = np.arange(1.0, 2001.0)
+    y, g = bp.backprop(lambda v: np.mean(v), x)
+    assert y == pytest.approx(1000.5)
+    np.testing.assert_allclose(g, np.full(2000, 1 / 2000))
+
+
+def test_dot_of_matrix_and_vector_is_not_elementwise() -> None:
+    a, b = _any((3, 4)), _any((4,))
+    y = bp.eval_bp2(lambda u, w: np.dot(u, w), a, b)
+    np.testing.assert_allclose(y, a @ b, rtol=1e-13)
+
+
+def test_object_arrays_are_refused() -> None:
+    def build(v: bp.BVar[Any]) -> Any:
+        return np.array([v, v])
+
+    with pytest.raises(TypeError, match="np.stack"):
+        bp.grad_bp(build, np.ones(3))
+    with pytest.raises(TypeError, match="np.stack"):
+        bp.grad_bp(lambda v: np.asarray(v), 1.0)
+
+
+def test_comparisons_and_predicates_give_plain_booleans() -> None:
+    x = np.array([-1.0, 0.0, 2.0, np.inf])
+    seen: dict[str, Any] = {}
+
+    def f(v: bp.BVar[Any]) -> bp.BVar[Any]:
+        seen["gt"] = v > 0
+        seen["greater"] = np.greater(v, 0.0)
+        seen["isfinite"] = np.isfinite(v)
+        seen["signbit"] = np.signbit(v)
+        seen["equal"] = np.equal(v, v)
+        return np.sum(v * 2.0)
+
+    bp.grad_bp(f, x)
+    for k, r in seen.items():
+        assert isinstance(r, np.ndarray) and r.dtype == bool, k
+    np.testing.assert_array_equal(seen["gt"], x > 0)
+    np.testing.assert_array_equal(seen["isfinite"], np.isfinite(x))
+
+
+def test_unsupported_ufuncs_and_methods_name_themselves() -> None:
+    x = np.ones(3)
+    with pytest.raises(TypeError, match="frexp"):
+        bp.grad_bp(lambda v: np.frexp(v)[0], x)
+    with pytest.raises(TypeError, match=r"add\.outer"):
+        bp.grad_bp(lambda v: np.sum(np.add.outer(v, v)), x)
+    with pytest.raises(TypeError, match="bp.op1"):
+        bp.grad_bp(lambda v: np.sum(np.sort(v)), x)
+    with pytest.raises(AttributeError, match="tofile"):
+        bp.grad_bp(lambda v: v.tofile("x"), x)
+
+
+def test_len_iteration_and_attributes() -> None:
+    x = _any((3, 2))
+
+    def f(v: bp.BVar[Any]) -> bp.BVar[Any]:
+        assert len(v) == 3
+        assert v.size == 6 and v.shape == (3, 2) and v.ndim == 2 and v.dtype == np.float64
+        rows = list(v)
+        assert len(rows) == 3
+        return rows[0][1] * 2.0 + rows[2][0]
+
+    g = bp.grad_bp(f, x)
+    expected = np.zeros((3, 2))
+    expected[0, 1], expected[2, 0] = 2.0, 1.0
+    np.testing.assert_array_equal(g, expected)
+    with pytest.raises(TypeError, match="len"):
+        bp.grad_bp(lambda v: v * float(len(v)), 1.0)
+
+
+def test_setitem_points_to_at() -> None:
+    def f(v: bp.BVar[Any]) -> bp.BVar[Any]:
+        v[0] = 1.0
+        return v
+
+    with pytest.raises(TypeError, match=r"\.at\["):
+        bp.grad_bp(f, np.ones(3))
+
+
+def test_array_namespace_is_bprop_numpy() -> None:
+    import bprop.numpy as bnp
+
+    def f(v: bp.BVar[Any]) -> bp.BVar[Any]:
+        xp = v.__array_namespace__()
+        assert xp is bnp
+        return xp.sum(xp.exp(v))
+
+    x = _any((4,))
+    np.testing.assert_allclose(bp.grad_bp(f, x), np.exp(x), rtol=1e-13)
+
+
+def test_ufunc_reduce_and_accumulate() -> None:
+    x = _any((3, 4))
+    check_vjp(lambda v: np.add.reduce(v), [x], rng=RNG, plain=lambda v: np.add.reduce(v))
+    check_vjp(lambda v: np.maximum.reduce(v, axis=1), [x], rng=RNG, plain=lambda v: np.maximum.reduce(v, axis=1))
+    check_vjp(lambda v: np.multiply.accumulate(v), [x], rng=RNG, plain=lambda v: np.multiply.accumulate(v))
+
+
+def test_errors_leave_the_next_call_working() -> None:
+    x = np.ones(3)
+    for bad in (lambda v: np.sort(v), lambda v: np.array([v]), lambda v: np.sum(v, out=np.zeros(()))):
+        with pytest.raises(TypeError):
+            bp.grad_bp(bad, x)
+        np.testing.assert_array_equal(bp.grad_bp(lambda v: np.sum(v * v), x), 2 * x)
