@@ -12,9 +12,18 @@ const NODES: usize = 1_000_000;
 
 fn w1_chain(steps: usize) -> f64 {
     let mut tape = Tape::<f64>::with_capacity(4 * steps + 3);
-    let x = Scalar { value: 0.3, node: Some(tape.leaf().unwrap()) };
-    let a = Scalar { value: 0.9, node: Some(tape.leaf().unwrap()) };
-    let b = Scalar { value: 0.2, node: Some(tape.leaf().unwrap()) };
+    let x = Scalar {
+        value: 0.3,
+        node: Some(tape.leaf().unwrap()),
+    };
+    let a = Scalar {
+        value: 0.9,
+        node: Some(tape.leaf().unwrap()),
+    };
+    let b = Scalar {
+        value: 0.2,
+        node: Some(tape.leaf().unwrap()),
+    };
     let mut h = x;
     for _ in 0..steps {
         let s = tape.apply_unary(Unary::Sin, h).unwrap();
@@ -28,10 +37,15 @@ fn w1_chain(steps: usize) -> f64 {
 
 fn linear_chain(nodes: usize) -> f64 {
     let mut tape = Tape::<f64>::with_capacity(nodes + 1);
-    let x = Scalar { value: 0.5, node: Some(tape.leaf().unwrap()) };
+    let x = Scalar {
+        value: 0.5,
+        node: Some(tape.leaf().unwrap()),
+    };
     let mut h = x;
     for _ in 0..nodes {
-        h = tape.apply_binary(Binary::Mul, h, Scalar::constant(0.999_999)).unwrap();
+        h = tape
+            .apply_binary(Binary::Mul, h, Scalar::constant(0.999_999))
+            .unwrap();
     }
     let mut g = tape.backward(h.node.unwrap(), 1.0).unwrap();
     g.take(x.node.unwrap()).unwrap()
@@ -41,8 +55,12 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("record+sweep");
     group.throughput(Throughput::Elements(NODES as u64));
     group.sample_size(20);
-    group.bench_function(BenchmarkId::new("w1_chain_nodes", NODES), |bch| bch.iter(|| w1_chain(NODES / 4)));
-    group.bench_function(BenchmarkId::new("mul_chain_nodes", NODES), |bch| bch.iter(|| linear_chain(NODES)));
+    group.bench_function(BenchmarkId::new("w1_chain_nodes", NODES), |bch| {
+        bch.iter(|| w1_chain(NODES / 4))
+    });
+    group.bench_function(BenchmarkId::new("mul_chain_nodes", NODES), |bch| {
+        bch.iter(|| linear_chain(NODES))
+    });
     group.finish();
 }
 

@@ -1,18 +1,24 @@
 mod common;
 
-use common::{domain_sample, Lcg};
 use bprop_core::{Binary, CustomOp, Node, Scalar, SweepError, Tape, Unary};
+use common::{domain_sample, Lcg};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 fn var(tape: &mut Tape<f64>, value: f64) -> Scalar {
-    Scalar { value, node: Some(tape.leaf().unwrap()) }
+    Scalar {
+        value,
+        node: Some(tape.leaf().unwrap()),
+    }
 }
 
 fn grad(tape: &Tape<f64>, out: Scalar, inputs: &[Scalar]) -> Vec<f64> {
     let mut g = tape.backward(out.node.unwrap(), 1.0).unwrap();
-    inputs.iter().map(|x| g.take(x.node.unwrap()).unwrap_or(0.0)).collect()
+    inputs
+        .iter()
+        .map(|x| g.take(x.node.unwrap()).unwrap_or(0.0))
+        .collect()
 }
 
 /// Central finite difference of `f` at `x`.
@@ -33,7 +39,10 @@ fn unary_kernels_match_finite_differences() {
             assert_eq!(y.value.to_bits(), k.eval(x0).to_bits(), "{k:?} value");
             let g = grad(&tape, y, &[x])[0];
             let want = fd(|t| k.eval(t), x0);
-            assert!((g - want).abs() <= 1e-5 * (1.0 + want.abs()), "{k:?} at {x0}: {g} vs {want}");
+            assert!(
+                (g - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                "{k:?} at {x0}: {g} vs {want}"
+            );
         }
     }
 }
@@ -56,8 +65,16 @@ fn binary_kernels_match_finite_differences() {
             let g = grad(&tape, z, &[x, y]);
             let wx = fd(|t| k.eval(t, y0), x0);
             let wy = fd(|t| k.eval(x0, t), y0);
-            assert!((g[0] - wx).abs() <= 1e-5 * (1.0 + wx.abs()), "{k:?} d/dx at ({x0},{y0}): {} vs {wx}", g[0]);
-            assert!((g[1] - wy).abs() <= 1e-5 * (1.0 + wy.abs()), "{k:?} d/dy at ({x0},{y0}): {} vs {wy}", g[1]);
+            assert!(
+                (g[0] - wx).abs() <= 1e-5 * (1.0 + wx.abs()),
+                "{k:?} d/dx at ({x0},{y0}): {} vs {wx}",
+                g[0]
+            );
+            assert!(
+                (g[1] - wy).abs() <= 1e-5 * (1.0 + wy.abs()),
+                "{k:?} d/dy at ({x0},{y0}): {} vs {wy}",
+                g[1]
+            );
         }
     }
 }
@@ -79,7 +96,9 @@ fn edge_conventions() {
     // x ** 0 has base partial 0 even at x == 0
     let mut tape = Tape::<f64>::new();
     let x = var(&mut tape, 0.0);
-    let z = tape.apply_binary(Binary::Pow, x, Scalar::constant(0.0)).unwrap();
+    let z = tape
+        .apply_binary(Binary::Pow, x, Scalar::constant(0.0))
+        .unwrap();
     assert_eq!(z.value, 1.0);
     assert_eq!(grad(&tape, z, &[x]), vec![0.0]);
 }
@@ -87,14 +106,19 @@ fn edge_conventions() {
 #[test]
 fn constants_are_folded_and_get_no_edges() {
     let mut tape = Tape::<f64>::new();
-    let c = tape.apply_binary(Binary::Mul, Scalar::constant(2.0), Scalar::constant(3.0)).unwrap();
+    let c = tape
+        .apply_binary(Binary::Mul, Scalar::constant(2.0), Scalar::constant(3.0))
+        .unwrap();
     assert_eq!(c, Scalar::constant(6.0));
     let s = tape.apply_unary(Unary::Sin, c).unwrap();
     assert_eq!(s.node, None);
     assert!(tape.is_empty());
     let x = var(&mut tape, 4.0);
     let y = tape.apply_binary(Binary::Sub, c, x).unwrap();
-    assert!(matches!(tape.node(y.node.unwrap()), Some(Node::Lin1 { .. })));
+    assert!(matches!(
+        tape.node(y.node.unwrap()),
+        Some(Node::Lin1 { .. })
+    ));
     assert_eq!(grad(&tape, y, &[x]), vec![-1.0]);
 }
 
@@ -149,7 +173,10 @@ fn unreached_custom_pullbacks_are_never_called_and_reached_ones_once() {
             }),
         })
         .unwrap();
-    let sq = Scalar { value: 4.0, node: Some(sq) };
+    let sq = Scalar {
+        value: 4.0,
+        node: Some(sq),
+    };
     let out = tape.apply_binary(Binary::Add, sq, sq).unwrap();
     assert_eq!(grad(&tape, out, &[x]), vec![8.0]);
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -165,7 +192,10 @@ fn typed_arity_variants_route_gradients() {
     let c = var(&mut tape, 3.0);
     // binary with a constant second argument: its gradient is dropped
     let n2 = tape
-        .custom(CustomOp::Binary { xs: [a.node, None], pullback: Box::new(|d| Ok([Some(d), Some(100.0)])) })
+        .custom(CustomOp::Binary {
+            xs: [a.node, None],
+            pullback: Box::new(|d| Ok([Some(d), Some(100.0)])),
+        })
         .unwrap();
     let n3 = tape
         .custom(CustomOp::Ternary {
@@ -174,7 +204,10 @@ fn typed_arity_variants_route_gradients() {
         })
         .unwrap();
     let nn = tape
-        .custom(CustomOp::Nary { xs: vec![Some(n3), a.node].into(), pullback: Box::new(|d| Ok(vec![Some(d), Some(10.0 * d)])) })
+        .custom(CustomOp::Nary {
+            xs: vec![Some(n3), a.node].into(),
+            pullback: Box::new(|d| Ok(vec![Some(d), Some(10.0 * d)])),
+        })
         .unwrap();
     let mut g = tape.backward(nn, 1.0).unwrap();
     assert_eq!(g.take(a.node.unwrap()), Some(11.0));
@@ -186,12 +219,24 @@ fn typed_arity_variants_route_gradients() {
 fn nary_arity_mismatch_is_an_error_not_a_panic() {
     let mut tape = Tape::<f64>::new();
     let a = var(&mut tape, 1.0);
-    let n = tape.custom(CustomOp::Nary { xs: vec![a.node].into(), pullback: Box::new(|d| Ok(vec![Some(d), Some(d)])) }).unwrap();
+    let n = tape
+        .custom(CustomOp::Nary {
+            xs: vec![a.node].into(),
+            pullback: Box::new(|d| Ok(vec![Some(d), Some(d)])),
+        })
+        .unwrap();
     match tape.backward(n, 1.0) {
-        Err(SweepError::Arity { expected: 1, got: 2, .. }) => {}
+        Err(SweepError::Arity {
+            expected: 1,
+            got: 2,
+            ..
+        }) => {}
         other => panic!("unexpected {:?}", other.err()),
     }
-    assert!(matches!(tape.backward(99, 1.0), Err(SweepError::UnknownNode { node: 99 })));
+    assert!(matches!(
+        tape.backward(99, 1.0),
+        Err(SweepError::UnknownNode { node: 99 })
+    ));
 }
 
 #[test]
@@ -211,7 +256,11 @@ fn sweep_is_repeatable() {
 
 #[test]
 fn scalar_nodes_are_compact() {
-    assert!(std::mem::size_of::<Node<f64>>() <= 32, "{}", std::mem::size_of::<Node<f64>>());
+    assert!(
+        std::mem::size_of::<Node<f64>>() <= 32,
+        "{}",
+        std::mem::size_of::<Node<f64>>()
+    );
 }
 
 #[test]
@@ -242,6 +291,9 @@ fn w1_chain_matches_hand_written_reverse_pass() {
     }
     assert_eq!(h.value, hv);
     for (got, want) in g.iter().zip([dh, da, db]) {
-        assert!((got - want).abs() <= 1e-12 * (1.0 + want.abs()), "{got} vs {want}");
+        assert!(
+            (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
+            "{got} vs {want}"
+        );
     }
 }
