@@ -14,12 +14,13 @@ use std::any::Any;
 use std::sync::Arc;
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{arr0, Array2, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn, Zip};
+use ndarray::{arr0, Array2, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn, SliceInfo, Zip};
 
 use crate::scalar::{Binary, Unary};
 use crate::types::NodeId;
 pub use crate::types::{Array, ShapeError};
 use crate::vmath::{self, Isa};
+pub use ndarray::SliceInfoElem;
 
 /// Read-only array data shared by a value and the nodes that read it in the backward pass.
 /// Implemented for owned arrays here and for borrowed numpy buffers by the bindings.
@@ -142,6 +143,11 @@ pub enum ArrayOp {
     Transpose {
         x: Operand,
     },
+    /// `x[index]` with numpy's basic indexing (integers, slices, new axes).
+    Index {
+        x: Operand,
+        index: Box<[SliceInfoElem]>,
+    },
     /// Mean over rows of `-sum(t * log_softmax(z))`; keeps `log_softmax(z)` as rows.
     SoftmaxCrossEntropy {
         logits: Operand,
@@ -249,7 +255,12 @@ fn unary_isa(k: Unary) -> Isa {
 /// The instruction set for a binary kernel's loops (see [`Isa::at_most_avx2`]).
 fn binary_isa(k: Binary) -> Isa {
     match k {
-        Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Maximum | Binary::Minimum => Isa::best(),
+        Binary::Add
+        | Binary::Sub
+        | Binary::Mul
+        | Binary::Div
+        | Binary::Maximum
+        | Binary::Minimum => Isa::best(),
         Binary::Pow | Binary::LogBase => Isa::best().at_most_avx2(),
     }
 }
@@ -511,6 +522,82 @@ pub fn reshape(
         value,
         node_if(&[x], || ArrayOp::Reshape { x: Operand::of(x) }),
     ))
+}
+
+/// `x[index]` for numpy's basic indexing. `index` is already resolved against `x`'s shape by the
+/// caller (integers in range and non-negative, slices as ndarray ranges, one integer or slice
+/// per axis of `x`, plus new axes); a mismatch is a `ShapeError`, never a panic. The result is
+/// a copy (the tape keeps it), a float when every axis is indexed by an integer.
+pub fn index(
+    x: &Arg,
+    index: Vec<SliceInfoElem>,
+    share: Share<'_>,
+) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+    let shape = x.value.shape();
+    check_index(&shape, &index)?;
+    let info = slice_info(&index);
+    let value = x.value.with_view(|v| {
+        let part = v.slice(info.as_ref());
+        if part.ndim() == 0 {
+            Value::Scalar(
+                part.first()
+                    .copied()
+                    .unwrap_or_else(|| unreachable!("a 0-d view has one element")),
+            )
+        } else {
+            Value::Array(share(part.to_owned()))
+        }
+    });
+    Ok((
+        value,
+        node_if(&[x], || ArrayOp::Index {
+            x: Operand::of(x),
+            index: index.into(),
+        }),
+    ))
+}
+
+/// A `ShapeError` unless `index` fits `shape` exactly as `index` documents.
+fn check_index(shape: &[usize], index: &[SliceInfoElem]) -> Result<(), ShapeError> {
+    let bad = |why: String| {
+        Err(shape_error(
+            "getitem",
+            format!("index {index:?} for shape {shape:?}: {why}"),
+        ))
+    };
+    let axes: Vec<&SliceInfoElem> = index
+        .iter()
+        .filter(|e| !matches!(e, SliceInfoElem::NewAxis))
+        .collect();
+    if axes.len() != shape.len() {
+        return bad(format!(
+            "{} indexed axes for {} axes",
+            axes.len(),
+            shape.len()
+        ));
+    }
+    for (e, &n) in axes.into_iter().zip(shape) {
+        let n = n as isize;
+        match *e {
+            SliceInfoElem::Index(i) if !(0..n).contains(&i) => {
+                return bad(format!("index {i} out of range"))
+            }
+            SliceInfoElem::Slice { start, end, step } => {
+                let end = end.unwrap_or(n);
+                if step == 0 || start < 0 || end < start || end > n {
+                    return bad(format!("slice {start}..{end} step {step} out of range"));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn slice_info(index: &[SliceInfoElem]) -> SliceInfo<&[SliceInfoElem], IxDyn, IxDyn> {
+    // `check_index` made every element valid for the array's shape.
+    SliceInfo::try_from(index)
+        .unwrap_or_else(|_| unreachable!("a dynamic-dimension slice info is always valid"))
 }
 
 /// `x` with its axes reversed.
@@ -837,6 +924,27 @@ impl ArrayOp {
                 put(sink, x, back)
             }
             ArrayOp::Transpose { x } => put(sink, x, g.reversed_axes()),
+            ArrayOp::Index { x, index } => {
+                if x.node.is_none() {
+                    return Ok(());
+                }
+                let info = slice_info(index);
+                // The gradient lands in the indexed part only: added in place into the
+                // argument's gradient when it has one (reading many slices of one array costs
+                // each slice's size), otherwise into zeros of the argument's shape.
+                match target(sink, x) {
+                    Some(acc) => {
+                        let mut part = acc.slice_mut(info.as_ref());
+                        part += &g;
+                        Ok(())
+                    }
+                    None => {
+                        let mut whole = Array::zeros(IxDyn(&x.shape));
+                        whole.slice_mut(info.as_ref()).assign(&g);
+                        put(sink, x, whole)
+                    }
+                }
+            }
             ArrayOp::SoftmaxCrossEntropy {
                 logits,
                 targets,

@@ -3,11 +3,12 @@
 //! values go through the generic Python fallback (`bprop._generic`).
 
 use bprop_core::array as kernels;
+use bprop_core::array::SliceInfoElem;
 use bprop_core::{Binary, NodeId, Scalar, Shared, Unary};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat, PyInt, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PySlice, PyString, PyTuple, PyType};
 
 use crate::array::{self, numpy_data, numpy_of};
 use crate::python;
@@ -69,7 +70,11 @@ pub struct BVar {
 
 impl BVar {
     pub fn constant(val: Val) -> Self {
-        BVar { tape: None, node: 0, val }
+        BVar {
+            tape: None,
+            node: 0,
+            val,
+        }
     }
 }
 
@@ -111,7 +116,10 @@ fn scalar_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<ScalarArg<'a>> {
         return match v.val {
             Val::F(value) => Some(ScalarArg {
                 tape: v.tape.as_ref(),
-                scalar: Scalar { value, node: v.tape.as_ref().map(|_| v.node) },
+                scalar: Scalar {
+                    value,
+                    node: v.tape.as_ref().map(|_| v.node),
+                },
                 is_bvar: true,
             }),
             Val::A(_) | Val::O(_) => None,
@@ -124,12 +132,20 @@ fn scalar_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<ScalarArg<'a>> {
     } else {
         return None;
     };
-    Some(ScalarArg { tape: None, scalar: Scalar::constant(value), is_bvar: false })
+    Some(ScalarArg {
+        tape: None,
+        scalar: Scalar::constant(value),
+        is_bvar: false,
+    })
 }
 
 fn new_float_var(py: Python<'_>, tape: Option<&Py<Tape>>, s: Scalar) -> PyResult<Py<PyAny>> {
     let var = match (tape, s.node) {
-        (Some(t), Some(node)) => BVar { tape: Some(t.clone_ref(py)), node, val: Val::F(s.value) },
+        (Some(t), Some(node)) => BVar {
+            tape: Some(t.clone_ref(py)),
+            node,
+            val: Val::F(s.value),
+        },
         _ => BVar::constant(Val::F(s.value)),
     };
     Ok(Bound::new(py, var)?.into_any().unbind())
@@ -138,43 +154,154 @@ fn new_float_var(py: Python<'_>, tape: Option<&Py<Tape>>, s: Scalar) -> PyResult
 /// `kernel(x)`: native for floats and float64 arrays (BVar or plain), generic otherwise.
 pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let Some(a) = scalar_arg(x) else {
-        if let Some(r) = array::run_kernel(py, kernel.name(), &[x], |xs, share| Ok(kernels::unary(kernel, &xs[0], share)))? {
+        if let Some(r) = array::run_kernel(py, kernel.name(), &[x], |xs, share| {
+            Ok(kernels::unary(kernel, &xs[0], share))
+        })? {
             return Ok(r);
         }
-        return Ok(python::generic_unary(py)?.call1((kernel.name(), x))?.unbind());
+        return Ok(python::generic_unary(py)?
+            .call1((kernel.name(), x))?
+            .unbind());
     };
     if !a.is_bvar {
-        return Ok(PyFloat::new(py, kernel.eval(a.scalar.value)).into_any().unbind());
+        return Ok(PyFloat::new(py, kernel.eval(a.scalar.value))
+            .into_any()
+            .unbind());
     }
     let op = || kernel.name().to_string();
     let tape = common_tape(py, &op, [a.tape])?;
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value)),
-        Some(t) => t.get().lock(&op)?.apply_unary(kernel, a.scalar).map_err(tape_full)?,
+        Some(t) => t
+            .get()
+            .lock(&op)?
+            .apply_unary(kernel, a.scalar)
+            .map_err(tape_full)?,
     };
     new_float_var(py, tape, s)
 }
 
 /// `kernel(x, y)`: native when both are floats or float64 arrays (broadcasting), generic otherwise.
-pub fn binary(py: Python<'_>, kernel: Binary, x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+pub fn binary(
+    py: Python<'_>,
+    kernel: Binary,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
     let (Some(a), Some(b)) = (scalar_arg(x), scalar_arg(y)) else {
-        if let Some(r) =
-            array::run_kernel(py, kernel.name(), &[x, y], |xs, share| kernels::binary(kernel, &xs[0], &xs[1], share))?
-        {
+        if let Some(r) = array::run_kernel(py, kernel.name(), &[x, y], |xs, share| {
+            kernels::binary(kernel, &xs[0], &xs[1], share)
+        })? {
             return Ok(r);
         }
-        return Ok(python::generic_binary(py)?.call1((kernel.name(), x, y))?.unbind());
+        return Ok(python::generic_binary(py)?
+            .call1((kernel.name(), x, y))?
+            .unbind());
     };
     if !a.is_bvar && !b.is_bvar {
-        return Ok(PyFloat::new(py, kernel.eval(a.scalar.value, b.scalar.value)).into_any().unbind());
+        return Ok(
+            PyFloat::new(py, kernel.eval(a.scalar.value, b.scalar.value))
+                .into_any()
+                .unbind(),
+        );
     }
     let op = || kernel.name().to_string();
     let tape = common_tape(py, &op, [a.tape, b.tape])?;
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value, b.scalar.value)),
-        Some(t) => t.get().lock(&op)?.apply_binary(kernel, a.scalar, b.scalar).map_err(tape_full)?,
+        Some(t) => t
+            .get()
+            .lock(&op)?
+            .apply_binary(kernel, a.scalar, b.scalar)
+            .map_err(tape_full)?,
     };
     new_float_var(py, tape, s)
+}
+
+/// numpy's basic index (`v[1:3]`, `v[:, 0]`, `v[..., None]`) resolved against `shape` for the
+/// native kernel. `None` for everything else, which the package's indexing handles: a lone
+/// integer (a row, read as a component), integer and boolean arrays, and invalid keys (numpy's
+/// own error is raised there).
+fn basic_index(key: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<Option<Vec<SliceInfoElem>>> {
+    let items: Vec<Bound<'_, PyAny>> = match key.cast::<PyTuple>() {
+        Ok(t) => t.iter().collect(),
+        Err(_) if key.is_instance_of::<PyInt>() => return Ok(None),
+        Err(_) => vec![key.clone()],
+    };
+    let py = key.py();
+    let mut consumed = 0usize;
+    let mut ellipses = 0usize;
+    for it in &items {
+        if it.is_none() {
+        } else if it.is(&py.Ellipsis()) {
+            ellipses += 1;
+        } else if it.cast::<PySlice>().is_ok() || is_integer(it) {
+            consumed += 1;
+        } else {
+            return Ok(None);
+        }
+    }
+    if ellipses > 1 || consumed > shape.len() {
+        return Ok(None);
+    }
+    let mut axes = shape.iter();
+    let mut out = Vec::with_capacity(items.len() + shape.len());
+    let full = |n: usize| SliceInfoElem::Slice {
+        start: 0,
+        end: Some(n as isize),
+        step: 1,
+    };
+    for it in &items {
+        if it.is_none() {
+            out.push(SliceInfoElem::NewAxis);
+        } else if it.is(&py.Ellipsis()) {
+            for _ in 0..shape.len() - consumed {
+                out.push(full(*axes.next().unwrap_or(&0)));
+            }
+        } else if let Ok(sl) = it.cast::<PySlice>() {
+            let n = *axes.next().unwrap_or(&0);
+            let r = sl.indices(n as isize)?;
+            out.push(match (r.slicelength, r.step) {
+                (0, _) => SliceInfoElem::Slice {
+                    start: 0,
+                    end: Some(0),
+                    step: 1,
+                },
+                (len, step) if step > 0 => SliceInfoElem::Slice {
+                    start: r.start,
+                    end: Some(r.start + (len as isize - 1) * step + 1),
+                    step,
+                },
+                (len, step) => SliceInfoElem::Slice {
+                    start: r.start + (len as isize - 1) * step,
+                    end: Some(r.start + 1),
+                    step,
+                },
+            });
+        } else {
+            let n = *axes.next().unwrap_or(&0) as isize;
+            let i: isize = it.extract()?;
+            let i = if i < 0 { i + n } else { i };
+            if !(0..n).contains(&i) {
+                return Ok(None); // numpy raises its IndexError on the package's path
+            }
+            out.push(SliceInfoElem::Index(i));
+        }
+    }
+    for &n in axes {
+        out.push(full(n));
+    }
+    Ok(Some(out))
+}
+
+/// An integer index (Python or numpy integer), not a bool.
+fn is_integer(x: &Bound<'_, PyAny>) -> bool {
+    !x.is_instance_of::<PyBool>()
+        && (x.is_instance_of::<PyInt>()
+            || (x
+                .hasattr(pyo3::intern!(x.py(), "__index__"))
+                .unwrap_or(false)
+                && x.extract::<isize>().is_ok()))
 }
 
 /// `a @ b`: the native kernel for 1-D and 2-D operands, numpy's `matmul` (the package's
@@ -197,7 +324,9 @@ fn drops_gradient(what: &str) -> PyErr {
 #[pyfunction]
 pub fn const_var(x: Bound<'_, PyAny>) -> PyResult<BVar> {
     if x.cast::<BVar>().is_ok() {
-        return Err(PyTypeError::new_err("const_var: the argument is already a BVar (use v.value to drop its gradient)"));
+        return Err(PyTypeError::new_err(
+            "const_var: the argument is already a BVar (use v.value to drop its gradient)",
+        ));
     }
     Ok(BVar::constant(Val::from_value(x)?))
 }
@@ -255,15 +384,27 @@ impl BVar {
     fn __rtruediv__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary(slf.py(), Binary::Div, other, slf.as_any())
     }
-    fn __pow__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __pow__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         if modulo.is_some() {
-            return Err(PyTypeError::new_err("pow() with a modulus is not differentiable"));
+            return Err(PyTypeError::new_err(
+                "pow() with a modulus is not differentiable",
+            ));
         }
         binary(slf.py(), Binary::Pow, slf.as_any(), other)
     }
-    fn __rpow__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __rpow__(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         if modulo.is_some() {
-            return Err(PyTypeError::new_err("pow() with a modulus is not differentiable"));
+            return Err(PyTypeError::new_err(
+                "pow() with a modulus is not differentiable",
+            ));
         }
         binary(slf.py(), Binary::Pow, other, slf.as_any())
     }
@@ -296,7 +437,13 @@ impl BVar {
     }
     /// `v[key]`: numpy indexing of arrays, components of containers (the package's `getitem`).
     fn __getitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        Ok(python::getitem(slf.py())?.call1((slf, key))?.unbind())
+        let py = slf.py();
+        if let Val::A(a) = &slf.get().val {
+            if let Some(index) = basic_index(key, a.data().shape())? {
+                return array::run_native_index(py, slf.as_any(), index);
+            }
+        }
+        Ok(python::getitem(py)?.call1((slf, key))?.unbind())
     }
     /// BVars are immutable: `v[i] = x` would edit a recorded value behind the tape's back.
     fn __setitem__(&self, _key: &Bound<'_, PyAny>, _value: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -308,8 +455,15 @@ impl BVar {
     /// The length of the first axis (`len` of an array value; of a container, its size).
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
         match &self.val {
-            Val::F(_) => Err(PyTypeError::new_err("len() of a float BVar (it has no axes)")),
-            Val::A(a) => a.data().shape().first().copied().ok_or_else(|| PyTypeError::new_err("len() of a 0-d array BVar")),
+            Val::F(_) => Err(PyTypeError::new_err(
+                "len() of a float BVar (it has no axes)",
+            )),
+            Val::A(a) => a
+                .data()
+                .shape()
+                .first()
+                .copied()
+                .ok_or_else(|| PyTypeError::new_err("len() of a 0-d array BVar")),
             Val::O(o) => o.bind(py).len(),
         }
     }
@@ -330,7 +484,11 @@ impl BVar {
     /// A BVar never becomes a plain array: that would drop its gradient, and inside
     /// `np.array([...])` silently build an object array.
     #[pyo3(signature = (dtype=None, copy=None))]
-    fn __array__(&self, dtype: Option<&Bound<'_, PyAny>>, copy: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __array__(
+        &self,
+        dtype: Option<&Bound<'_, PyAny>>,
+        copy: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let _ = (dtype, copy);
         Err(PyTypeError::new_err(
             "a BVar cannot be converted to a plain numpy array (its gradient would be lost): \
@@ -346,7 +504,9 @@ impl BVar {
         args: &Bound<'_, PyAny>,
         kwargs: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        Ok(python::array_function(func.py())?.call1((func, types, args, kwargs))?.unbind())
+        Ok(python::array_function(func.py())?
+            .call1((func, types, args, kwargs))?
+            .unbind())
     }
 
     fn __neg__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
@@ -377,7 +537,10 @@ impl BVar {
                 CompareOp::Gt => a > b,
                 CompareOp::Ge => a >= b,
             };
-            return Ok(pyo3::types::PyBool::new(py, r).to_owned().into_any().unbind());
+            return Ok(pyo3::types::PyBool::new(py, r)
+                .to_owned()
+                .into_any()
+                .unbind());
         }
         Ok(self.val.to_py(py).bind(py).rich_compare(rhs, op)?.unbind())
     }
@@ -418,13 +581,19 @@ impl BVar {
                 return Ok(r);
             }
         }
-        Ok(python::array_ufunc(py)?.call1((ufunc, method, inputs, kwargs))?.unbind())
+        Ok(python::array_ufunc(py)?
+            .call1((ufunc, method, inputs, kwargs))?
+            .unbind())
     }
 }
 
 /// A plain ufunc call with a native kernel: `Ok(None)` if there is none for `name` at this
 /// number of inputs.
-fn native_ufunc(py: Python<'_>, name: &str, inputs: &Bound<'_, PyTuple>) -> PyResult<Option<Py<PyAny>>> {
+fn native_ufunc(
+    py: Python<'_>,
+    name: &str,
+    inputs: &Bound<'_, PyTuple>,
+) -> PyResult<Option<Py<PyAny>>> {
     use Binary as B;
     use Unary as U;
     match inputs.len() {
