@@ -192,6 +192,11 @@ fn run_native(
     }
 }
 
+/// `x[index]` for a basic index already resolved against `x`'s shape (see `bvar::basic_index`).
+pub fn run_native_index(py: Python<'_>, x: &Bound<'_, PyAny>, index: Vec<kernels::SliceInfoElem>) -> PyResult<Py<PyAny>> {
+    run_native(py, "getitem", &[x], move |xs, share| kernels::index(&xs[0], index, share))
+}
+
 /// `a @ b` with the native kernel when both are native values of 1 or 2 axes; `Ok(None)`
 /// otherwise (batched or non-float operands: the caller goes to numpy's rule in the package).
 pub fn matmul_native(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
