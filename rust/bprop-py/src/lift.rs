@@ -34,13 +34,24 @@ impl PyPullback {
 
     /// Call the user's pullback; its exceptions pass through with a note naming the op.
     fn call<'py>(&self, py: Python<'py>, g: PyGrad) -> PyResult<Bound<'py, PyAny>> {
-        self.pullback.bind(py).call1((g.into_py(py)?,)).inspect_err(|e| {
-            let _ = e.add_note(py, format!("raised in the pullback of op {}", self.name(py)));
-        })
+        self.pullback
+            .bind(py)
+            .call1((g.into_py(py)?,))
+            .inspect_err(|e| {
+                let _ = e.add_note(
+                    py,
+                    format!("raised in the pullback of op {}", self.name(py)),
+                );
+            })
     }
 
     /// The pullback's result as exactly `n` gradients (a tuple or list), else `ArityError`.
-    fn expect_n<'py>(&self, py: Python<'py>, r: &Bound<'py, PyAny>, n: usize) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    fn expect_n<'py>(
+        &self,
+        py: Python<'py>,
+        r: &Bound<'py, PyAny>,
+        n: usize,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let items: Option<Vec<Bound<'py, PyAny>>> = if let Ok(t) = r.cast::<PyTuple>() {
             Some(t.iter().collect())
         } else if let Ok(l) = r.cast::<PyList>() {
@@ -52,14 +63,22 @@ impl PyPullback {
             Some(items) if items.len() == n => Ok(items),
             Some(items) => Err(python::error(
                 python::arity_error(py),
-                format!("op {}: pullback returned {} gradients for {} arguments", self.name(py), items.len(), n),
+                format!(
+                    "op {}: pullback returned {} gradients for {} arguments",
+                    self.name(py),
+                    items.len(),
+                    n
+                ),
             )),
             None => Err(python::error(
                 python::arity_error(py),
                 format!(
                     "op {}: pullback returned a {} where a tuple of {} gradients was expected",
                     self.name(py),
-                    r.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+                    r.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
                     n
                 ),
             )),
@@ -68,7 +87,9 @@ impl PyPullback {
 
     /// Argument `i`'s gradient: `None` means no contribution (zero).
     fn convert(&self, py: Python<'_>, i: usize, g: &Bound<'_, PyAny>) -> PyResult<Option<PyGrad>> {
-        self.args[i].gradient(py, g, &|| format!("op {}: pullback gradient for argument {i}", self.name(py)))
+        self.args[i].gradient(py, g, &|| {
+            format!("op {}: pullback gradient for argument {i}", self.name(py))
+        })
     }
 
     fn gradients<const N: usize>(&self, g: PyGrad) -> PyResult<[Option<PyGrad>; N]> {
@@ -99,9 +120,16 @@ pub fn lift_custom(
 ) -> PyResult<Py<PyAny>> {
     let n = args.len();
     let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
-    let vars: Vec<Option<&BVar>> = args.iter().map(|a| a.cast::<BVar>().ok().map(|b| b.get())).collect();
+    let vars: Vec<Option<&BVar>> = args
+        .iter()
+        .map(|a| a.cast::<BVar>().ok().map(|b| b.get()))
+        .collect();
     let name = || op_name(op);
-    let tape: Option<&Py<Tape>> = common_tape(py, &name, vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())))?;
+    let tape: Option<&Py<Tape>> = common_tape(
+        py,
+        &name,
+        vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())),
+    )?;
 
     let values: Vec<Py<PyAny>> = args
         .iter()
@@ -118,7 +146,10 @@ pub fn lift_custom(
             return Err(PyTypeError::new_err(format!(
                 "op {}: the forward function must return a (value, pullback) pair, got {}",
                 name(),
-                out.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                out.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
             )))
         }
     };
@@ -129,10 +160,15 @@ pub fn lift_custom(
         )));
     }
     let Some(tape) = tape else {
-        return Ok(Bound::new(py, BVar::constant(Val::from_value(y)?))?.into_any().unbind());
+        return Ok(Bound::new(py, BVar::constant(Val::from_value(y)?))?
+            .into_any()
+            .unbind());
     };
 
-    let inputs: Vec<Input> = vars.iter().map(|v| v.and_then(|v| v.tape.as_ref().map(|_| v.node))).collect();
+    let inputs: Vec<Input> = vars
+        .iter()
+        .map(|v| v.and_then(|v| v.tape.as_ref().map(|_| v.node)))
+        .collect();
     let pb = PyPullback {
         op: op.clone().unbind(),
         pullback: pullback.unbind(),
@@ -141,7 +177,9 @@ pub fn lift_custom(
     let custom = match (bare, n) {
         (true, 1) => CustomOp::Unary {
             // A recorded op has a tape, so its one argument is a BVar on it.
-            x: inputs[0].ok_or_else(|| PyTypeError::new_err(format!("op {}: internal error: no node", name())))?,
+            x: inputs[0].ok_or_else(|| {
+                PyTypeError::new_err(format!("op {}: internal error: no node", name()))
+            })?,
             pullback: Box::new(move |g| {
                 Python::attach(|py| {
                     let r = pb.call(py, g)?;
@@ -152,10 +190,16 @@ pub fn lift_custom(
         (true, _) => {
             return Err(python::error(
                 python::arity_error(py),
-                format!("op {}: a one-argument op was applied to {n} arguments", name()),
+                format!(
+                    "op {}: a one-argument op was applied to {n} arguments",
+                    name()
+                ),
             ))
         }
-        (false, 2) => CustomOp::Binary { xs: [inputs[0], inputs[1]], pullback: Box::new(move |g| pb.gradients::<2>(g)) },
+        (false, 2) => CustomOp::Binary {
+            xs: [inputs[0], inputs[1]],
+            pullback: Box::new(move |g| pb.gradients::<2>(g)),
+        },
         (false, 3) => CustomOp::Ternary {
             xs: [inputs[0], inputs[1], inputs[2]],
             pullback: Box::new(move |g| pb.gradients::<3>(g)),
@@ -166,13 +210,21 @@ pub fn lift_custom(
                 Python::attach(|py| {
                     let r = pb.call(py, g)?;
                     let items = pb.expect_n(py, &r, n)?;
-                    items.iter().enumerate().map(|(i, item)| pb.convert(py, i, item)).collect()
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| pb.convert(py, i, item))
+                        .collect()
                 })
             }),
         },
     };
     let node = tape.get().lock(&name)?.custom(custom).map_err(tape_full)?;
     let val = Val::from_value(y)?;
-    let var = BVar { tape: Some(tape.clone_ref(py)), node, val };
+    let var = BVar {
+        tape: Some(tape.clone_ref(py)),
+        node,
+        val,
+    };
     Ok(Bound::new(py, var)?.into_any().unbind())
 }

@@ -34,11 +34,16 @@ pub fn project(
         )));
     }
     if let Some(&bad) = indices.iter().find(|&&i| i >= length) {
-        return Err(PyValueError::new_err(format!("project: component {bad} of a container of {length}")));
+        return Err(PyValueError::new_err(format!(
+            "project: component {bad} of a container of {length}"
+        )));
     }
     let var = v.get();
     let Some(tape) = &var.tape else {
-        return values.into_iter().map(|x| Ok(BVar::constant(Val::from_value(x)?))).collect();
+        return values
+            .into_iter()
+            .map(|x| Ok(BVar::constant(Val::from_value(x)?)))
+            .collect();
     };
     let name = || "view_var".to_string();
     let mut t = tape.get().record(py, &name)?;
@@ -48,7 +53,11 @@ pub fn project(
     for (index, value) in indices.into_iter().zip(values) {
         // A component read before is the same value: reuse its node (one gradient slot).
         if let Some((node, val)) = seen.get(&(var.node, index)) {
-            out.push(BVar { tape: Some(tape.clone_ref(py)), node: *node, val: val.clone_ref(py) });
+            out.push(BVar {
+                tape: Some(tape.clone_ref(py)),
+                node: *node,
+                val: val.clone_ref(py),
+            });
             continue;
         }
         let val = Val::from_value(value)?;
@@ -62,11 +71,22 @@ pub fn project(
             .clone();
         let part = CustomOp::Unary {
             x: var.node,
-            pullback: Box::new(move |g| Ok(Some(PyGrad::P(Box::new(Parts::one(layout.clone(), length, index, g)))))),
+            pullback: Box::new(move |g| {
+                Ok(Some(PyGrad::P(Box::new(Parts::one(
+                    layout.clone(),
+                    length,
+                    index,
+                    g,
+                )))))
+            }),
         };
         let node = t.custom(part).map_err(tape_full)?;
         seen.insert((var.node, index), (node, val.clone_ref(py)));
-        out.push(BVar { tape: Some(tape.clone_ref(py)), node, val });
+        out.push(BVar {
+            tape: Some(tape.clone_ref(py)),
+            node,
+            val,
+        });
     }
     Ok(out)
 }
@@ -76,13 +96,30 @@ pub fn project(
 /// gradient to its part: slot by slot when the gradient came as parts, otherwise by taking the
 /// whole gradient apart with `bprop._containers.components`.
 #[pyfunction]
-pub fn join(py: Python<'_>, name: String, value: Bound<'_, PyAny>, parts: Vec<Bound<'_, PyAny>>) -> PyResult<BVar> {
-    let vars: Vec<Option<&BVar>> = parts.iter().map(|p| p.cast::<BVar>().ok().map(|b| b.get())).collect();
+pub fn join(
+    py: Python<'_>,
+    name: String,
+    value: Bound<'_, PyAny>,
+    parts: Vec<Bound<'_, PyAny>>,
+) -> PyResult<BVar> {
+    let vars: Vec<Option<&BVar>> = parts
+        .iter()
+        .map(|p| p.cast::<BVar>().ok().map(|b| b.get()))
+        .collect();
     let op_name = || name.clone();
-    let tape = common_tape(py, &op_name, vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())))?;
+    let tape = common_tape(
+        py,
+        &op_name,
+        vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())),
+    )?;
     let val = Val::from_value(value)?;
-    let Some(tape) = tape else { return Ok(BVar::constant(val)) };
-    let inputs: Box<[Input]> = vars.iter().map(|v| v.and_then(|v| v.tape.as_ref().map(|_| v.node))).collect();
+    let Some(tape) = tape else {
+        return Ok(BVar::constant(val));
+    };
+    let inputs: Box<[Input]> = vars
+        .iter()
+        .map(|v| v.and_then(|v| v.tape.as_ref().map(|_| v.node)))
+        .collect();
     let kinds: Box<[Kind]> = vars.iter().map(|v| Kind::of(*v)).collect();
     let n = kinds.len();
     let pb_name = name.clone();
@@ -91,8 +128,9 @@ pub fn join(py: Python<'_>, name: String, value: Bound<'_, PyAny>, parts: Vec<Bo
             PyGrad::P(p) if p.len() == n => p.into_slots().1,
             whole => Python::attach(|py| {
                 let g = whole.into_py(py)?;
-                let comps: Vec<Bound<'_, PyAny>> =
-                    python::containers_components(py)?.call1((g.bind(py),))?.extract()?;
+                let comps: Vec<Bound<'_, PyAny>> = python::containers_components(py)?
+                    .call1((g.bind(py),))?
+                    .extract()?;
                 if comps.len() != n {
                     return Err(PyValueError::new_err(format!(
                         "{pb_name}: the gradient has {} components, but the container has {n}",
@@ -102,19 +140,33 @@ pub fn join(py: Python<'_>, name: String, value: Bound<'_, PyAny>, parts: Vec<Bo
                 comps
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| kinds[i].gradient(py, c, &|| format!("{pb_name}: gradient of component {i}")))
+                    .map(|(i, c)| {
+                        kinds[i]
+                            .gradient(py, c, &|| format!("{pb_name}: gradient of component {i}"))
+                    })
                     .collect::<PyResult<Vec<_>>>()
             })?,
         };
         // Constant components get nothing, whatever the gradient holds for them.
-        Ok(slots.into_iter().zip(kinds.iter()).map(|(g, k)| g.filter(|_| !matches!(k, Kind::Constant))).collect())
+        Ok(slots
+            .into_iter()
+            .zip(kinds.iter())
+            .map(|(g, k)| g.filter(|_| !matches!(k, Kind::Constant)))
+            .collect())
     };
     let node = tape
         .get()
         .lock(&op_name)?
-        .custom(CustomOp::Nary { xs: inputs, pullback: Box::new(pullback) })
+        .custom(CustomOp::Nary {
+            xs: inputs,
+            pullback: Box::new(pullback),
+        })
         .map_err(tape_full)?;
-    Ok(BVar { tape: Some(tape.clone_ref(py)), node, val })
+    Ok(BVar {
+        tape: Some(tape.clone_ref(py)),
+        node,
+        val,
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -76,7 +76,9 @@ hooks! {
 static HOOKS: PyOnceLock<Hooks> = PyOnceLock::new();
 
 fn installed(py: Python<'_>) -> PyResult<&Hooks> {
-    HOOKS.get(py).ok_or_else(|| PyRuntimeError::new_err("bprop._core was used before the bprop package installed its hooks"))
+    HOOKS.get(py).ok_or_else(|| {
+        PyRuntimeError::new_err("bprop._core was used before the bprop package installed its hooks")
+    })
 }
 
 /// `install_hooks(**hooks)`: called once by the package at import; later calls (a reloaded
