@@ -1316,3 +1316,148 @@ fn degenerate_shapes_do_not_panic() {
     );
     assert_eq!(g[1], A::zeros(IxDyn(&[4])));
 }
+
+// ---- basic indexing and selection ------------------------------------------------------------
+
+fn ix(t: &mut Tape<Grad>, x: &Arg, index: &[array::SliceInfoElem]) -> Arg {
+    rec(t, array::index(x, index.to_vec(), &owned).unwrap())
+}
+
+#[test]
+fn basic_indexing_matches_finite_differences_and_accumulates_in_place() {
+    use array::SliceInfoElem::{Index, NewAxis, Slice};
+    let mut rng = Lcg(11);
+    let x = av(rng.array(&[3, 4, 5], -2.0, 2.0));
+    let keys: Vec<Vec<array::SliceInfoElem>> = vec![
+        vec![
+            Index(1),
+            Slice {
+                start: 0,
+                end: Some(4),
+                step: 1,
+            },
+            Slice {
+                start: 0,
+                end: Some(5),
+                step: 2,
+            },
+        ],
+        vec![
+            Slice {
+                start: 0,
+                end: Some(3),
+                step: -1,
+            },
+            Index(3),
+            Index(0),
+        ],
+        vec![
+            NewAxis,
+            Slice {
+                start: 1,
+                end: Some(3),
+                step: 1,
+            },
+            NewAxis,
+            Slice {
+                start: 0,
+                end: Some(4),
+                step: 3,
+            },
+            Index(4),
+        ],
+        vec![Index(2), Index(1), Index(4)],
+        vec![
+            Slice {
+                start: 0,
+                end: Some(0),
+                step: 1,
+            },
+            Slice {
+                start: 0,
+                end: Some(4),
+                step: 1,
+            },
+            Index(0),
+        ],
+    ];
+    for key in keys {
+        let k = key.clone();
+        check(
+            &format!("index {key:?}"),
+            move |t, a| ix(t, &a[0], &k),
+            std::slice::from_ref(&x),
+            &mut rng,
+        );
+    }
+    // two overlapping slices of one input: both contributions meet in its gradient
+    let (_, g) = run_ones(
+        |t, a| {
+            let l = ix(
+                t,
+                &a[0],
+                &[Slice {
+                    start: 0,
+                    end: Some(3),
+                    step: 1,
+                }],
+            );
+            let r = ix(
+                t,
+                &a[0],
+                &[Slice {
+                    start: 1,
+                    end: Some(4),
+                    step: 1,
+                }],
+            );
+            let s = bin(t, Binary::Add, &l, &r);
+            sm(t, &s, None, false)
+        },
+        &[av(arr(&[4], &[1.0, 2.0, 3.0, 4.0]))],
+    );
+    assert_eq!(g[0], arr(&[4], &[1.0, 2.0, 2.0, 1.0]));
+}
+
+#[test]
+fn an_index_that_does_not_fit_is_a_shape_error() {
+    use array::SliceInfoElem::{Index, Slice};
+    let x = cst(&av(A::zeros(IxDyn(&[2, 3]))));
+    let e = expect_shape_error("too few axes", array::index(&x, vec![Index(0)], &owned));
+    assert_shape_error(&e, "getitem", &["[2, 3]"]);
+    let e = expect_shape_error(
+        "out of range",
+        array::index(&x, vec![Index(2), Index(0)], &owned),
+    );
+    assert_shape_error(&e, "getitem", &["out of range"]);
+    let bad = Slice {
+        start: 0,
+        end: Some(4),
+        step: 1,
+    };
+    expect_shape_error(
+        "slice past the end",
+        array::index(&x, vec![Index(0), bad], &owned),
+    );
+}
+
+#[test]
+fn maximum_and_minimum_split_ties_evenly() {
+    let x = av(arr(&[3], &[1.0, 2.0, 3.0]));
+    let y = av(arr(&[3], &[2.0, 2.0, 2.0]));
+    let (v, g) = run_ones(
+        |t, a| bin(t, Binary::Maximum, &a[0], &a[1]),
+        &[x.clone(), y.clone()],
+    );
+    assert_eq!(v, arr(&[3], &[2.0, 2.0, 3.0]));
+    assert_eq!(g[0], arr(&[3], &[0.0, 0.5, 1.0]));
+    assert_eq!(g[1], arr(&[3], &[1.0, 0.5, 0.0]));
+    let (v, g) = run_ones(|t, a| bin(t, Binary::Minimum, &a[0], &a[1]), &[x, y]);
+    assert_eq!(v, arr(&[3], &[1.0, 2.0, 2.0]));
+    assert_eq!(g[0], arr(&[3], &[1.0, 0.5, 0.0]));
+    // NaN propagates like numpy's maximum
+    assert!(
+        Binary::Maximum.eval(f64::NAN, 1.0).is_nan()
+            && Binary::Maximum.eval(1.0, f64::NAN).is_nan()
+    );
+}
