@@ -384,7 +384,7 @@ SHAPE_ERRORS = [
     ("mul", lambda a, b: a * b, (2, 3), (3, 2), ["2, 3", "3, 2"]),
     ("matmul", lambda a, b: a @ b, (3, 4), (3,), ["3, 4", "3"]),
     ("matmul", lambda a, b: a @ b, (2, 3), (2, 3), ["2, 3"]),
-    ("matmul", lambda a, b: a @ b, (2, 3, 4), (4,), ["2, 3, 4", "4"]),
+    ("matmul", lambda a, b: a @ b, (2, 3, 4), (3,), ["2, 3, 4", "3"]),
     ("softmax_cross_entropy", L.softmax_cross_entropy, (3, 4), (3, 3), ["3, 4", "3, 3"]),
 ]
 
@@ -602,8 +602,8 @@ def test_unused_inputs_and_none_pullbacks_give_zero_arrays() -> None:
 
 
 def test_unsupported_ufunc_is_a_type_error_naming_it() -> None:
-    with pytest.raises(TypeError, match="floor"):
-        bp.eval_bp(lambda x: np.floor(x), np.ones(3))
+    with pytest.raises(TypeError, match="spacing"):
+        bp.eval_bp(lambda x: np.spacing(x), np.ones(3))
     with pytest.raises(TypeError, match="out"):
         bp.eval_bp(lambda x: np.tanh(x, out=np.empty(3)), np.ones(3))
     _recovers()

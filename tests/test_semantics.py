@@ -447,7 +447,7 @@ def test_numpy_ufunc_dispatch(x: float, y: float) -> None:
     assert_close([g], fd_grad(lambda t: -math.tanh(t) * math.sqrt(t * t + 1.0), [x]))
 
 
-@pytest.mark.parametrize("ufunc", [np.floor, np.maximum, np.arctan2, np.rint])
+@pytest.mark.parametrize("ufunc", [np.frexp, np.gcd, np.spacing, np.ldexp])
 def test_unsupported_ufunc_raises_naming_it(ufunc: np.ufunc) -> None:
     args = (bp.const_var(1.5),) * ufunc.nin
     with pytest.raises(TypeError, match=ufunc.__name__):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -38,6 +38,7 @@ def array_function(func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[st
     return impl(*args, **kwargs)
 
 
+@functools.cache
 def _is_predicate(ufunc: np.ufunc) -> bool:
     """Comparisons and predicates (`greater`, `isfinite`, `logical_and`, ...): every loop gives
     booleans, so there is no gradient and the result is a plain array."""
@@ -91,13 +92,13 @@ class _AtIndex:
         """A new BVar equal to `v` with `v[index]` replaced by `x` (broadcast to it)."""
         from ._indexing import index_update
 
-        return index_update(self._v, self._index, x, add=False)
+        return cast(BVar[Any], index_update(self._v, self._index, x, add=False))
 
     def add(self, x: Any) -> BVar[Any]:
         """A new BVar equal to `v` with `x` added at `v[index]` (repeated indices add once each)."""
         from ._indexing import index_update
 
-        return index_update(self._v, self._index, x, add=True)
+        return cast(BVar[Any], index_update(self._v, self._index, x, add=True))
 
     def get(self) -> BVar[Any]:
         """`v[index]`."""
@@ -142,7 +143,7 @@ def getitem(v: BVar[Any], key: Any) -> BVar[Any]:
     if isinstance(v.value, np.ndarray) and not (isinstance(key, (int, np.integer)) and not isinstance(key, bool)):
         from ._indexing import take_index
 
-        return take_index(v, key)
+        return cast(BVar[Any], take_index(v, key))
     if isinstance(v.value, float):
         raise TypeError("BVar indexing: a float value has no items (it is 0-d)")
     return component(v, key)

@@ -277,8 +277,8 @@ def refuse(fn: str, **kwargs: Any) -> None:
     `where=`, ...), when given a value other than their default."""
     for k, v in kwargs.items():
         if v is not None and v is not _NOVALUE and v is not True:
-            why = "BVars are immutable" if k == "out" else "not supported on BVars"
-            raise TypeError(f"numpy.{fn}: the argument {k}= is {why}")
+            why = "is not supported: BVars are immutable" if k == "out" else "is not supported on BVars"
+            raise TypeError(f"numpy.{fn}: the argument {k}= {why}")
 
 
 def check_float_dtype(fn: str, dtype: Any) -> None:

@@ -493,7 +493,8 @@ impl BVar {
         Err(PyTypeError::new_err(
             "a BVar cannot be converted to a plain numpy array (its gradient would be lost): \
              use np.stack([...]) or np.concatenate([...]) to build an array from BVars, \
-             or v.value for the plain value",
+             or v.value for the plain value (scipy.special's logsumexp, softmax and log_softmax \
+             convert their input this way: use bprop.numpy.special's functions of those names)",
         ))
     }
     /// numpy functions on BVars (NEP 18): `np.sum(v)`, `np.stack([v, w])`, ...
