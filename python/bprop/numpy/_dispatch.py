@@ -40,9 +40,13 @@ def array_function(func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[st
 
 @functools.cache
 def _is_predicate(ufunc: np.ufunc) -> bool:
-    """Comparisons and predicates (`greater`, `isfinite`, `logical_and`, ...): every loop gives
-    booleans, so there is no gradient and the result is a plain array."""
-    return all(t.split("->")[1] == "?" * ufunc.nout for t in ufunc.types)
+    """Comparisons and predicates (`greater`, `isfinite`, `logical_and`, ...): on floats they
+    give booleans, so there is no gradient and the result is a plain array."""
+    try:
+        dtypes = ufunc.resolve_dtypes((np.dtype(np.float64),) * ufunc.nin + (None,) * ufunc.nout)
+    except (TypeError, ValueError):  # no loop for floats at all
+        return False
+    return all(d == np.bool_ for d in dtypes[ufunc.nin :])
 
 
 _REDUCE = {"add": np.sum, "multiply": np.prod, "maximum": np.max, "minimum": np.min, "fmax": np.max, "fmin": np.min}
@@ -66,6 +70,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
             raise unsupported(f"numpy.{name}.{method}")
         (x,) = inputs
         kwargs.setdefault("axis", 0)  # a ufunc method works along axis 0 unless told otherwise
+        if method == "accumulate" and kwargs["axis"] is None and np.ndim(value_of(x)) != 1:
+            raise ValueError(f"numpy.{name}.accumulate does not allow multiple axes (axis=None)")
         return FUNCTIONS[target](x, **kwargs)
     raise unsupported(f"numpy.{name}.{method}")
 
