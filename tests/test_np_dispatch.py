@@ -73,7 +73,7 @@ CASES: list[tuple[str, Callable[..., Any], Callable[[], list[Any]]]] = [
     ("trace", lambda v: np.trace(v), lambda: [_any((3, 3))]),
     ("pad", lambda v: np.pad(v, 1), lambda: [_any((2, 2))]),
     ("where", lambda v: np.where(v.value > 0 if isinstance(v, bp.BVar) else v > 0, v, 0.0), lambda: [_any((5,))]),
-    ("clip", lambda v: np.clip(v, -0.5, 0.5), lambda: [0.5 + _off_zero((6,))]),
+    ("clip", lambda v: np.clip(v, -0.5, 0.5), lambda: [RNG.choice([-1.0, 0.0, 1.0], size=6) + RNG.uniform(-0.3, 0.3, size=6)]),
     ("take", lambda v: np.take(v, [0, 2, 2]), lambda: [_any((4,))]),
     ("maximum", lambda v: np.maximum(v, 0.0), lambda: [_off_zero((3, 4))]),
     ("logaddexp", lambda a, b: np.logaddexp(a, b), lambda: [_any((3,)), _any((3,))]),
