@@ -67,10 +67,12 @@ def matvec(m: BVar[Array], v: BVar[Array]) -> BVar[Array]:
 
 def outer(u: BVar[Array], v: BVar[Array]) -> BVar[Array]:
     """Outer product `u vᵀ` of two vectors: a column times a row, recorded as two reshapes and
-    one broadcast multiply."""
+    one broadcast multiply (the registry's `numpy.outer`)."""
+    from ..numpy._products import outer as np_outer
+
     _ndim("outer", u, 1, "the first vector")
     _ndim("outer", v, 1, "the second vector")
-    return cast(BVar[Array], _core.reshape(u, [-1, 1]) * _core.reshape(v, [1, -1]))
+    return cast(BVar[Array], np_outer(u, v))
 
 
 def transpose(m: BVar[Array]) -> BVar[Array]:

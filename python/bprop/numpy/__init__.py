@@ -3,11 +3,15 @@
 numpy's own functions already work on BVars (`np.sum(v)`, `np.stack([v, w])`, `v.reshape(...)`)
 through numpy's dispatch protocols; this namespace holds the same implementations under numpy's
 names, typed for BVars (numpy's stubs reject them), and is what `v.__array_namespace__()`
-returns. Every function is an entry of one registry (`bprop.numpy._registry`) where its forward
-and pullback are declared side by side.
+returns. `bprop.numpy.linalg` mirrors `numpy.linalg`, `bprop.numpy.special` the elementwise
+functions of `scipy.special`. Every function is an entry of one registry
+(`bprop.numpy._registry`) where its forward and pullback are declared side by side.
 """
 
-from . import _ufuncs
+from . import _products, _reductions, _shape, _ufuncs, linalg, special
+from ._products import *  # noqa: F403
+from ._reductions import *  # noqa: F403
+from ._shape import *  # noqa: F403
 from ._ufuncs import *  # noqa: F403
 
-__all__ = [*_ufuncs.__all__]
+__all__ = [*_ufuncs.__all__, *_reductions.__all__, *_shape.__all__, *_products.__all__, "linalg", "special"]
