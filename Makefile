@@ -15,8 +15,9 @@ PY      := $(VENV)/bin/python
 # Written once the Python tools are installed, so an interrupted install is redone next time.
 # It depends on this Makefile, so that an existing venv gets packages added to PY_DEPS.
 DEPS    := $(VENV)/.deps-installed
-# build and test tools, then what the demo and the array benchmarks need (pyproject's `demo` extra)
-PY_DEPS := maturin "numpy>=2" pytest hypothesis mypy scikit-learn matplotlib tqdm
+# build and test tools (scipy: the scipy.special tests), then what the demo and the array
+# benchmarks need (pyproject's `demo` extra)
+PY_DEPS := maturin "numpy>=2" pytest hypothesis mypy scipy scikit-learn matplotlib tqdm
 
 .PHONY: venv build demo fit test bench clean distclean
 
@@ -48,6 +49,7 @@ bench: build
 	$(PY) benches/bench_scalar.py
 	$(PY) benches/bench_arrays.py
 	$(PY) benches/bench_containers.py
+	$(PY) benches/bench_numpy.py
 	$(CARGO) bench -p bprop-core
 
 # Build outputs and caches; `distclean` also removes the virtual environment.

@@ -41,7 +41,7 @@ ERROR_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): error: (?P<message>.*?)(?:
 
 def test_check_files_present() -> None:
     names = {p.name for p in CHECK_FILES}
-    assert {"check_ops.py", "check_runners.py", "check_bvar.py"} <= names, names
+    assert {"check_ops.py", "check_runners.py", "check_bvar.py", "check_numpy.py"} <= names, names
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,19 @@ functions of `scipy.special`. Every function is an entry of one registry
 (`bprop.numpy._registry`) where its forward and pullback are declared side by side.
 """
 
-from . import _products, _reductions, _shape, _ufuncs, linalg, special
+from . import _indexing, _products, _reductions, _shape, _ufuncs, linalg, special
+from ._indexing import *  # noqa: F403
 from ._products import *  # noqa: F403
 from ._reductions import *  # noqa: F403
 from ._shape import *  # noqa: F403
 from ._ufuncs import *  # noqa: F403
 
-__all__ = [*_ufuncs.__all__, *_reductions.__all__, *_shape.__all__, *_products.__all__, "linalg", "special"]
+__all__ = [
+    *_ufuncs.__all__,
+    *_reductions.__all__,
+    *_shape.__all__,
+    *_indexing.__all__,
+    *_products.__all__,
+    "linalg",
+    "special",
+]

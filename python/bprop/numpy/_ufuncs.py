@@ -26,20 +26,24 @@ def _native(name: str, core_fn: Callable[..., Any], arity: int, rule: str, *alia
     the native kernel `core_fn`; each name gets its own implementation, so that errors name the
     ufunc that was called."""
     for n in (name, *aliases):
-
-        def impl(*args: Any, out: Any = None, where: Any = True, dtype: Any = None, casting: Any = None,
-                 order: Any = None, subok: Any = True, signature: Any = None, n: str = n) -> Any:
-            refuse(n, out=out, where=where, signature=signature)
-            check_float_dtype(n, dtype)
-            if len(args) != arity:
-                raise TypeError(f"numpy.{n} takes {arity} argument(s), got {len(args)}")
-            return core_fn(*args)
-
-        impl.__name__ = impl.__qualname__ = n
+        impl = _native_impl(n, core_fn, arity)
         impl.__doc__ = f"numpy.{n} on BVars (native kernel). Gradient: {rule}."
         ufunc(n, rule=rule, native=True)(impl)
         globals()[n] = impl
         __all__.append(n)
+
+
+def _native_impl(n: str, core_fn: Callable[..., Any], arity: int) -> Callable[..., Any]:
+    def impl(*args: Any, out: Any = None, where: Any = True, dtype: Any = None, casting: Any = None,
+             order: Any = None, subok: Any = True, signature: Any = None) -> Any:
+        refuse(n, out=out, where=where, signature=signature)
+        check_float_dtype(n, dtype)
+        if len(args) != arity:
+            raise TypeError(f"numpy.{n} takes {arity} argument(s), got {len(args)}")
+        return core_fn(*args)
+
+    impl.__name__ = impl.__qualname__ = n
+    return impl
 
 
 _native("add", _core.add, 2, "(g, g), unbroadcast")
