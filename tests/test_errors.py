@@ -321,8 +321,8 @@ def untyped(f: Callable[..., object]) -> Any:
         lambda: bp.backprop(untyped(lambda x: x.value * 2.0), 1.0),
         lambda: bp.eval_bp(untyped(lambda x: 3.0), 1.0),
         lambda: bp.backprop_with(untyped(lambda x: None), 1.0),
-        lambda: bp.grad_bp2(untyped(lambda x, y: (x, y)), 1.0, 2.0),
-        lambda: bp.backprop_n(untyped(lambda *xs: [x for x in xs]), 1.0, 2.0, 3.0),
+        lambda: bp.grad_bp2(untyped(lambda x, y: (x.value, y.value)), 1.0, 2.0),  # a container holding no BVar
+        lambda: bp.backprop_n(untyped(lambda *xs: [x.value for x in xs]), 1.0, 2.0, 3.0),
         lambda: bp.eval_bp0(untyped(lambda: 1.0)),
     ],
     ids=["grad_bp", "backprop", "eval_bp", "backprop_with", "grad_bp2", "backprop_n", "eval_bp0"],

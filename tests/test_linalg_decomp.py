@@ -497,7 +497,9 @@ def test_results_are_fresh_and_pullback_is_unaffected_by_mutation() -> None:
     c = rng.normal(size=(3, 3))
     y, pullback = bp.backprop_with(la.inv, a)
     expected = pullback(c)
-    y[...] = 0.0  # the caller owns the result
+    assert not y.flags.writeable  # results are frozen (the tape may read them again) ...
+    y.copy()[...] = 0.0  # ... a copy is the caller's
+    a[...] = 0.0  # and the input was snapshotted
     np.testing.assert_array_equal(pullback(c), expected)
     assert not np.shares_memory(bp.eval_bp(la.sym, a), a)
 

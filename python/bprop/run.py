@@ -6,17 +6,30 @@ Every runner is one of three untyped functions below; the public names only add 
   reusable pullback that sweeps the tape for any output gradient.
 * `backprop_n_untyped`: the same, pulled back once with `one(result)`.
 * `eval_bp_n_untyped`: call `f` on constants; every op is constant-folded, nothing is recorded.
+
+`f` may return a BVar, or a tuple, list, dict, dataclass or NamedTuple (nested to any depth) whose
+components are BVars and plain constants, as `jax.vjp` takes pytrees: the runners join it into one
+BVar with `join_var`, from the inside out. The result is then the container of plain values, the
+seed of `backprop` is `one(result)` (the container of ones), and the pullback of `backprop_with`
+takes a cotangent of the same structure (dicts with the same keys, in any order). A result that
+holds no BVar at all, container or not, is a `TypeError`, as a plain number is: it usually means a
+gradient was dropped (`.value`); wrap constants with `const_var` to get zero gradients, as a
+constant output gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, overload
 
+from ._containers import container_of
 from ._core import BVar, Tape, const_var, set_add
 from ._typevars import A, B, C, D, E, F, R
+from .classes import build_dataclass
 from .classes import one as _one
 from .classes import zero as _zero
+from .optics import join_var
 
 __all__ = [
     "backprop",
@@ -36,13 +49,70 @@ __all__ = [
 
 
 
+def _is_container(x: object) -> bool:
+    """A container the runners join when `f` returns it (numpy arrays are values, not this)."""
+    return isinstance(x, (tuple, list, dict)) or (dataclasses.is_dataclass(x) and not isinstance(x, type))
+
+
+def _join_output(out: Any) -> BVar[Any] | None:
+    """`out` as one BVar: a BVar as it is; a container holding BVars joined with `join_var`, its
+    inner containers first; `None` if `out` holds no BVar."""
+    if isinstance(out, BVar):
+        return out
+    if not _is_container(out):
+        return None
+    cont = container_of(out, "the function's result")
+    parts = [_join_output(c) if _is_container(c) else c for c in cont.components(out)]
+    if not any(isinstance(p, BVar) for p in parts):
+        return None
+    comps = [p if p is not None else c for p, c in zip(parts, cont.components(out))]
+    return join_var(cont.rebuild(out, comps))
+
+
 def _check_output(out: object) -> BVar[Any]:
-    if not isinstance(out, BVar):
+    joined = _join_output(out)
+    if joined is None:
+        what = type(out).__qualname__
+        if _is_container(out):
+            what += " holding no BVar"
         raise TypeError(
-            f"the function must return a BVar, got {type(out).__qualname__}; "
-            "wrap constants with bprop.const_var"
+            f"the function must return a BVar, or a tuple, list, dict or dataclass holding BVars; "
+            f"got {what}; wrap constants with bprop.const_var"
         )
-    return out
+    return joined
+
+
+def _conform(value: Any, dy: Any, path: str = "dy") -> Any:
+    """The cotangent `dy` of a container result `value`, checked against its structure and with
+    dicts put in `value`'s key order (the join's pullback takes components by position)."""
+    if isinstance(value, dict):
+        if not isinstance(dy, Mapping) or set(dy) != set(value):
+            got = f"keys {sorted(map(repr, dy))}" if isinstance(dy, Mapping) else f"a {type(dy).__qualname__}"
+            raise TypeError(
+                f"the output gradient {path} must be a dict with the result's keys "
+                f"{sorted(map(repr, value))}, got {got}"
+            )
+        return {k: _conform(v, dy[k], f"{path}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        if not isinstance(dy, (tuple, list)) or len(dy) != len(value):
+            got = f"length {len(dy)}" if isinstance(dy, (tuple, list)) else f"a {type(dy).__qualname__}"
+            raise TypeError(
+                f"the output gradient {path} must be a tuple or list of length {len(value)} "
+                f"(the result's structure), got {got}"
+            )
+        comps = [_conform(v, d, f"{path}[{i}]") for i, (v, d) in enumerate(zip(value, dy))]
+        return comps if isinstance(value, list) else tuple(comps)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if type(dy) is not type(value):
+            raise TypeError(
+                f"the output gradient {path} must be a {type(value).__qualname__} "
+                f"(the result's type), got {type(dy).__qualname__}"
+            )
+        names = [f.name for f in dataclasses.fields(value)]
+        return build_dataclass(
+            type(value), ((n, _conform(getattr(value, n), getattr(dy, n), f"{path}.{n}")) for n in names)
+        )
+    return dy
 
 
 def _like(x: Any, g: Any, zero: Callable[[Any], Any]) -> Any:
@@ -86,11 +156,15 @@ def backprop_with_n_untyped(
         if adds is not None:
             for v, a in zip(vs, adds):
                 set_add(v, a)
-        out = _check_output(f(*vs))
+        result = f(*vs)
+        out = _check_output(result)
     finally:
         tape.close()  # BVars used after this point raise TapeScopeError
+    joined = out is not result
 
     def pullback(dy: Any) -> tuple[Any, ...]:
+        if joined:
+            dy = _conform(out.value, dy)
         grads = tape.backward(out, dy, vs)
         return tuple(_like(x, g, z) for g, x, z in zip(grads, xs, zeros))
 

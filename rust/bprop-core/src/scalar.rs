@@ -162,17 +162,16 @@ impl Unary {
 }
 
 /// Partials of a selection between two arguments: all to the first, all to the second, or half
-/// each at a tie; NaN (from `nan`, which is NaN when either argument is) if neither compares.
+/// each at a tie; NaN when the arguments do not compare (either is NaN). Branch-free on the
+/// comparisons, so that a loop over random signs (`np.maximum(z, 0.0)`) does not mispredict.
 #[inline]
-fn select(first: bool, second: bool, nan: f64) -> (f64, f64) {
-    if first {
-        (1.0, 0.0)
-    } else if second {
-        (0.0, 1.0)
-    } else if nan.is_nan() {
-        (nan, nan)
+fn select(first: bool, second: bool, unordered: bool) -> (f64, f64) {
+    let (a, b) = (f64::from(u8::from(first)), f64::from(u8::from(second)));
+    let tie = 0.5 * (1.0 - a - b);
+    if unordered {
+        (f64::NAN, f64::NAN)
     } else {
-        (0.5, 0.5)
+        (a + tie, b + tie)
     }
 }
 
@@ -262,8 +261,8 @@ impl Binary {
                 let lb = x.ln();
                 (-z / (x * lb), 1.0 / (y * lb))
             }
-            Binary::Maximum => select(x > y, x < y, x + y),
-            Binary::Minimum => select(x < y, x > y, x + y),
+            Binary::Maximum => select(x > y, x < y, x.is_nan() | y.is_nan()),
+            Binary::Minimum => select(x < y, x > y, x.is_nan() | y.is_nan()),
         }
     }
 }

@@ -1,16 +1,25 @@
-//! numpy float64 arrays as BVar values: zero-copy sharing with the core, argument conversion,
-//! and the Python entry points of the core's array kernels.
+//! numpy float64 arrays as BVar values: immutable array memory shared with the core, argument
+//! conversion, and the Python entry points of the core's array kernels.
 //!
-//! Every array value is a numpy array. The core reads it through [`NumpyData`], a view of the
-//! numpy buffer kept alive by a reference to the array object, so nothing is copied in or out;
-//! kernel results are moved into numpy (`from_owned_array`) and made read-only, because the tape
-//! reads them again in the backward pass. Integer, boolean and float32 arrays are converted to
-//! float64 once, on the way in; complex arrays are not native (they take the generic path).
+//! Every array value is a numpy array whose memory nobody can write: the tape reads it again in
+//! the backward pass (without the GIL), so a gradient must not change when the user writes to an
+//! array after an op recorded it. Such memory is held by a [`FrozenBuffer`] and exposed as a numpy
+//! array made read-only before any Python code sees it; numpy refuses to make it (or any view of
+//! it) writeable again, because a `FrozenBuffer` exports no buffer. Kernel results are moved into
+//! one (no copy). An array that comes from the user is snapshotted: copied into a new
+//! `FrozenBuffer` (by numpy, which also converts integer, boolean and float32 arrays to float64),
+//! unless it is already frozen memory, such as the `.value` of a BVar or a view of it, which is
+//! shared as it is. Complex arrays are not native (they take the generic path).
 
 use std::sync::Arc;
 
-use bprop_core::array::{self as kernels, Arg, Array, ArrayData, ArrayOp, ShapeError, Shared, Value};
-use numpy::{PyArrayDyn, PyArrayMethods};
+use bprop_core::array::{
+    self as kernels, Arg, Array, ArrayData, ArrayOp, ShapeError, Shared, Value,
+};
+use numpy::npyffi::{self, NPY_ARRAY_OWNDATA, NPY_ARRAY_WRITEABLE, PY_ARRAY_API};
+use numpy::{
+    PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt};
 
@@ -18,15 +27,33 @@ use crate::bvar::{common_tape, BVar, Val};
 use crate::python;
 use crate::tape::{tape_full, Tape};
 
-/// A numpy float64 array seen by the core.
+/// The owner of immutable array memory: the base object of the read-only numpy arrays that BVars
+/// hold. It exports no buffer and shows Python nothing of what it holds, so numpy cannot make an
+/// array over it writeable again and no Python code can reach the memory another way.
+#[pyclass(module = "bprop._core", frozen)]
+pub struct FrozenBuffer {
+    _memory: Memory,
+}
+
+/// Held only to keep the memory alive.
+#[allow(dead_code)]
+enum Memory {
+    /// A kernel's result, moved in.
+    Owned(Array),
+    /// A numpy array that only this buffer references. Snapshots are allocated by numpy, whose
+    /// allocator asks for huge pages: a fresh 8 MB copy then costs a few page faults, not 2048.
+    Numpy(Py<PyAny>),
+}
+
+/// A numpy float64 array seen by the core; its memory is frozen (see the module docs).
 pub struct NumpyData {
     owner: Py<PyAny>,
     view: ndarray::ArrayViewD<'static, f64>,
 }
 
-// SAFETY: `view` points into the buffer of `owner`, which this struct keeps alive; numpy never
-// moves or frees the buffer of a live array that is referenced (resizing refuses). The data is
-// only read.
+// SAFETY: `view` points into frozen memory (a `FrozenBuffer`) that `owner` keeps alive; numpy never
+// moves or frees the buffer of a live array, and nothing writes to frozen memory, so it may be
+// read from any thread, with or without the GIL.
 unsafe impl Send for NumpyData {}
 unsafe impl Sync for NumpyData {}
 
@@ -40,16 +67,85 @@ impl ArrayData for NumpyData {
 }
 
 impl NumpyData {
+    /// `arr` must be frozen (`is_frozen`).
     fn new(arr: &Bound<'_, PyArrayDyn<f64>>) -> Arc<NumpyData> {
         // SAFETY: see the `Send` impl; the lifetime is tied to `owner`, stored alongside.
         let view: ndarray::ArrayViewD<'_, f64> = unsafe { arr.as_array() };
         let view: ndarray::ArrayViewD<'static, f64> = unsafe { std::mem::transmute(view) };
-        Arc::new(NumpyData { owner: arr.clone().into_any().unbind(), view })
+        Arc::new(NumpyData {
+            owner: arr.clone().into_any().unbind(),
+            view,
+        })
     }
 
     pub fn object(&self, py: Python<'_>) -> Py<PyAny> {
         self.owner.clone_ref(py)
     }
+}
+
+/// Clear the WRITEABLE flag of `arr`.
+fn make_read_only(arr: &Bound<'_, PyArrayDyn<f64>>) {
+    // SAFETY: `arr` is a live array; only its flags are changed, under the GIL.
+    unsafe { (*npyffi::_PyArray_GET_ITEM_DATA(arr.as_array_ptr())).flags &= !NPY_ARRAY_WRITEABLE };
+}
+
+/// A numpy array over the memory of `view`, whose base is a new `FrozenBuffer` holding `memory`
+/// (which must own that memory), made read-only before any Python code sees it.
+fn frozen_array<'py>(
+    py: Python<'py>,
+    view: ndarray::ArrayViewD<'_, f64>,
+    memory: Memory,
+) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    let owner = Bound::new(py, FrozenBuffer { _memory: memory })?;
+    // SAFETY: the array's base is `owner`, which keeps the memory alive and never reallocates it.
+    let arr = unsafe { PyArrayDyn::<f64>::borrow_from_array(&view, owner.into_any()) };
+    make_read_only(&arr);
+    Ok(arr)
+}
+
+/// Whether `arr` is frozen memory: it and every array between it and the owner of its memory are
+/// read-only views, and that owner is a `FrozenBuffer`. Such memory can never be written: the
+/// only array made over a `FrozenBuffer` is made read-only at once, views of a read-only array are
+/// read-only, and numpy refuses to make them writeable again. A read-only view of a writeable
+/// array, or a read-only array that owns its memory (its flag may be set back), is not frozen.
+fn is_frozen(arr: &Bound<'_, PyUntypedArray>) -> bool {
+    let py = arr.py();
+    let mut cur = arr.as_array_ptr();
+    loop {
+        // SAFETY: `cur` is a live array (`arr`, or the base of a live array), read under the GIL.
+        let (flags, base) = unsafe {
+            let f = &*npyffi::_PyArray_GET_ITEM_DATA(cur);
+            (f.flags, f.base)
+        };
+        if flags & (NPY_ARRAY_WRITEABLE | NPY_ARRAY_OWNDATA) != 0 || base.is_null() {
+            return false;
+        }
+        // SAFETY: `base` is a live object owned by the array `cur`.
+        let base = unsafe { Bound::from_borrowed_ptr(py, base) };
+        if base.is_exact_instance_of::<FrozenBuffer>() {
+            return true;
+        }
+        if unsafe { npyffi::PyArray_Check(py, base.as_ptr()) } == 0 {
+            return false;
+        }
+        cur = base.as_ptr().cast();
+    }
+}
+
+/// A read-only float64 snapshot of the real array `src`, in new frozen memory: numpy copies (and
+/// converts) the elements, so user memory is only ever read by numpy, under the GIL.
+fn snapshot(src: &Bound<'_, PyUntypedArray>) -> PyResult<Arc<NumpyData>> {
+    let py = src.py();
+    // SAFETY: uninitialized, but every element is written by the copy below before it is read.
+    let copy = unsafe { PyArrayDyn::<f64>::new(py, src.shape(), false) };
+    // SAFETY: both are live arrays of the same shape; `copy` is writeable and only we hold it.
+    if unsafe { PY_ARRAY_API.PyArray_CopyInto(py, copy.as_array_ptr(), src.as_array_ptr()) } < 0 {
+        return Err(PyErr::fetch(py));
+    }
+    // SAFETY: `copy` stays alive (the new buffer holds it); the view only lends its layout.
+    let view = unsafe { copy.as_array() };
+    let arr = frozen_array(py, view, Memory::Numpy(copy.clone().into_any().unbind()))?;
+    Ok(NumpyData::new(&arr))
 }
 
 /// The numpy array behind a shared value (every array value of the bindings is one).
@@ -60,10 +156,14 @@ pub fn numpy_of(py: Python<'_>, data: &Shared) -> Py<PyAny> {
     }
 }
 
-/// Hand a kernel's result to numpy (no copy) as a read-only array.
+/// Hand a kernel's result to numpy (no copy) as frozen memory.
 pub fn share_owned(py: Python<'_>, a: Array) -> Shared {
-    let arr = numpy::PyArray::from_owned_array(py, a);
-    drop(arr.readwrite().make_nonwriteable());
+    // SAFETY: the view only lends the layout; `a`'s heap memory does not move when `a` moves into
+    // the buffer, which then keeps it alive as long as the array.
+    let view: ndarray::ArrayViewD<'static, f64> = unsafe { std::mem::transmute(a.view()) };
+    // Only an allocation failure of the small owner object can fail here.
+    let arr =
+        frozen_array(py, view, Memory::Owned(a)).expect("bprop: cannot allocate a FrozenBuffer");
     NumpyData::new(&arr)
 }
 
@@ -72,26 +172,81 @@ pub fn to_numpy(py: Python<'_>, a: Array) -> Py<PyAny> {
     numpy::PyArray::from_owned_array(py, a).into_any().unbind()
 }
 
-/// A real numpy array as float64 data: float64 arrays are shared as they are; integer, boolean
-/// and float32 arrays are converted. `None` for anything else (complex, object, not an array).
+/// A real numpy array as frozen float64 data: frozen arrays (BVar values and views of them) are
+/// shared as they are; any other float64, integer, boolean or float32 array is snapshotted (see
+/// the module docs). `None` for anything else (complex, object, not an array).
 pub fn numpy_data(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arc<NumpyData>>> {
-    if let Ok(arr) = obj.cast::<PyArrayDyn<f64>>() {
-        return Ok(Some(NumpyData::new(arr)));
-    }
-    let py = obj.py();
-    let ndarray_type = python::numpy_ndarray(py)?;
-    if !obj.is_instance(ndarray_type)? {
+    let Ok(arr) = obj.cast::<PyUntypedArray>() else {
+        return Ok(None);
+    };
+    if !matches!(arr.dtype().kind(), b'i' | b'u' | b'b' | b'f') {
         return Ok(None);
     }
-    let kind: String = obj.getattr("dtype")?.getattr("kind")?.extract()?;
-    if !matches!(kind.as_str(), "i" | "u" | "b" | "f") {
+    if let Ok(a) = obj.cast::<PyArrayDyn<f64>>() {
+        if is_frozen(arr) {
+            return Ok(Some(NumpyData::new(a)));
+        }
+    }
+    snapshot(arr).map(Some)
+}
+
+/// A real numpy array's elements as float64, read at once (the caller copies them before it
+/// returns the GIL): float64 arrays are borrowed, other real arrays converted. For gradients
+/// handed to the tape, which are copied into owned arrays anyway. `None` as for `numpy_data`.
+pub fn numpy_view<R>(
+    obj: &Bound<'_, PyAny>,
+    read: impl FnOnce(ndarray::ArrayViewD<'_, f64>) -> R,
+) -> PyResult<Option<R>> {
+    let Ok(arr) = obj.cast::<PyUntypedArray>() else {
+        return Ok(None);
+    };
+    if !matches!(arr.dtype().kind(), b'i' | b'u' | b'b' | b'f') {
         return Ok(None);
     }
-    let converted = python::numpy_asarray(py)?.call1((obj, "float64"))?;
+    if let Ok(a) = obj.cast::<PyArrayDyn<f64>>() {
+        // SAFETY: the view is used only inside `read`, while `obj` is alive and the GIL is held.
+        return Ok(Some(read(unsafe { a.as_array() })));
+    }
+    let converted = python::numpy_asarray(obj.py())?.call1((obj, "float64"))?;
     match converted.cast::<PyArrayDyn<f64>>() {
-        Ok(arr) => Ok(Some(NumpyData::new(arr))),
+        // SAFETY: as above; `converted` is a fresh array only this function holds.
+        Ok(a) => Ok(Some(read(unsafe { a.as_array() }))),
         Err(_) => Ok(None),
     }
+}
+
+/// A plain argument of a recorded Python op as the op may keep it (its forward and pullback see
+/// this, and the pullback runs at sweep time): a frozen array as it is; any other real float64
+/// array as a frozen snapshot; a numpy array of another dtype (an index array, a mask) as a
+/// private read-only copy of the same dtype; anything else (ndarray subclasses too) as it is.
+pub fn kept_arg(obj: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let py = obj.py();
+    // Subclasses (masked arrays, matrices) are passed as they are: a copy could lose what they add.
+    let Ok(arr) = obj.cast::<PyUntypedArray>() else {
+        return Ok(obj.clone().unbind());
+    };
+    if unsafe { npyffi::PyArray_CheckExact(py, obj.as_ptr()) } == 0 {
+        return Ok(obj.clone().unbind());
+    }
+    if obj.cast::<PyArrayDyn<f64>>().is_ok() {
+        if let Some(d) = numpy_data(obj)? {
+            return Ok(d.object(py));
+        }
+    }
+    // SAFETY: `arr` is a live array; the result is a new reference (or NULL with an exception set).
+    let copy = unsafe {
+        PY_ARRAY_API.PyArray_NewCopy(py, arr.as_array_ptr(), npyffi::NPY_ORDER::NPY_KEEPORDER)
+    };
+    if copy.is_null() {
+        return Err(PyErr::fetch(py));
+    }
+    // SAFETY: a new reference to an array that only we hold.
+    let copy = unsafe { Bound::from_owned_ptr(py, copy) };
+    // SAFETY: as in `make_read_only`.
+    unsafe {
+        (*npyffi::_PyArray_GET_ITEM_DATA(copy.as_ptr().cast())).flags &= !NPY_ARRAY_WRITEABLE
+    };
+    Ok(copy.unbind())
 }
 
 /// A native argument: a float or array BVar, or a plain float, int or real numpy array.
@@ -110,7 +265,11 @@ pub fn native_arg<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Option<NativeArg<'a
             Val::O(_) => return Ok(None),
         };
         let node = v.tape.as_ref().map(|_| v.node);
-        return Ok(Some(NativeArg { arg: Arg { value, node }, tape: v.tape.as_ref(), is_bvar: true }));
+        return Ok(Some(NativeArg {
+            arg: Arg { value, node },
+            tape: v.tape.as_ref(),
+            is_bvar: true,
+        }));
     }
     let value = if let Ok(f) = obj.cast::<PyFloat>() {
         Value::Scalar(f.value())
@@ -125,7 +284,11 @@ pub fn native_arg<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Option<NativeArg<'a
             None => return Ok(None),
         }
     };
-    Ok(Some(NativeArg { arg: Arg { value, node: None }, tape: None, is_bvar: false }))
+    Ok(Some(NativeArg {
+        arg: Arg { value, node: None },
+        tape: None,
+        is_bvar: false,
+    }))
 }
 
 pub fn shape_error(py: Python<'_>, e: ShapeError) -> PyErr {
@@ -166,7 +329,11 @@ pub fn run_kernel(
     let var = match (tape, node) {
         (Some(t), Some(node)) => {
             let id = t.get().lock(&op)?.array(node).map_err(tape_full)?;
-            BVar { tape: Some(t.clone_ref(py)), node: id, val }
+            BVar {
+                tape: Some(t.clone_ref(py)),
+                node: id,
+                val,
+            }
         }
         _ => BVar::constant(val),
     };
@@ -185,7 +352,11 @@ fn run_native(
         None => Err(pyo3::exceptions::PyTypeError::new_err(format!(
             "{name}: arguments must be float64 arrays, real numbers or BVars of them, got ({})",
             args.iter()
-                .map(|a| a.get_type().name().map(|n| n.to_string()).unwrap_or_default())
+                .map(|a| a
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default())
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
@@ -193,13 +364,23 @@ fn run_native(
 }
 
 /// `x[index]` for a basic index already resolved against `x`'s shape (see `bvar::basic_index`).
-pub fn run_native_index(py: Python<'_>, x: &Bound<'_, PyAny>, index: Vec<kernels::SliceInfoElem>) -> PyResult<Py<PyAny>> {
-    run_native(py, "getitem", &[x], move |xs, share| kernels::index(&xs[0], index, share))
+pub fn run_native_index(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    index: Vec<kernels::SliceInfoElem>,
+) -> PyResult<Py<PyAny>> {
+    run_native(py, "getitem", &[x], move |xs, share| {
+        kernels::index(&xs[0], index, share)
+    })
 }
 
 /// `a @ b` with the native kernel when both are native values of 1 or 2 axes; `Ok(None)`
 /// otherwise (batched or non-float operands: the caller goes to numpy's rule in the package).
-pub fn matmul_native(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+pub fn matmul_native(
+    py: Python<'_>,
+    a: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+) -> PyResult<Option<Py<PyAny>>> {
     let low_rank = |x: &Bound<'_, PyAny>| -> PyResult<bool> {
         Ok(match native_arg(x)? {
             Some(n) => matches!(n.arg.value.shape().len(), 1 | 2),
@@ -209,47 +390,66 @@ pub fn matmul_native(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>)
     if !(low_rank(a)? && low_rank(b)?) {
         return Ok(None);
     }
-    run_kernel(py, "matmul", &[a, b], |xs, share| kernels::matmul(&xs[0], &xs[1], share))
+    run_kernel(py, "matmul", &[a, b], |xs, share| {
+        kernels::matmul(&xs[0], &xs[1], share)
+    })
 }
 
 /// `a @ b` (numpy's `matmul` for 1-D and 2-D operands).
 #[pyfunction]
 pub fn matmul(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    run_native(py, "matmul", &[a, b], |xs, share| kernels::matmul(&xs[0], &xs[1], share))
+    run_native(py, "matmul", &[a, b], |xs, share| {
+        kernels::matmul(&xs[0], &xs[1], share)
+    })
 }
 
 /// The axes of `a` reversed (`a.T`).
 #[pyfunction]
 pub fn transpose(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    run_native(py, "transpose", &[a], |xs, share| Ok(kernels::transpose(&xs[0], share)))
+    run_native(py, "transpose", &[a], |xs, share| {
+        Ok(kernels::transpose(&xs[0], share))
+    })
 }
 
 /// `a` reshaped (C order; one dimension may be -1).
 #[pyfunction]
 pub fn reshape(py: Python<'_>, a: &Bound<'_, PyAny>, shape: Vec<isize>) -> PyResult<Py<PyAny>> {
-    run_native(py, "reshape", &[a], |xs, share| kernels::reshape(&xs[0], &shape, share))
+    run_native(py, "reshape", &[a], |xs, share| {
+        kernels::reshape(&xs[0], &shape, share)
+    })
 }
 
 /// Sum of the elements (a float), or along `axis`.
 #[pyfunction]
 #[pyo3(signature = (a, axis=None))]
 pub fn sum(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<Py<PyAny>> {
-    run_native(py, "sum", &[a], |xs, share| kernels::sum(&xs[0], axis, false, share))
+    run_native(py, "sum", &[a], |xs, share| {
+        kernels::sum(&xs[0], axis, false, share)
+    })
 }
 
 /// Mean of the elements (a float), or along `axis`; divides by the number of elements.
 #[pyfunction]
 #[pyo3(signature = (a, axis=None))]
 pub fn mean(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<Py<PyAny>> {
-    run_native(py, "mean", &[a], |xs, share| kernels::sum(&xs[0], axis, true, share))
+    run_native(py, "mean", &[a], |xs, share| {
+        kernels::sum(&xs[0], axis, true, share)
+    })
 }
 
 /// Mean over rows of `-sum(targets * log_softmax(logits, axis=-1), axis=-1)`, fused.
 #[pyfunction]
-pub fn softmax_cross_entropy(py: Python<'_>, logits: &Bound<'_, PyAny>, targets: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    run_native(py, "softmax_cross_entropy", &[logits, targets], |xs, _share| {
-        kernels::softmax_cross_entropy(&xs[0], &xs[1])
-    })
+pub fn softmax_cross_entropy(
+    py: Python<'_>,
+    logits: &Bound<'_, PyAny>,
+    targets: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    run_native(
+        py,
+        "softmax_cross_entropy",
+        &[logits, targets],
+        |xs, _share| kernels::softmax_cross_entropy(&xs[0], &xs[1]),
+    )
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -66,7 +66,11 @@ impl PyGrad {
                     .into_iter()
                     .map(|g| g.map_or_else(|| Ok(py.None()), |g| g.into_py(py)))
                     .collect::<PyResult<Vec<_>>>()?;
-                Ok(PyGrad::O(python::containers_embed(py)?.call1((value.bind(py), slots))?.unbind()))
+                Ok(PyGrad::O(
+                    python::containers_embed(py)?
+                        .call1((value.bind(py), slots))?
+                        .unbind(),
+                ))
             }),
         }
     }
@@ -83,7 +87,11 @@ fn whole_array(shape: &[usize], slots: Vec<Option<PyGrad>>) -> PyResult<Array> {
             Some(g @ (PyGrad::A(_) | PyGrad::P(_))) => {
                 let a = match g.whole()? {
                     PyGrad::A(a) => a,
-                    _ => return Err(PyTypeError::new_err("internal error: array row rebuilt as a non-array")),
+                    _ => {
+                        return Err(PyTypeError::new_err(
+                            "internal error: array row rebuilt as a non-array",
+                        ))
+                    }
                 };
                 if a.shape() != row.shape() {
                     return Err(PyTypeError::new_err(format!(
@@ -96,8 +104,8 @@ fn whole_array(shape: &[usize], slots: Vec<Option<PyGrad>>) -> PyResult<Array> {
             }
             Some(_) => {
                 return Err(PyTypeError::new_err(format!(
-                    "gradient of row {i} of an array of shape {shape:?} is not a real number or array"
-                )))
+                "gradient of row {i} of an array of shape {shape:?} is not a real number or array"
+            )))
             }
         }
     }
@@ -126,7 +134,10 @@ pub fn scalar_from_py(obj: &Bound<'_, PyAny>, what: impl FnOnce() -> String) -> 
     Err(pyo3::exceptions::PyTypeError::new_err(format!(
         "{}: expected a real number, got {} ({})",
         what(),
-        obj.get_type().name().map(|n| n.to_string()).unwrap_or_default(),
+        obj.get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
         obj.repr().map(|r| r.to_string()).unwrap_or_default()
     )))
 }
@@ -149,7 +160,10 @@ impl Backprop for PyGrad {
             PyGrad::F(_) => Ok(PyGrad::F(0.0)),
             PyGrad::A(a) => Ok(PyGrad::array(Array::zeros(a.raw_dim()))),
             PyGrad::O(o) => call_generic(python::generic_zero, |py| Ok(vec![o.clone_ref(py)])),
-            PyGrad::P(p) => Ok(PyGrad::P(Box::new(Parts::from_slots(p.layout().clone(), (0..p.len()).map(|_| None).collect())))),
+            PyGrad::P(p) => Ok(PyGrad::P(Box::new(Parts::from_slots(
+                p.layout().clone(),
+                (0..p.len()).map(|_| None).collect(),
+            )))),
         }
     }
 
@@ -160,7 +174,9 @@ impl Backprop for PyGrad {
             PyGrad::O(o) => call_generic(python::generic_one, |py| Ok(vec![o.clone_ref(py)])),
             PyGrad::P(p) => match p.layout().as_ref() {
                 Layout::Array(shape) => Ok(PyGrad::array(Array::ones(shape.as_slice()))),
-                Layout::Object(v) => call_generic(python::generic_one, |py| Ok(vec![v.clone_ref(py)])),
+                Layout::Object(v) => {
+                    call_generic(python::generic_one, |py| Ok(vec![v.clone_ref(py)]))
+                }
             },
         }
     }
@@ -174,9 +190,13 @@ impl Backprop for PyGrad {
                 Ok(PyGrad::A(a))
             }
             // Parts of one container: only the reached slots are touched, in place.
-            (PyGrad::P(a), PyGrad::P(b)) if a.len() == b.len() => Ok(PyGrad::P(Box::new((*a).add(*b)?))),
+            (PyGrad::P(a), PyGrad::P(b)) if a.len() == b.len() => {
+                Ok(PyGrad::P(Box::new((*a).add(*b)?)))
+            }
             (a @ PyGrad::P(_), b) | (b, a @ PyGrad::P(_)) => a.whole()?.add(b.whole()?),
-            (a, b) => call_generic(python::generic_add, move |py| Ok(vec![a.into_py(py)?, b.into_py(py)?])),
+            (a, b) => call_generic(python::generic_add, move |py| {
+                Ok(vec![a.into_py(py)?, b.into_py(py)?])
+            }),
         }
     }
 }
@@ -242,23 +262,36 @@ impl Kind {
 
     /// The Python gradient `g` of such an argument (`None`: no contribution). `what` names it
     /// in errors, e.g. "op f: pullback gradient for argument 0".
-    pub fn gradient(&self, py: Python<'_>, g: &Bound<'_, PyAny>, what: &dyn Fn() -> String) -> PyResult<Option<PyGrad>> {
+    pub fn gradient(
+        &self,
+        py: Python<'_>,
+        g: &Bound<'_, PyAny>,
+        what: &dyn Fn() -> String,
+    ) -> PyResult<Option<PyGrad>> {
         if g.is_none() {
             return Ok(None);
         }
         match self {
             Kind::Constant => Ok(None),
-            Kind::Float => Ok(Some(PyGrad::F(scalar_from_py(g, || format!("{} (a float)", what()))?))),
+            Kind::Float => Ok(Some(PyGrad::F(scalar_from_py(g, || {
+                format!("{} (a float)", what())
+            })?))),
             Kind::Array(shape) => match array_from_py(g, shape)? {
                 Ok(a) => Ok(Some(PyGrad::array(a))),
                 Err(Some(got)) => Err(python::error(
                     python::shape_error(py),
-                    format!("{} has shape {got:?}, but the argument has shape {shape:?}", what()),
+                    format!(
+                        "{} has shape {got:?}, but the argument has shape {shape:?}",
+                        what()
+                    ),
                 )),
                 Err(None) => Err(PyTypeError::new_err(format!(
                     "{} must be a real array of shape {shape:?}, got {}",
                     what(),
-                    g.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                    g.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
                 ))),
             },
             Kind::Object => Ok(Some(PyGrad::O(g.clone().unbind()))),
@@ -269,7 +302,10 @@ impl Kind {
 /// Read a Python value as the gradient of an array of `shape`: a real array (or, for a 0-d
 /// array, a number) of exactly that shape, copied into an owned array. `Err` carries the
 /// offending shape for the caller's `ShapeError`, or `None` if the value is not an array.
-pub fn array_from_py(obj: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<Result<Array, Option<Vec<usize>>>> {
+pub fn array_from_py(
+    obj: &Bound<'_, PyAny>,
+    shape: &[usize],
+) -> PyResult<Result<Array, Option<Vec<usize>>>> {
     if shape.is_empty() {
         if let Ok(x) = obj.extract::<f64>() {
             if obj.cast::<pyo3::types::PyFloat>().is_ok() || obj.is_instance_of::<PyInt>() {
@@ -277,10 +313,13 @@ pub fn array_from_py(obj: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<Result
             }
         }
     }
-    let Some(data) = crate::array::numpy_data(obj)? else { return Ok(Err(None)) };
-    let view = bprop_core::ArrayData::data(&*data);
-    if view.shape() != shape {
-        return Ok(Err(Some(view.shape().to_vec())));
-    }
-    Ok(Ok(view.to_owned()))
+    // Read in place and copied at once: the tape never keeps the caller's memory.
+    let read = |view: ndarray::ArrayViewD<'_, f64>| {
+        if view.shape() == shape {
+            Ok(view.to_owned())
+        } else {
+            Err(Some(view.shape().to_vec()))
+        }
+    };
+    Ok(crate::array::numpy_view(obj, read)?.unwrap_or(Err(None)))
 }

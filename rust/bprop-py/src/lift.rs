@@ -135,10 +135,12 @@ pub fn lift_custom(
         .iter()
         .zip(&vars)
         .map(|(a, v)| match v {
-            Some(v) => v.val.to_py(py),
-            None => a.clone().unbind(),
+            Some(v) => Ok(v.val.to_py(py)),
+            // A recorded op may read its constants again at sweep time: never the user's memory.
+            None if tape.is_some() => crate::array::kept_arg(a),
+            None => Ok(a.clone().unbind()),
         })
-        .collect();
+        .collect::<PyResult<_>>()?;
     let out = forward.call1(PyTuple::new(py, values)?)?;
     let (y, pullback) = match out.cast::<PyTuple>() {
         Ok(t) if t.len() == 2 => (t.get_item(0)?, t.get_item(1)?),

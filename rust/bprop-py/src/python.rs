@@ -102,7 +102,6 @@ macro_rules! numpy_attr {
 }
 
 // numpy, for recognising and converting arrays that are not float64.
-numpy_attr!(numpy_ndarray, "ndarray", PyType);
 numpy_attr!(numpy_asarray, "asarray", PyAny);
 numpy_attr!(numpy_matmul, "matmul", PyAny);
 

@@ -33,7 +33,11 @@ pub fn tape_full(e: TapeFull) -> PyErr {
 
 impl Tape {
     /// The tape, locked for recording by `op`. Refuses closed tapes (a BVar used after its run).
-    pub fn record(&self, py: Python<'_>, op: &dyn Fn() -> String) -> PyResult<MutexGuard<'_, CoreTape>> {
+    pub fn record(
+        &self,
+        py: Python<'_>,
+        op: &dyn Fn() -> String,
+    ) -> PyResult<MutexGuard<'_, CoreTape>> {
         self.check_open(py, op)?;
         self.lock(op)
     }
@@ -73,17 +77,32 @@ pub fn same_tape(a: &Py<Tape>, b: &Bound<'_, Tape>) -> bool {
 impl Tape {
     #[new]
     fn new() -> Self {
-        Tape { inner: Mutex::new(CoreTape::new()), open: AtomicBool::new(true), adds: Mutex::new(HashMap::new()), parts: Mutex::new(HashMap::new()) }
+        Tape {
+            inner: Mutex::new(CoreTape::new()),
+            open: AtomicBool::new(true),
+            adds: Mutex::new(HashMap::new()),
+            parts: Mutex::new(HashMap::new()),
+        }
     }
 
     /// A new input of the run holding `value`.
     fn input(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<BVar> {
         let py = slf.py();
         if value.cast::<BVar>().is_ok() {
-            return Err(PyTypeError::new_err("Tape.input: the value is already a BVar"));
+            return Err(PyTypeError::new_err(
+                "Tape.input: the value is already a BVar",
+            ));
         }
-        let node = slf.get().record(py, &|| "input".to_string())?.leaf().map_err(tape_full)?;
-        Ok(BVar { tape: Some(slf.clone().unbind()), node, val: Val::from_value(value)? })
+        let node = slf
+            .get()
+            .record(py, &|| "input".to_string())?
+            .leaf()
+            .map_err(tape_full)?;
+        Ok(BVar {
+            tape: Some(slf.clone().unbind()),
+            node,
+            val: Val::from_value(value)?,
+        })
     }
 
     /// End recording: later operations on this tape's BVars raise `TapeScopeError`.
@@ -109,16 +128,21 @@ impl Tape {
         inputs: Vec<Bound<'_, BVar>>,
     ) -> PyResult<Vec<Option<Py<PyAny>>>> {
         let py = slf.py();
-        let out = output
-            .cast::<BVar>()
-            .map_err(|_| PyTypeError::new_err(format!(
+        let out =
+            output
+                .cast::<BVar>()
+                .map_err(|_| {
+                    PyTypeError::new_err(format!(
                 "the function must return a BVar, got {}; wrap constants with bprop.const_var",
                 output.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-            )))?
-            .get();
+            ))
+                })?
+                .get();
         for (i, x) in inputs.iter().enumerate() {
             if !x.get().tape.as_ref().is_some_and(|t| same_tape(t, slf)) {
-                return Err(PyTypeError::new_err(format!("Tape.backward: input {i} is not an input of this tape")));
+                return Err(PyTypeError::new_err(format!(
+                    "Tape.backward: input {i} is not an input of this tape"
+                )));
             }
         }
         let out_node = match &out.tape {
@@ -132,7 +156,9 @@ impl Tape {
             Some(_) => out.node,
         };
         let seed = match &out.val {
-            Val::F(_) => PyGrad::F(scalar_from_py(seed, || "the output gradient (seed)".to_string())?),
+            Val::F(_) => PyGrad::F(scalar_from_py(seed, || {
+                "the output gradient (seed)".to_string()
+            })?),
             Val::A(a) => {
                 let shape = a.data().shape().to_vec();
                 match array_from_py(seed, &shape)? {
@@ -162,7 +188,9 @@ impl Tape {
                 Some((add, kind)) => Python::attach(|py| {
                     let r = add.bind(py).call1((a.into_py(py)?, b.into_py(py)?))?;
                     Ok(kind
-                        .gradient(py, &r, &|| format!("the add function given for node {node}"))?
+                        .gradient(py, &r, &|| {
+                            format!("the add function given for node {node}")
+                        })?
                         .unwrap_or_else(|| PyGrad::O(py.None())))
                 }),
             })
@@ -176,7 +204,10 @@ impl Tape {
         drop(tape);
         let mut grads = swept.map_err(|e| sweep_error(py, e))?;
         // Each input is a distinct leaf, so its gradient can be moved out (arrays are not copied).
-        inputs.iter().map(|x| grads.take(x.get().node).map(|g| g.into_py(py)).transpose()).collect()
+        inputs
+            .iter()
+            .map(|x| grads.take(x.get().node).map(|g| g.into_py(py)).transpose())
+            .collect()
     }
 }
 
@@ -198,7 +229,9 @@ pub fn lock_parts(tape: &Tape) -> MutexGuard<'_, HashMap<(NodeId, usize), (NodeI
     tape.parts.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn lock_adds(m: &Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>) -> MutexGuard<'_, HashMap<NodeId, (Py<PyAny>, Kind)>> {
+fn lock_adds(
+    m: &Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>,
+) -> MutexGuard<'_, HashMap<NodeId, (Py<PyAny>, Kind)>> {
     // Only a panic while holding the lock poisons it; the map is still whole.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -206,16 +239,20 @@ fn lock_adds(m: &Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>) -> MutexGuard<'_, Ha
 fn sweep_error(py: Python<'_>, e: SweepError<PyErr>) -> PyErr {
     match e {
         SweepError::Pullback { error, .. } | SweepError::Accumulate { error, .. } => error,
-        SweepError::Arity { node, expected, got } => python::error(
+        SweepError::Arity {
+            node,
+            expected,
+            got,
+        } => python::error(
             python::arity_error(py),
             format!("node {node}: pullback returned {got} gradients for {expected} arguments"),
         ),
-        SweepError::NotScalar { node } => {
-            PyTypeError::new_err(format!("node {node}: a float-valued node received a non-float gradient"))
-        }
-        SweepError::NotArray { node } => {
-            PyTypeError::new_err(format!("node {node}: an array-valued node received a gradient that is not a real array"))
-        }
+        SweepError::NotScalar { node } => PyTypeError::new_err(format!(
+            "node {node}: a float-valued node received a non-float gradient"
+        )),
+        SweepError::NotArray { node } => PyTypeError::new_err(format!(
+            "node {node}: an array-valued node received a gradient that is not a real array"
+        )),
         SweepError::UnknownNode { node } => python::error(
             python::tape_scope_error(py),
             format!("node {node} is not on this tape"),
