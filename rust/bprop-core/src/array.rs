@@ -136,6 +136,14 @@ pub enum ArrayOp {
         axis: Option<usize>,
         scale: f64,
     },
+    /// `max`/`min` of `x` along `axis` (all elements when `None`); keeps the argument and the
+    /// result to find the elements the gradient goes to.
+    Extremum {
+        x: Operand,
+        axis: Option<usize>,
+        xv: Value,
+        y: Value,
+    },
     Reshape {
         x: Operand,
     },
@@ -438,6 +446,64 @@ fn normalize_axis(op: &'static str, axis: isize, ndim: usize) -> Result<usize, S
 
 /// `sum(x, axis)`, or `mean` when `mean` is set (dividing by the number of summed elements,
 /// zeros included). Without an axis the result is a float.
+/// `max(x, axis)` (or `min` when `!max`) with numpy's semantics: NaN propagates; without an
+/// axis the result is a float. An empty reduction is a `ShapeError` (numpy: no identity). The
+/// gradient is split evenly among the elements equal to the result (ties; the NaNs when the
+/// result is NaN).
+pub fn extremum(
+    x: &Arg,
+    axis: Option<isize>,
+    max: bool,
+    share: Share<'_>,
+) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+    let op = if max { "max" } else { "min" };
+    let shape = x.value.shape();
+    let axis = axis
+        .map(|a| normalize_axis(op, a, shape.len()))
+        .transpose()?;
+    let count = match axis {
+        None => shape.iter().product::<usize>(),
+        Some(a) => shape[a],
+    };
+    if count == 0 {
+        return Err(shape_error(
+            op,
+            format!("zero-size reduction of an array of shape {shape:?} (it has no identity)"),
+        ));
+    }
+    let pick = |m: f64, v: f64| {
+        if m.is_nan() || !(v.is_nan() || if max { v > m } else { v < m }) {
+            m
+        } else {
+            v
+        }
+    };
+    let reduce = |lane: ArrayViewD<'_, f64>| {
+        let mut it = lane.iter();
+        let first = *it
+            .next()
+            .unwrap_or_else(|| unreachable!("non-empty reductions only"));
+        it.fold(first, |m, &v| pick(m, v))
+    };
+    let value = x.value.with_view(|v| match axis {
+        None => Value::Scalar(reduce(v)),
+        Some(a) => Value::Array(share(v.map_axis(Axis(a), |lane| reduce(lane.into_dyn())))),
+    });
+    let node = node_if(&[x], || ArrayOp::Extremum {
+        x: Operand::of(x),
+        axis,
+        xv: x.value.clone(),
+        y: value.clone(),
+    });
+    Ok((value, node))
+}
+
+/// Whether `v` is one of the elements an extremum `m` picked (NaN picks the NaNs).
+#[inline]
+fn picked(v: f64, m: f64) -> bool {
+    v == m || (v.is_nan() && m.is_nan())
+}
+
 pub fn sum(
     x: &Arg,
     axis: Option<isize>,
@@ -989,6 +1055,45 @@ impl ArrayOp {
                     add_product(sink, b, a2.t(), g2, false)
                 })
             }),
+            ArrayOp::Extremum { x, axis, xv, y } => {
+                if x.node.is_none() {
+                    return Ok(());
+                }
+                // each lane's gradient, shared evenly among the lane's picked elements
+                let share_lane = |lane: ArrayViewD<'_, f64>,
+                                  mut out: ndarray::ArrayViewMutD<'_, f64>,
+                                  m: f64,
+                                  g: f64| {
+                    let hits = lane.iter().filter(|&&v| picked(v, m)).count() as f64;
+                    Zip::from(&mut out).and(&lane).for_each(|o, &v| {
+                        if picked(v, m) {
+                            *o += g / hits;
+                        }
+                    });
+                };
+                xv.with_view(|xv| {
+                    y.with_view(|yv| {
+                        let mut c = Array::zeros(xv.raw_dim());
+                        match axis {
+                            None => share_lane(xv.view(), c.view_mut(), yv.sum(), g.sum()),
+                            Some(a) => Zip::from(xv.lanes(Axis(*a)))
+                                .and(c.lanes_mut(Axis(*a)))
+                                .and(&yv)
+                                .and(&g)
+                                .for_each(|lane, out, &m, &g| {
+                                    share_lane(lane.into_dyn(), out.into_dyn(), m, g)
+                                }),
+                        }
+                        match target(sink, x) {
+                            Some(acc) => {
+                                *acc += &c;
+                                Ok(())
+                            }
+                            None => put(sink, x, c),
+                        }
+                    })
+                })
+            }
             ArrayOp::Sum { x, axis, scale } => {
                 let scale = *scale;
                 match axis {

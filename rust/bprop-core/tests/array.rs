@@ -1461,3 +1461,45 @@ fn maximum_and_minimum_split_ties_evenly() {
             && Binary::Maximum.eval(1.0, f64::NAN).is_nan()
     );
 }
+
+fn ext(t: &mut Tape<Grad>, x: &Arg, axis: Option<isize>, max: bool) -> Arg {
+    rec(t, array::extremum(x, axis, max, &owned).unwrap())
+}
+
+#[test]
+fn max_and_min_reductions_match_finite_differences() {
+    let mut rng = Lcg(5);
+    let x = av(rng.array(&[3, 4, 2], -2.0, 2.0));
+    for max in [true, false] {
+        for axis in [None, Some(0), Some(1), Some(-1)] {
+            check(
+                &format!("extremum max={max} axis={axis:?}"),
+                move |t, a| ext(t, &a[0], axis, max),
+                std::slice::from_ref(&x),
+                &mut rng,
+            );
+        }
+    }
+}
+
+#[test]
+fn max_splits_ties_and_follows_nan() {
+    let x = av(arr(&[2, 3], &[1.0, 3.0, 3.0, f64::NAN, 0.0, f64::NAN]));
+    let (v, g) = run_ones(
+        |t, a| ext(t, &a[0], Some(1), true),
+        std::slice::from_ref(&x),
+    );
+    assert_eq!(v[[0]], 3.0);
+    assert!(v[[1]].is_nan());
+    assert_eq!(g[0], arr(&[2, 3], &[0.0, 0.5, 0.5, 0.5, 0.0, 0.5]));
+    let (v, g) = run_ones(
+        |t, a| ext(t, &a[0], None, false),
+        &[av(arr(&[3], &[2.0, 1.0, 1.0]))],
+    );
+    assert_eq!(s0(&v), 1.0);
+    assert_eq!(g[0], arr(&[3], &[0.0, 0.5, 0.5]));
+    let empty = cst(&av(A::zeros(IxDyn(&[2, 0]))));
+    let e = expect_shape_error("empty", array::extremum(&empty, Some(1), true, &owned));
+    assert_shape_error(&e, "max", &["[2, 0]"]);
+    assert!(array::extremum(&empty, Some(0), true, &owned).is_ok());
+}
