@@ -189,6 +189,31 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
         .collect()
 }
 
+/// `sum_to` of a view: the reduced array, without first copying `c` whole.
+pub fn sum_view_to(c: ArrayViewD<'_, f64>, shape: &[usize]) -> Array {
+    if c.shape() == shape {
+        return c.to_owned();
+    }
+    let lead = c.ndim() - shape.len();
+    let stretched = |s: &[usize]| (0..shape.len()).find(|&i| shape[i] == 1 && s[i] != 1);
+    // the first reduction makes the owned array; the others reduce it further
+    let mut out = if lead > 0 {
+        c.sum_axis(Axis(0))
+    } else {
+        match stretched(c.shape()) {
+            Some(i) => c.sum_axis(Axis(i)).insert_axis(Axis(i)),
+            None => c.to_owned(),
+        }
+    };
+    while out.ndim() > shape.len() {
+        out = out.sum_axis(Axis(0));
+    }
+    while let Some(i) = stretched(out.shape()) {
+        out = out.sum_axis(Axis(i)).insert_axis(Axis(i));
+    }
+    out
+}
+
 /// Sum `c` down to `shape` (undo a broadcast): leading axes are summed away, stretched axes of
 /// length 1 are summed and kept.
 pub fn sum_to(mut c: Array, shape: &[usize]) -> Array {
@@ -356,7 +381,10 @@ pub fn binary(
                 let f = |u: f64, v: f64| k.eval(u, v);
                 match c_slices([&ab, &bb]) {
                     Some(xs) => from_vec(&shape, binary_isa(k).map(xs, |_, [u, v]| f(u, v))),
-                    None => Zip::from(&ab).and(&bb).map_collect(|&u, &v| f(u, v)),
+                    None => match tiled(binary_isa(k), f, &a, &b, &shape) {
+                        Some(out) => out,
+                        None => Zip::from(&ab).and(&bb).map_collect(|&u, &v| f(u, v)),
+                    },
                 }
             })))
         }
@@ -370,6 +398,64 @@ pub fn binary(
         z: z.clone(),
     });
     Ok((z, node))
+}
+
+/// `f(a, b)` broadcast, when one operand is a C-contiguous array of the output's shape and the
+/// other a C-contiguous array that repeats in blocks: a suffix of the shape (a bias row `(n,)`
+/// against `(m, n)`) or a prefix followed by ones (a `keepdims` column `(m, 1)`). Slice loops
+/// per block instead of a strided walk; `None` for other broadcasts.
+#[inline(always)]
+fn tiled(
+    isa: Isa,
+    f: impl Fn(f64, f64) -> f64,
+    a: &ArrayViewD<'_, f64>,
+    b: &ArrayViewD<'_, f64>,
+    shape: &[usize],
+) -> Option<Array> {
+    let (full_first, full, small) = if a.shape() == shape {
+        (true, a, b)
+    } else if b.shape() == shape {
+        (false, b, a)
+    } else {
+        return None;
+    };
+    let (Some(big), Some(sm)) = (full.as_slice(), small.as_slice()) else {
+        return None;
+    };
+    let n = shape.len();
+    let mut padded = vec![1; n - small.ndim()];
+    padded.extend_from_slice(small.shape());
+    let mut out = vec![0.0; big.len()];
+    if sm.is_empty() || big.is_empty() {
+        return None;
+    }
+    // suffix: leading ones, then the output's own trailing dimensions (a single element is
+    // done as one prefix block below)
+    let lead = padded.iter().take_while(|&&d| d == 1).count();
+    if sm.len() > 1 && padded[lead..] == shape[lead..] {
+        for (o, x) in out.chunks_mut(sm.len()).zip(big.chunks(sm.len())) {
+            if full_first {
+                isa.update(o, [x, sm], |_, o, [u, v]| *o = f(u, v));
+            } else {
+                isa.update(o, [x, sm], |_, o, [u, v]| *o = f(v, u));
+            }
+        }
+        return Some(from_vec(shape, out));
+    }
+    // prefix: the output's leading dimensions, then ones
+    let trail = padded.iter().rev().take_while(|&&d| d == 1).count();
+    if padded[..n - trail] == shape[..n - trail] {
+        let block = big.len() / sm.len();
+        for ((o, x), &c) in out.chunks_mut(block).zip(big.chunks(block)).zip(sm) {
+            if full_first {
+                isa.update(o, [x], |_, o, [u]| *o = f(u, c));
+            } else {
+                isa.update(o, [x], |_, o, [u]| *o = f(c, u));
+            }
+        }
+        return Some(from_vec(shape, out));
+    }
+    None
 }
 
 fn broadcast<'a>(a: &'a ArrayViewD<'_, f64>, shape: &[usize]) -> ArrayViewD<'a, f64> {
@@ -924,7 +1010,14 @@ impl ArrayOp {
                     match target(sink, y).filter(|_| same(y)) {
                         Some(acc) if negate => *acc -= &g,
                         Some(acc) => *acc += &g,
-                        None => put(sink, y, if negate { g.mapv(|v| -v) } else { g.clone() })?,
+                        // reduced straight from `g` (no full-size copy for a broadcast operand)
+                        None => {
+                            let mut c = sum_view_to(g.view(), &y.shape);
+                            if negate {
+                                c.mapv_inplace(|v| -v);
+                            }
+                            sink.deposit(y, c)?
+                        }
                     }
                 }
                 if x.node.is_some() {

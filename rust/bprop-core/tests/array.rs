@@ -1503,3 +1503,36 @@ fn max_splits_ties_and_follows_nan() {
     assert_shape_error(&e, "max", &["[2, 0]"]);
     assert!(array::extremum(&empty, Some(0), true, &owned).is_ok());
 }
+
+#[test]
+fn broadcast_blocks_give_numpy_values_in_either_order() {
+    // a bias row, a keepdims column, a single element, and a middle-axis broadcast (strided walk)
+    let mut rng = Lcg(21);
+    let big = rng.array(&[4, 3, 5], -2.0, 2.0);
+    for small_shape in [
+        vec![5],
+        vec![3, 5],
+        vec![4, 1, 1],
+        vec![4, 3, 1],
+        vec![1, 1, 1],
+        vec![1],
+        vec![3, 1],
+    ] {
+        let small = rng.array(&small_shape, 0.5, 2.0);
+        for k in [Binary::Sub, Binary::Div, Binary::Maximum] {
+            let want = ndarray::Zip::from(&big)
+                .and_broadcast(&small.broadcast(IxDyn(&[4, 3, 5])).unwrap())
+                .map_collect(|&u, &v| k.eval(u, v));
+            let (got, _) =
+                array::binary(k, &cst(&av(big.clone())), &cst(&av(small.clone())), &owned).unwrap();
+            assert_eq!(as_array(&got), want, "{k:?} {small_shape:?} second");
+            let want = want.mapv(|_| 0.0)
+                + &ndarray::Zip::from(&big)
+                    .and_broadcast(&small.broadcast(IxDyn(&[4, 3, 5])).unwrap())
+                    .map_collect(|&u, &v| k.eval(v, u));
+            let (got, _) =
+                array::binary(k, &cst(&av(small.clone())), &cst(&av(big.clone())), &owned).unwrap();
+            assert_eq!(as_array(&got), want, "{k:?} {small_shape:?} first");
+        }
+    }
+}
