@@ -50,6 +50,7 @@ def _is_predicate(ufunc: np.ufunc) -> bool:
 
 
 _REDUCE = {"add": np.sum, "multiply": np.prod, "maximum": np.max, "minimum": np.min, "fmax": np.max, "fmin": np.min}
+_NAN_IGNORING = {"fmax": -np.inf, "fmin": np.inf}  # reductions that skip NaNs: NaN -> this first
 _ACCUMULATE = {"add": np.cumsum, "multiply": np.cumprod}
 
 
@@ -70,8 +71,18 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
             raise unsupported(f"numpy.{name}.{method}")
         (x,) = inputs
         kwargs.setdefault("axis", 0)  # a ufunc method works along axis 0 unless told otherwise
+        if method == "accumulate" and np.ndim(value_of(x)) == 0:
+            raise TypeError("cannot accumulate on a scalar")
         if method == "accumulate" and kwargs["axis"] is None and np.ndim(value_of(x)) != 1:
             raise ValueError(f"numpy.{name}.accumulate does not allow multiple axes (axis=None)")
+        fill = _NAN_IGNORING.get(name) if method == "reduce" else None
+        if fill is not None and isinstance(x, BVar) and np.isnan(x.value).any():
+            # fmax/fmin skip NaNs (max/min propagate them): reduce with the NaNs replaced by
+            # -inf/+inf (no gradient to them), and give NaN only where every element was NaN
+            nan = np.isnan(x.value)
+            kept = FUNCTIONS[target](FUNCTIONS[np.where](nan, fill, x), **kwargs)
+            params = {k: v for k, v in kwargs.items() if k in ("axis", "keepdims")}
+            return FUNCTIONS[np.where](np.all(nan, **params), np.nan, kept)
         return FUNCTIONS[target](x, **kwargs)
     raise unsupported(f"numpy.{name}.{method}")
 

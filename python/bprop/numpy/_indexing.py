@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
 
 from .. import _core
 from .._core import BVar
@@ -231,7 +232,10 @@ def _update(v: Any, x: Any, *, key: Key, add: bool) -> Any:
     xa = _fit_update(x, target)
     if add:
         if key.repeats:
-            np.add.at(out, key.key, xa)
+            # broadcast first: numpy 2.4's np.add.at on a 1-D array with a multi-dimensional
+            # index array mis-broadcasts a smaller update (x = [0., 0., 0.], index [[0, 2],
+            # [2, 1]], update [10., 20.] gives [10., 0., 20.] instead of [10., 20., 30.])
+            np.add.at(out, key.key, np.broadcast_to(xa, target))
         else:
             out[key.key] += xa
         return out
@@ -453,6 +457,8 @@ def sort(a: Any, axis: int | None = -1, kind: Any = None, order: Any = None, *, 
         return np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
     if order is not None:
         raise TypeError("numpy.sort: order= (fields of structured arrays) is not supported on BVars")
+    if axis is not None:  # numpy's AxisError (np.argsort would accept a 0-d array)
+        normalize_axis_index(operator.index(axis), np.ndim(a.value))
     perm = np.argsort(a.value, axis=axis, kind="stable")
     return take_along_axis(a, perm, axis)
 

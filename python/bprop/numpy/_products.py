@@ -44,6 +44,13 @@ def _reshape(x: Any, shape: Sequence[int]) -> Any:
     return np.reshape(np.asarray(x, dtype=np.float64), tuple(shape))
 
 
+def _operand(x: Any) -> Any:
+    """A plain operand given as a list or tuple (numpy accepts any array-like) as an array, so
+    that the native kernel takes it; BVars, arrays and numbers pass unchanged (a list holding
+    BVars raises TypeError in `np.asarray`, never an object array)."""
+    return np.asarray(x, dtype=np.float64) if isinstance(x, (list, tuple)) else x
+
+
 def _mT(x: Any) -> Any:
     return np.swapaxes(x, -1, -2)
 
@@ -92,6 +99,7 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, *, casting: Any = None, order: 
     """numpy.matmul (`@`) on BVars, batched with numpy's broadcasting and 1-D promotion rules."""
     refuse("matmul", out=out, signature=signature, axes=axes, axis=axis)
     check_float_dtype("matmul", dtype)
+    x1, x2 = _operand(x1), _operand(x2)
     sa, sb = _shape(x1), _shape(x2)
     _check_matmul("matmul", sa, sb)
     if len(sa) <= 2 and len(sb) <= 2:
@@ -106,6 +114,7 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, *, casting: Any = None, order: 
 def dot(a: Any, b: Any, out: Any = None) -> Any:
     """numpy.dot on BVars: every case of numpy's (scalars, vectors, matrices, N-D)."""
     refuse("dot", out=out)
+    a, b = _operand(a), _operand(b)
     sa, sb = _shape(a), _shape(b)
     if len(sa) == 0 or len(sb) == 0:
         return _core.mul(a, b)
@@ -136,6 +145,7 @@ def vdot(a: Any, b: Any, /) -> Any:
 @implements(np.inner, rule="sum over the last axes: native matmul with bᵀ for ≤ 2-D, tensordot otherwise", native=True)
 def inner(a: Any, b: Any, /) -> Any:
     """numpy.inner on BVars: sum over the last axes of both operands."""
+    a, b = _operand(a), _operand(b)
     sa, sb = _shape(a), _shape(b)
     if len(sa) == 0 or len(sb) == 0:
         return _core.mul(a, b)
@@ -190,23 +200,30 @@ def _tensordot_forward(a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int
     return np.tensordot(a, b, axes=axes)
 
 
+def _scalar_or_array(r: Any) -> Any:
+    """A gradient as BVars hold values: a float for a 0-d result (a float operand)."""
+    return float(r) if np.ndim(r) == 0 else r
+
+
 def _tensordot_vjp_a(g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int, ...]]) -> Any:
     xa, xb = axes
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)  # floats and lists too
     free_a = [i for i in range(a.ndim) if i not in xa]
     free_b = [i for i in range(b.ndim) if i not in xb]
     # contract g's b-part with b's free axes: axes of the result are a's free ones, then b's
     # summed ones in b's order, which pair with a's axes xa[argsort(xb)]
     r = np.tensordot(np.asarray(g), b, axes=(list(range(len(free_a), len(free_a) + len(free_b))), free_b))
     src = free_a + [xa[k] for k in np.argsort(xb)]
-    return np.transpose(r, np.argsort(src))
+    return _scalar_or_array(np.transpose(r, np.argsort(src)))
 
 
 def _tensordot_vjp_b(g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int, ...]]) -> Any:
     xa, xb = axes
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     free_a = [i for i in range(a.ndim) if i not in xa]
     r = np.tensordot(a, np.asarray(g), axes=(free_a, list(range(len(free_a)))))
     src = [xb[k] for k in np.argsort(xa)] + [i for i in range(b.ndim) if i not in xb]
-    return np.transpose(r, np.argsort(src))
+    return _scalar_or_array(np.transpose(r, np.argsort(src)))
 
 
 _TENSORDOT = defvjp("tensordot", _tensordot_forward, _tensordot_vjp_a, _tensordot_vjp_b)

@@ -69,6 +69,11 @@ def _axes(axis: Any, ndim: int, *, ufunc_like: bool) -> tuple[int, ...]:
     on a 0-d array."""
     if axis is None:
         return tuple(range(ndim))
+    # numpy's reductions take an int or a tuple of ints only: not a bool, list or array (which
+    # `normalize_axis_tuple` would accept, reading `True` as axis 1)
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        if isinstance(a, (bool, np.bool_)) or not hasattr(a, "__index__") or np.ndim(a) != 0:
+            raise TypeError(f"an integer is required for the axis, got {a!r}")
     if ndim == 0 and ufunc_like and not isinstance(axis, tuple) and operator.index(axis) in (0, -1):
         return ()
     return tuple(sorted(normalize_axis_tuple(axis, ndim)))
@@ -290,6 +295,8 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
     if not isinstance(a, BVar):
         a = np.asarray(a, dtype=np.float64)
     shape = _shape(a)
+    if axis is not None and not isinstance(axis, tuple):  # numpy's average also takes a list
+        axis = tuple(normalize_axis_tuple(axis, len(shape)))
     axes = _axes(axis, len(shape), ufunc_like=False)
     keep = _keep(keepdims)
     if weights is None:
@@ -374,6 +381,8 @@ def _scan_axis(axis: Any, shape: tuple[int, ...]) -> int | None:
     """numpy's scan axis: None (scan the flattened array) or a non-negative int."""
     if axis is None:
         return None
+    if isinstance(axis, (bool, np.bool_)):
+        raise TypeError("an integer is required for the axis")
     if not shape:
         if operator.index(axis) not in (0, -1):
             raise np.exceptions.AxisError(operator.index(axis), 0)

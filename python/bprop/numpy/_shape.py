@@ -404,8 +404,18 @@ def dstack(tup: Any) -> Any:
 
 
 def _split_vjp(g: Any, ans: Any, x: Any, *, sections: Any, axis: int, equal: bool) -> Any:
-    parts = [np.broadcast_to(gi, np.shape(a)) for gi, a in zip(g, ans)]
-    return np.concatenate(parts, axis=axis).reshape(np.shape(x))
+    # Each piece's gradient is added back at the slice it came from: the pieces need not
+    # partition `x` (indices out of order, as in np.split(x, [3, 1]), make pieces overlap).
+    n = np.shape(x)[axis]
+    positions = np.arange(n)
+    spans = np.split(positions, sections) if equal else np.array_split(positions, sections)
+    out = np.zeros(np.shape(x))
+    where: list[Any] = [slice(None)] * np.ndim(x)
+    for gi, span in zip(g, spans):
+        if span.size:
+            where[axis] = slice(int(span[0]), int(span[-1]) + 1)
+            out[tuple(where)] += gi
+    return out
 
 
 def _split_forward(x: Any, *, sections: Any, axis: int, equal: bool) -> tuple[Any, ...]:

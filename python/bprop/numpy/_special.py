@@ -176,7 +176,10 @@ _logsumexp.name = "scipy.special.logsumexp"
 
 def _softmax_forward(x: Any, *, axes: tuple[int, ...]) -> Any:
     _, e, total = _shifted(x, axes)
-    return e / total
+    with np.errstate(invalid="ignore"):
+        # a +inf entry makes the whole slice NaN, as in scipy (inf/inf alone would leave the
+        # finite entries at 0); finite inputs have total <= n after the shift
+        return np.where(np.isfinite(total), e / total, np.nan)
 
 
 def _softmax_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...]) -> Any:
