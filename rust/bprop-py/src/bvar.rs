@@ -1,61 +1,38 @@
-//! The `BVar` class: a value recorded on one run's tape (or a constant, with no tape).
-//! Arithmetic between float-valued BVars and plain numbers runs the core's native kernels; other
-//! values go through the generic Python fallback (`bprop._generic`).
+//! The `BVar` class: a value recorded on one run's tape (or a constant, with no tape), and the
+//! per-op hot path. Arithmetic between float-valued BVars and plain numbers runs the core's
+//! scalar kernels here (`unary`, `binary`); float64 arrays run the array kernels (`array.rs`);
+//! other values go through the generic Python fallback (`bprop._generic`, through the hooks).
+//! How Python values become a `Val` and back is in `convert.rs`.
 
 use bprop_core::array as kernels;
-use bprop_core::array::SliceInfoElem;
 use bprop_core::{Binary, NodeId, Scalar, Shared, Unary};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PySlice, PyString, PyTuple, PyType};
+use pyo3::types::{PyDict, PyFloat, PyString, PyTuple, PyType};
 
-use crate::array::{self, numpy_data, numpy_of};
+use crate::array;
+use crate::convert::{basic_index, scalar_arg};
+use crate::errors;
 use crate::python;
-use crate::tape::{tape_full, Tape};
+use crate::tape::{common_tape, Tape};
 
-/// A BVar's value: a native float, a numpy float64 array shared with the core, or any other
-/// Python object.
+/// A BVar's value (see `convert.rs` for the conversions from and to Python).
 pub enum Val {
-    F(f64),
-    A(Shared),
-    O(Py<PyAny>),
+    /// A native float (a Python float, or a float subclass such as numpy.float64, read as f64).
+    Float(f64),
+    /// A float64 numpy array in frozen memory (`frozen.rs`), shared with the core as is.
+    Array(Shared),
+    /// Any other Python value (complex numbers, containers, user types): the generic path.
+    Object(Py<PyAny>),
 }
 
 impl Val {
-    /// Floats (and float subclasses such as numpy.float64) and real numpy arrays (converted to
-    /// float64) are native; anything else is kept as a Python object.
-    pub fn from_value(v: Bound<'_, PyAny>) -> PyResult<Val> {
-        if let Ok(f) = v.cast::<PyFloat>() {
-            return Ok(Val::F(f.value()));
-        }
-        Ok(match numpy_data(&v)? {
-            Some(d) => Val::A(d),
-            None => Val::O(v.unbind()),
-        })
-    }
-
     pub fn clone_ref(&self, py: Python<'_>) -> Val {
         match self {
-            Val::F(x) => Val::F(*x),
-            Val::A(a) => Val::A(a.clone()),
-            Val::O(o) => Val::O(o.clone_ref(py)),
-        }
-    }
-
-    pub fn to_py(&self, py: Python<'_>) -> Py<PyAny> {
-        match self {
-            Val::F(x) => PyFloat::new(py, *x).into_any().unbind(),
-            Val::A(a) => numpy_of(py, a),
-            Val::O(o) => o.clone_ref(py),
-        }
-    }
-
-    /// The shape of an array value.
-    pub fn array_shape(&self) -> Option<Vec<usize>> {
-        match self {
-            Val::A(a) => Some(a.data().shape().to_vec()),
-            _ => None,
+            Val::Float(x) => Val::Float(*x),
+            Val::Array(a) => Val::Array(a.clone()),
+            Val::Object(o) => Val::Object(o.clone_ref(py)),
         }
     }
 }
@@ -78,75 +55,14 @@ impl BVar {
     }
 }
 
-/// The tape shared by the arguments of `op`, or `None` if all are constants. Mixing two runs,
-/// or using a finished run's BVar, raises `TapeScopeError`.
-pub fn common_tape<'a>(
-    py: Python<'_>,
-    op: &dyn Fn() -> String,
-    tapes: impl IntoIterator<Item = Option<&'a Py<Tape>>>,
-) -> PyResult<Option<&'a Py<Tape>>> {
-    let mut found: Option<&'a Py<Tape>> = None;
-    for t in tapes.into_iter().flatten() {
-        match found {
-            Some(f) if !f.is(t) => {
-                return Err(python::error(
-                    python::tape_scope_error(py),
-                    format!("{}: arguments come from two different backprop runs", op()),
-                ))
-            }
-            _ => found = Some(t),
-        }
-    }
-    if let Some(t) = found {
-        t.get().check_open(py, op)?;
-    }
-    Ok(found)
-}
-
-/// A float argument of a native kernel: a float-valued BVar or a plain real number.
-struct ScalarArg<'a> {
-    tape: Option<&'a Py<Tape>>,
-    scalar: Scalar,
-    is_bvar: bool,
-}
-
-fn scalar_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<ScalarArg<'a>> {
-    if let Ok(v) = obj.cast::<BVar>() {
-        let v = v.get();
-        return match v.val {
-            Val::F(value) => Some(ScalarArg {
-                tape: v.tape.as_ref(),
-                scalar: Scalar {
-                    value,
-                    node: v.tape.as_ref().map(|_| v.node),
-                },
-                is_bvar: true,
-            }),
-            Val::A(_) | Val::O(_) => None,
-        };
-    }
-    let value = if let Ok(f) = obj.cast::<PyFloat>() {
-        f.value()
-    } else if obj.is_instance_of::<PyInt>() {
-        obj.extract::<f64>().ok()?
-    } else {
-        return None;
-    };
-    Some(ScalarArg {
-        tape: None,
-        scalar: Scalar::constant(value),
-        is_bvar: false,
-    })
-}
-
 fn new_float_var(py: Python<'_>, tape: Option<&Py<Tape>>, s: Scalar) -> PyResult<Py<PyAny>> {
     let var = match (tape, s.node) {
         (Some(t), Some(node)) => BVar {
             tape: Some(t.clone_ref(py)),
             node,
-            val: Val::F(s.value),
+            val: Val::Float(s.value),
         },
-        _ => BVar::constant(Val::F(s.value)),
+        _ => BVar::constant(Val::Float(s.value)),
     };
     Ok(Bound::new(py, var)?.into_any().unbind())
 }
@@ -176,7 +92,7 @@ pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py
             .get()
             .lock(&op)?
             .apply_unary(kernel, a.scalar)
-            .map_err(tape_full)?,
+            .map_err(errors::from_tape_full)?,
     };
     new_float_var(py, tape, s)
 }
@@ -213,95 +129,9 @@ pub fn binary(
             .get()
             .lock(&op)?
             .apply_binary(kernel, a.scalar, b.scalar)
-            .map_err(tape_full)?,
+            .map_err(errors::from_tape_full)?,
     };
     new_float_var(py, tape, s)
-}
-
-/// numpy's basic index (`v[1:3]`, `v[:, 0]`, `v[..., None]`) resolved against `shape` for the
-/// native kernel. `None` for everything else, which the package's indexing handles: a lone
-/// integer (a row, read as a component), integer and boolean arrays, and invalid keys (numpy's
-/// own error is raised there).
-fn basic_index(key: &Bound<'_, PyAny>, shape: &[usize]) -> PyResult<Option<Vec<SliceInfoElem>>> {
-    let items: Vec<Bound<'_, PyAny>> = match key.cast::<PyTuple>() {
-        Ok(t) => t.iter().collect(),
-        Err(_) if key.is_instance_of::<PyInt>() => return Ok(None),
-        Err(_) => vec![key.clone()],
-    };
-    let py = key.py();
-    let mut consumed = 0usize;
-    let mut ellipses = 0usize;
-    for it in &items {
-        if it.is_none() {
-        } else if it.is(&py.Ellipsis()) {
-            ellipses += 1;
-        } else if it.cast::<PySlice>().is_ok() || is_integer(it) {
-            consumed += 1;
-        } else {
-            return Ok(None);
-        }
-    }
-    if ellipses > 1 || consumed > shape.len() {
-        return Ok(None);
-    }
-    let mut axes = shape.iter();
-    let mut out = Vec::with_capacity(items.len() + shape.len());
-    let full = |n: usize| SliceInfoElem::Slice {
-        start: 0,
-        end: Some(n as isize),
-        step: 1,
-    };
-    for it in &items {
-        if it.is_none() {
-            out.push(SliceInfoElem::NewAxis);
-        } else if it.is(&py.Ellipsis()) {
-            for _ in 0..shape.len() - consumed {
-                out.push(full(*axes.next().unwrap_or(&0)));
-            }
-        } else if let Ok(sl) = it.cast::<PySlice>() {
-            let n = *axes.next().unwrap_or(&0);
-            let r = sl.indices(n as isize)?;
-            out.push(match (r.slicelength, r.step) {
-                (0, _) => SliceInfoElem::Slice {
-                    start: 0,
-                    end: Some(0),
-                    step: 1,
-                },
-                (len, step) if step > 0 => SliceInfoElem::Slice {
-                    start: r.start,
-                    end: Some(r.start + (len as isize - 1) * step + 1),
-                    step,
-                },
-                (len, step) => SliceInfoElem::Slice {
-                    start: r.start + (len as isize - 1) * step,
-                    end: Some(r.start + 1),
-                    step,
-                },
-            });
-        } else {
-            let n = *axes.next().unwrap_or(&0) as isize;
-            let i: isize = it.extract()?;
-            let i = if i < 0 { i + n } else { i };
-            if !(0..n).contains(&i) {
-                return Ok(None); // numpy raises its IndexError on the package's path
-            }
-            out.push(SliceInfoElem::Index(i));
-        }
-    }
-    for &n in axes {
-        out.push(full(n));
-    }
-    Ok(Some(out))
-}
-
-/// An integer index (Python or numpy integer), not a bool.
-fn is_integer(x: &Bound<'_, PyAny>) -> bool {
-    !x.is_instance_of::<PyBool>()
-        && (x.is_instance_of::<PyInt>()
-            || (x
-                .hasattr(pyo3::intern!(x.py(), "__index__"))
-                .unwrap_or(false)
-                && x.extract::<isize>().is_ok()))
 }
 
 /// `a @ b`: the native kernel for 1-D and 2-D operands, numpy's `matmul` (the package's
@@ -313,13 +143,6 @@ fn matmul(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResul
     Ok(python::numpy_matmul(py)?.call1((a, b))?.unbind())
 }
 
-fn drops_gradient(what: &str) -> PyErr {
-    PyTypeError::new_err(format!(
-        "{what}() of a BVar would silently drop its gradient; use v.value for the plain value \
-         (no gradient flows through it), or compare values with < <= > >="
-    ))
-}
-
 /// A constant BVar (no node, no gradient): Haskell's `constVar`/`auto`.
 #[pyfunction]
 pub fn const_var(x: Bound<'_, PyAny>) -> PyResult<BVar> {
@@ -328,7 +151,7 @@ pub fn const_var(x: Bound<'_, PyAny>) -> PyResult<BVar> {
             "const_var: the argument is already a BVar (use v.value to drop its gradient)",
         ));
     }
-    Ok(BVar::constant(Val::from_value(x)?))
+    Ok(BVar::constant(Val::from_py(x)?))
 }
 
 #[pymethods]
@@ -390,9 +213,7 @@ impl BVar {
         modulo: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         if modulo.is_some() {
-            return Err(PyTypeError::new_err(
-                "pow() with a modulus is not differentiable",
-            ));
+            return Err(errors::pow_with_modulus());
         }
         binary(slf.py(), Binary::Pow, slf.as_any(), other)
     }
@@ -402,9 +223,7 @@ impl BVar {
         modulo: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         if modulo.is_some() {
-            return Err(PyTypeError::new_err(
-                "pow() with a modulus is not differentiable",
-            ));
+            return Err(errors::pow_with_modulus());
         }
         binary(slf.py(), Binary::Pow, other, slf.as_any())
     }
@@ -423,7 +242,7 @@ impl BVar {
     #[getter]
     fn shape(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match &self.val {
-            Val::F(_) => Ok(PyTuple::empty(py).into_any().unbind()),
+            Val::Float(_) => Ok(PyTuple::empty(py).into_any().unbind()),
             other => Ok(other.to_py(py).bind(py).getattr("shape")?.unbind()),
         }
     }
@@ -431,14 +250,14 @@ impl BVar {
     #[getter]
     fn ndim(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match &self.val {
-            Val::F(_) => Ok(0_i64.into_pyobject(py)?.into_any().unbind()),
+            Val::Float(_) => Ok(0_i64.into_pyobject(py)?.into_any().unbind()),
             other => Ok(other.to_py(py).bind(py).getattr("ndim")?.unbind()),
         }
     }
     /// `v[key]`: numpy indexing of arrays, components of containers (the package's `getitem`).
     fn __getitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        if let Val::A(a) = &slf.get().val {
+        if let Val::Array(a) = &slf.get().val {
             if let Some(index) = basic_index(key, a.data().shape())? {
                 return array::run_native_index(py, slf.as_any(), index);
             }
@@ -455,16 +274,16 @@ impl BVar {
     /// The length of the first axis (`len` of an array value; of a container, its size).
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
         match &self.val {
-            Val::F(_) => Err(PyTypeError::new_err(
+            Val::Float(_) => Err(PyTypeError::new_err(
                 "len() of a float BVar (it has no axes)",
             )),
-            Val::A(a) => a
+            Val::Array(a) => a
                 .data()
                 .shape()
                 .first()
                 .copied()
                 .ok_or_else(|| PyTypeError::new_err("len() of a 0-d array BVar")),
-            Val::O(o) => o.bind(py).len(),
+            Val::Object(o) => o.bind(py).len(),
         }
     }
     /// Iteration over the first axis of an array, or over a container's components.
@@ -528,7 +347,7 @@ impl BVar {
             Ok(o) => o.get().val.to_py(py).into_bound(py),
             Err(_) => other.clone(),
         };
-        if let (Val::F(a), Ok(b)) = (&self.val, rhs.cast::<PyFloat>()) {
+        if let (Val::Float(a), Ok(b)) = (&self.val, rhs.cast::<PyFloat>()) {
             let (a, b) = (*a, b.value());
             let r = match op {
                 CompareOp::Lt => a < b,
@@ -552,16 +371,16 @@ impl BVar {
     }
 
     fn __bool__(&self) -> PyResult<bool> {
-        Err(drops_gradient("bool"))
+        Err(errors::drops_gradient("bool"))
     }
     fn __float__(&self) -> PyResult<f64> {
-        Err(drops_gradient("float"))
+        Err(errors::drops_gradient("float"))
     }
     fn __int__(&self) -> PyResult<i64> {
-        Err(drops_gradient("int"))
+        Err(errors::drops_gradient("int"))
     }
     fn __complex__(&self) -> PyResult<Py<PyAny>> {
-        Err(drops_gradient("complex"))
+        Err(errors::drops_gradient("complex"))
     }
 
     /// numpy ufuncs on BVars (NEP 13). Plain calls of ufuncs with a native kernel run it
@@ -595,30 +414,28 @@ fn native_ufunc(
     name: &str,
     inputs: &Bound<'_, PyTuple>,
 ) -> PyResult<Option<Py<PyAny>>> {
-    use Binary as B;
-    use Unary as U;
     match inputs.len() {
         1 => {
             let kernel = match name {
-                "negative" => U::Neg,
-                "absolute" | "fabs" => U::Abs,
-                "sign" => U::Signum,
-                "reciprocal" => U::Recip,
-                "exp" => U::Exp,
-                "log" => U::Log,
-                "sqrt" => U::Sqrt,
-                "sin" => U::Sin,
-                "cos" => U::Cos,
-                "tan" => U::Tan,
-                "arcsin" => U::Asin,
-                "arccos" => U::Acos,
-                "arctan" => U::Atan,
-                "sinh" => U::Sinh,
-                "cosh" => U::Cosh,
-                "tanh" => U::Tanh,
-                "arcsinh" => U::Asinh,
-                "arccosh" => U::Acosh,
-                "arctanh" => U::Atanh,
+                "negative" => Unary::Neg,
+                "absolute" | "fabs" => Unary::Abs,
+                "sign" => Unary::Signum,
+                "reciprocal" => Unary::Recip,
+                "exp" => Unary::Exp,
+                "log" => Unary::Log,
+                "sqrt" => Unary::Sqrt,
+                "sin" => Unary::Sin,
+                "cos" => Unary::Cos,
+                "tan" => Unary::Tan,
+                "arcsin" => Unary::Asin,
+                "arccos" => Unary::Acos,
+                "arctan" => Unary::Atan,
+                "sinh" => Unary::Sinh,
+                "cosh" => Unary::Cosh,
+                "tanh" => Unary::Tanh,
+                "arcsinh" => Unary::Asinh,
+                "arccosh" => Unary::Acosh,
+                "arctanh" => Unary::Atanh,
                 _ => return Ok(None),
             };
             unary(py, kernel, &inputs.get_item(0)?).map(Some)
@@ -626,13 +443,13 @@ fn native_ufunc(
         2 => {
             let (x, y) = (inputs.get_item(0)?, inputs.get_item(1)?);
             let kernel = match name {
-                "add" => B::Add,
-                "subtract" => B::Sub,
-                "multiply" => B::Mul,
-                "divide" => B::Div,
-                "power" | "float_power" => B::Pow,
-                "maximum" => B::Maximum,
-                "minimum" => B::Minimum,
+                "add" => Binary::Add,
+                "subtract" => Binary::Sub,
+                "multiply" => Binary::Mul,
+                "divide" => Binary::Div,
+                "power" | "float_power" => Binary::Pow,
+                "maximum" => Binary::Maximum,
+                "minimum" => Binary::Minimum,
                 "matmul" => return array::matmul_native(py, &x, &y),
                 _ => return Ok(None),
             };

@@ -1,24 +1,29 @@
-//! Gradients as the core sees them: a native `f64` for float-valued nodes, an owned float64
-//! array for array-valued ones, the reached components of a container, any Python object
-//! otherwise (accumulated with the generic `bprop.classes.add`).
+//! Gradients as the core sees them ([`PyGrad`]): a native `f64` for float-valued nodes, an owned
+//! float64 array for array-valued ones, the reached components of a container, any Python object
+//! otherwise (accumulated with the generic `bprop.classes.add`), and their arithmetic for the
+//! sweep (`Backprop`, `NativeGrad`). Reading them from Python and handing them back is in
+//! `convert.rs`.
 
 use std::sync::Arc;
 
 use bprop_core::{Array, Backprop, NativeGrad, Parts};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyFloat, PyInt};
 
-use crate::bvar::{BVar, Val};
 use crate::python;
 
+/// A gradient as the core's sweep holds it (see `convert.rs` for the conversions from and to
+/// Python).
 pub enum PyGrad {
-    F(f64),
-    /// Boxed so that a gradient slot stays two words (sweeps keep one slot per node).
-    A(Box<Array>),
-    O(Py<PyAny>),
+    /// The gradient of a float-valued node.
+    Float(f64),
+    /// The gradient of a float64-array node, owned. Boxed so that a gradient slot stays two
+    /// words (sweeps keep one slot per node).
+    Array(Box<Array>),
+    /// The gradient of any other node: a Python value, accumulated by the package's `add`.
+    Object(Py<PyAny>),
     /// Some components of a container (a field read, a split): see `bprop_core::parts`.
-    P(Box<PartGrads>),
+    Parts(Box<PartGrads>),
 }
 
 pub type PartGrads = Parts<PyGrad, Arc<Layout>>;
@@ -33,31 +38,22 @@ pub enum Layout {
 
 impl PyGrad {
     pub fn array(a: Array) -> Self {
-        PyGrad::A(Box::new(a))
-    }
-
-    /// The gradient as a Python value; arrays become fresh numpy arrays (moved, not copied),
-    /// container parts become the whole container (unreached components zero).
-    pub fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(match self {
-            PyGrad::F(x) => PyFloat::new(py, x).into_any().unbind(),
-            PyGrad::A(a) => crate::array::to_numpy(py, *a),
-            PyGrad::O(o) => o,
-            p @ PyGrad::P(_) => return p.whole()?.into_py(py),
-        })
+        PyGrad::Array(Box::new(a))
     }
 
     fn layout(&self) -> Option<&Layout> {
         match self {
-            PyGrad::P(p) => Some(p.layout().as_ref()),
+            PyGrad::Parts(p) => Some(p.layout().as_ref()),
             _ => None,
         }
     }
 
-    /// The same gradient as a whole value (never `P`): arrays are rebuilt natively, other
+    /// The same gradient as a whole value (never `Parts`): arrays are rebuilt natively, other
     /// containers by `bprop._containers.embed` from the container's value.
-    fn whole(self) -> PyResult<PyGrad> {
-        let PyGrad::P(p) = self else { return Ok(self) };
+    pub fn whole(self) -> PyResult<PyGrad> {
+        let PyGrad::Parts(p) = self else {
+            return Ok(self);
+        };
         let (layout, slots) = p.into_slots();
         match layout.as_ref() {
             Layout::Array(shape) => Ok(PyGrad::array(whole_array(shape, slots)?)),
@@ -66,7 +62,7 @@ impl PyGrad {
                     .into_iter()
                     .map(|g| g.map_or_else(|| Ok(py.None()), |g| g.into_py(py)))
                     .collect::<PyResult<Vec<_>>>()?;
-                Ok(PyGrad::O(
+                Ok(PyGrad::Object(
                     python::containers_embed(py)?
                         .call1((value.bind(py), slots))?
                         .unbind(),
@@ -83,10 +79,10 @@ fn whole_array(shape: &[usize], slots: Vec<Option<PyGrad>>) -> PyResult<Array> {
         let mut row = out.index_axis_mut(ndarray::Axis(0), i);
         match g {
             None => {}
-            Some(PyGrad::F(x)) if row.ndim() == 0 => row.fill(x),
-            Some(g @ (PyGrad::A(_) | PyGrad::P(_))) => {
+            Some(PyGrad::Float(x)) if row.ndim() == 0 => row.fill(x),
+            Some(g @ (PyGrad::Array(_) | PyGrad::Parts(_))) => {
                 let a = match g.whole()? {
-                    PyGrad::A(a) => a,
+                    PyGrad::Array(a) => a,
                     _ => {
                         return Err(PyTypeError::new_err(
                             "internal error: array row rebuilt as a non-array",
@@ -112,43 +108,13 @@ fn whole_array(shape: &[usize], slots: Vec<Option<PyGrad>>) -> PyResult<Array> {
     Ok(out)
 }
 
-/// Read a Python number as the gradient of a float-valued node: floats, ints and 0-d numpy
-/// values are accepted; anything else is a type error naming `what`.
-pub fn scalar_from_py(obj: &Bound<'_, PyAny>, what: impl FnOnce() -> String) -> PyResult<f64> {
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return Ok(f.value());
-    }
-    if obj.is_instance_of::<PyInt>() {
-        return obj.extract::<f64>();
-    }
-    let zero_dim = obj
-        .getattr(pyo3::intern!(obj.py(), "ndim"))
-        .and_then(|n| n.extract::<usize>())
-        .map(|n| n == 0)
-        .unwrap_or(false);
-    if zero_dim {
-        if let Ok(x) = obj.extract::<f64>() {
-            return Ok(x);
-        }
-    }
-    Err(pyo3::exceptions::PyTypeError::new_err(format!(
-        "{}: expected a real number, got {} ({})",
-        what(),
-        obj.get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default(),
-        obj.repr().map(|r| r.to_string()).unwrap_or_default()
-    )))
-}
-
 fn call_generic(
     f: impl for<'py> FnOnce(Python<'py>) -> PyResult<&'py Bound<'py, PyAny>>,
     args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Vec<Py<PyAny>>>,
 ) -> PyResult<PyGrad> {
     Python::attach(|py| {
         let args = pyo3::types::PyTuple::new(py, args(py)?)?;
-        Ok(PyGrad::O(f(py)?.call1(args)?.unbind()))
+        Ok(PyGrad::Object(f(py)?.call1(args)?.unbind()))
     })
 }
 
@@ -157,10 +123,10 @@ impl Backprop for PyGrad {
 
     fn zero_like(&self) -> PyResult<Self> {
         match self {
-            PyGrad::F(_) => Ok(PyGrad::F(0.0)),
-            PyGrad::A(a) => Ok(PyGrad::array(Array::zeros(a.raw_dim()))),
-            PyGrad::O(o) => call_generic(python::generic_zero, |py| Ok(vec![o.clone_ref(py)])),
-            PyGrad::P(p) => Ok(PyGrad::P(Box::new(Parts::from_slots(
+            PyGrad::Float(_) => Ok(PyGrad::Float(0.0)),
+            PyGrad::Array(a) => Ok(PyGrad::array(Array::zeros(a.raw_dim()))),
+            PyGrad::Object(o) => call_generic(python::generic_zero, |py| Ok(vec![o.clone_ref(py)])),
+            PyGrad::Parts(p) => Ok(PyGrad::Parts(Box::new(Parts::from_slots(
                 p.layout().clone(),
                 (0..p.len()).map(|_| None).collect(),
             )))),
@@ -169,10 +135,10 @@ impl Backprop for PyGrad {
 
     fn one_like(&self) -> PyResult<Self> {
         match self {
-            PyGrad::F(_) => Ok(PyGrad::F(1.0)),
-            PyGrad::A(a) => Ok(PyGrad::array(Array::ones(a.raw_dim()))),
-            PyGrad::O(o) => call_generic(python::generic_one, |py| Ok(vec![o.clone_ref(py)])),
-            PyGrad::P(p) => match p.layout().as_ref() {
+            PyGrad::Float(_) => Ok(PyGrad::Float(1.0)),
+            PyGrad::Array(a) => Ok(PyGrad::array(Array::ones(a.raw_dim()))),
+            PyGrad::Object(o) => call_generic(python::generic_one, |py| Ok(vec![o.clone_ref(py)])),
+            PyGrad::Parts(p) => match p.layout().as_ref() {
                 Layout::Array(shape) => Ok(PyGrad::array(Array::ones(shape.as_slice()))),
                 Layout::Object(v) => {
                     call_generic(python::generic_one, |py| Ok(vec![v.clone_ref(py)]))
@@ -184,16 +150,16 @@ impl Backprop for PyGrad {
     #[inline]
     fn add(self, other: Self) -> PyResult<Self> {
         match (self, other) {
-            (PyGrad::F(a), PyGrad::F(b)) => Ok(PyGrad::F(a + b)),
-            (PyGrad::A(mut a), PyGrad::A(b)) if a.shape() == b.shape() => {
+            (PyGrad::Float(a), PyGrad::Float(b)) => Ok(PyGrad::Float(a + b)),
+            (PyGrad::Array(mut a), PyGrad::Array(b)) if a.shape() == b.shape() => {
                 *a += &*b;
-                Ok(PyGrad::A(a))
+                Ok(PyGrad::Array(a))
             }
             // Parts of one container: only the reached slots are touched, in place.
-            (PyGrad::P(a), PyGrad::P(b)) if a.len() == b.len() => {
-                Ok(PyGrad::P(Box::new((*a).add(*b)?)))
+            (PyGrad::Parts(a), PyGrad::Parts(b)) if a.len() == b.len() => {
+                Ok(PyGrad::Parts(Box::new((*a).add(*b)?)))
             }
-            (a @ PyGrad::P(_), b) | (b, a @ PyGrad::P(_)) => a.whole()?.add(b.whole()?),
+            (a @ PyGrad::Parts(_), b) | (b, a @ PyGrad::Parts(_)) => a.whole()?.add(b.whole()?),
             (a, b) => call_generic(python::generic_add, move |py| {
                 Ok(vec![a.into_py(py)?, b.into_py(py)?])
             }),
@@ -204,13 +170,13 @@ impl Backprop for PyGrad {
 impl NativeGrad for PyGrad {
     #[inline]
     fn from_f64(x: f64) -> Self {
-        PyGrad::F(x)
+        PyGrad::Float(x)
     }
     #[inline]
     fn as_f64(&self) -> Option<f64> {
         match self {
-            PyGrad::F(x) => Some(*x),
-            PyGrad::A(_) | PyGrad::O(_) | PyGrad::P(_) => None,
+            PyGrad::Float(x) => Some(*x),
+            PyGrad::Array(_) | PyGrad::Object(_) | PyGrad::Parts(_) => None,
         }
     }
     fn from_array(a: Array) -> Option<Self> {
@@ -218,108 +184,21 @@ impl NativeGrad for PyGrad {
     }
     fn into_array(self) -> Result<Array, Self> {
         match self {
-            PyGrad::F(x) => Ok(ndarray::arr0(x).into_dyn()),
-            PyGrad::A(a) => Ok(*a),
-            g @ PyGrad::P(_) if matches!(g.layout(), Some(Layout::Array(_))) => match g.whole() {
-                Ok(PyGrad::A(a)) => Ok(*a),
+            PyGrad::Float(x) => Ok(ndarray::arr0(x).into_dyn()),
+            PyGrad::Array(a) => Ok(*a),
+            g @ PyGrad::Parts(_) if matches!(g.layout(), Some(Layout::Array(_))) => match g.whole()
+            {
+                Ok(PyGrad::Array(a)) => Ok(*a),
                 // A malformed row fails the sweep as "not a real array" (the sweep's own error).
-                _ => Err(PyGrad::F(f64::NAN)),
+                _ => Err(PyGrad::Float(f64::NAN)),
             },
-            g @ (PyGrad::O(_) | PyGrad::P(_)) => Err(g),
+            g @ (PyGrad::Object(_) | PyGrad::Parts(_)) => Err(g),
         }
     }
     fn array_mut(&mut self) -> Option<&mut Array> {
         match self {
-            PyGrad::A(a) => Some(a),
+            PyGrad::Array(a) => Some(a),
             _ => None,
         }
     }
-}
-
-/// What an argument of a recorded node is, which decides how a Python gradient for it is read.
-pub enum Kind {
-    /// Not on the tape: its gradient is dropped unchecked (it may be of any type).
-    Constant,
-    /// A float-valued BVar: its gradient must be a real number.
-    Float,
-    /// A float64-array BVar: its gradient must be a real array of the same shape.
-    Array(Vec<usize>),
-    /// Any other BVar: its gradient is kept as the Python object.
-    Object,
-}
-
-impl Kind {
-    pub fn of(var: Option<&BVar>) -> Kind {
-        match var {
-            Some(v) if v.tape.is_some() => match (&v.val, v.val.array_shape()) {
-                (Val::F(_), _) => Kind::Float,
-                (_, Some(shape)) => Kind::Array(shape),
-                _ => Kind::Object,
-            },
-            _ => Kind::Constant,
-        }
-    }
-
-    /// The Python gradient `g` of such an argument (`None`: no contribution). `what` names it
-    /// in errors, e.g. "op f: pullback gradient for argument 0".
-    pub fn gradient(
-        &self,
-        py: Python<'_>,
-        g: &Bound<'_, PyAny>,
-        what: &dyn Fn() -> String,
-    ) -> PyResult<Option<PyGrad>> {
-        if g.is_none() {
-            return Ok(None);
-        }
-        match self {
-            Kind::Constant => Ok(None),
-            Kind::Float => Ok(Some(PyGrad::F(scalar_from_py(g, || {
-                format!("{} (a float)", what())
-            })?))),
-            Kind::Array(shape) => match array_from_py(g, shape)? {
-                Ok(a) => Ok(Some(PyGrad::array(a))),
-                Err(Some(got)) => Err(python::error(
-                    python::shape_error(py),
-                    format!(
-                        "{} has shape {got:?}, but the argument has shape {shape:?}",
-                        what()
-                    ),
-                )),
-                Err(None) => Err(PyTypeError::new_err(format!(
-                    "{} must be a real array of shape {shape:?}, got {}",
-                    what(),
-                    g.get_type()
-                        .name()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ))),
-            },
-            Kind::Object => Ok(Some(PyGrad::O(g.clone().unbind()))),
-        }
-    }
-}
-
-/// Read a Python value as the gradient of an array of `shape`: a real array (or, for a 0-d
-/// array, a number) of exactly that shape, copied into an owned array. `Err` carries the
-/// offending shape for the caller's `ShapeError`, or `None` if the value is not an array.
-pub fn array_from_py(
-    obj: &Bound<'_, PyAny>,
-    shape: &[usize],
-) -> PyResult<Result<Array, Option<Vec<usize>>>> {
-    if shape.is_empty() {
-        if let Ok(x) = obj.extract::<f64>() {
-            if obj.cast::<pyo3::types::PyFloat>().is_ok() || obj.is_instance_of::<PyInt>() {
-                return Ok(Ok(ndarray::arr0(x).into_dyn()));
-            }
-        }
-    }
-    // Read in place and copied at once: the tape never keeps the caller's memory.
-    let read = |view: ndarray::ArrayViewD<'_, f64>| {
-        if view.shape() == shape {
-            Ok(view.to_owned())
-        } else {
-            Err(Some(view.shape().to_vec()))
-        }
-    };
-    Ok(crate::array::numpy_view(obj, read)?.unwrap_or(Err(None)))
 }

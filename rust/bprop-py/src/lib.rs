@@ -1,11 +1,35 @@
-//! PyO3 bindings of bprop (`bprop._core`): conversion between Python values and the core's
-//! gradients, error mapping, and the `Tape`/`BVar` classes. All differentiation logic lives in
-//! `bprop-core`; the typed API lives in the Python package.
+//! PyO3 bindings of bprop (`bprop._core`). All differentiation logic lives in `bprop-core`; the
+//! typed API lives in the Python package. This crate only converts values, maps errors and
+//! defines the `Tape`/`BVar` classes.
+//!
+//! Dependencies go one way: the core knows nothing of the bindings (core <- bindings), and the
+//! extension never imports the package it belongs to: the package hands its Python-level
+//! behaviour (error classes, generic math, container and numpy dispatch) to the extension once,
+//! at import, through the hooks of `python.rs`.
+//!
+//! Modules:
+//! * `lib.rs`: the `_core` module: registers the classes and functions below.
+//! * `convert.rs`: every conversion between Python values and the bindings' encodings
+//!   (`Val`, `PyGrad`, `Kind`, kernel arguments, index keys), each once.
+//! * `errors.rs`: the error adapter: every Rust error to Python exception mapping, and the
+//!   builders of bprop's exception classes.
+//! * `frozen.rs`: ownership of array memory: `FrozenBuffer`, snapshots, kernel results moved in.
+//! * `python.rs`: the hooks installed by the package, and numpy attributes.
+//! * `bvar.rs`: the `BVar` class, its value `Val`, and the per-op scalar hot path.
+//! * `tape.rs`: the `Tape` class (recording, sweeps), `common_tape`, `set_add`.
+//! * `grad.rs`: `PyGrad`, gradients as the sweep holds them, and their arithmetic.
+//! * `array.rs`: the array kernels' entry points and the native kernel driver `run_kernel`.
+//! * `math.rs`: module-level functions for the elementwise kernels (`bprop._core.sin`, ...).
+//! * `lift.rs`: user-defined Ops lifted onto BVars (`lift_custom`).
+//! * `parts.rs`: containers on the tape (`project`, `join`).
 
 use pyo3::prelude::*;
 
 mod array;
 mod bvar;
+mod convert;
+mod errors;
+mod frozen;
 mod grad;
 mod lift;
 mod math;

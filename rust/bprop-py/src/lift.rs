@@ -7,10 +7,11 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::bvar::{common_tape, BVar, Val};
-use crate::grad::{Kind, PyGrad};
-use crate::python;
-use crate::tape::{tape_full, Tape};
+use crate::bvar::{BVar, Val};
+use crate::convert::{kept_arg, Kind};
+use crate::errors::{self, type_name};
+use crate::grad::PyGrad;
+use crate::tape::{common_tape, Tape};
 
 /// A recorded Python pullback with what is needed to check and convert its results.
 struct PyPullback {
@@ -61,8 +62,8 @@ impl PyPullback {
         };
         match items {
             Some(items) if items.len() == n => Ok(items),
-            Some(items) => Err(python::error(
-                python::arity_error(py),
+            Some(items) => Err(errors::new_arity_error(
+                py,
                 format!(
                     "op {}: pullback returned {} gradients for {} arguments",
                     self.name(py),
@@ -70,15 +71,12 @@ impl PyPullback {
                     n
                 ),
             )),
-            None => Err(python::error(
-                python::arity_error(py),
+            None => Err(errors::new_arity_error(
+                py,
                 format!(
                     "op {}: pullback returned a {} where a tuple of {} gradients was expected",
                     self.name(py),
-                    r.get_type()
-                        .name()
-                        .map(|n| n.to_string())
-                        .unwrap_or_default(),
+                    type_name(r),
                     n
                 ),
             )),
@@ -137,7 +135,7 @@ pub fn lift_custom(
         .map(|(a, v)| match v {
             Some(v) => Ok(v.val.to_py(py)),
             // A recorded op may read its constants again at sweep time: never the user's memory.
-            None if tape.is_some() => crate::array::kept_arg(a),
+            None if tape.is_some() => kept_arg(a),
             None => Ok(a.clone().unbind()),
         })
         .collect::<PyResult<_>>()?;
@@ -148,10 +146,7 @@ pub fn lift_custom(
             return Err(PyTypeError::new_err(format!(
                 "op {}: the forward function must return a (value, pullback) pair, got {}",
                 name(),
-                out.get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
+                type_name(&out)
             )))
         }
     };
@@ -162,7 +157,7 @@ pub fn lift_custom(
         )));
     }
     let Some(tape) = tape else {
-        return Ok(Bound::new(py, BVar::constant(Val::from_value(y)?))?
+        return Ok(Bound::new(py, BVar::constant(Val::from_py(y)?))?
             .into_any()
             .unbind());
     };
@@ -190,8 +185,8 @@ pub fn lift_custom(
             }),
         },
         (true, _) => {
-            return Err(python::error(
-                python::arity_error(py),
+            return Err(errors::new_arity_error(
+                py,
                 format!(
                     "op {}: a one-argument op was applied to {n} arguments",
                     name()
@@ -221,8 +216,12 @@ pub fn lift_custom(
             }),
         },
     };
-    let node = tape.get().lock(&name)?.custom(custom).map_err(tape_full)?;
-    let val = Val::from_value(y)?;
+    let node = tape
+        .get()
+        .lock(&name)?
+        .custom(custom)
+        .map_err(errors::from_tape_full)?;
+    let val = Val::from_py(y)?;
     let var = BVar {
         tape: Some(tape.clone_ref(py)),
         node,

@@ -1,6 +1,6 @@
 //! Containers on the tape: `project` reads components of a container BVar (lens views, splits),
 //! `join` builds a container BVar from component BVars. A projection's pullback hands its
-//! gradient to the container as that one component (`PyGrad::P`), so reading many fields adds
+//! gradient to the container as that one component (`PyGrad::Parts`), so reading many fields adds
 //! slot by slot instead of whole records (see `bprop_core::parts`).
 
 use std::sync::Arc;
@@ -9,10 +9,12 @@ use bprop_core::{CustomOp, Input, Parts};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::bvar::{common_tape, BVar, Val};
-use crate::grad::{Kind, Layout, PyGrad};
+use crate::bvar::{BVar, Val};
+use crate::convert::Kind;
+use crate::errors;
+use crate::grad::{Layout, PyGrad};
 use crate::python;
-use crate::tape::{lock_parts, tape_full};
+use crate::tape::{common_tape, lock_parts};
 
 /// `project(v, length, indices, values)`: BVars for components `indices` of the container held by
 /// `v` (which has `length` components; `values` are those components, read by the caller). Each
@@ -42,7 +44,7 @@ pub fn project(
     let Some(tape) = &var.tape else {
         return values
             .into_iter()
-            .map(|x| Ok(BVar::constant(Val::from_value(x)?)))
+            .map(|x| Ok(BVar::constant(Val::from_py(x)?)))
             .collect();
     };
     let name = || "view_var".to_string();
@@ -60,11 +62,11 @@ pub fn project(
             });
             continue;
         }
-        let val = Val::from_value(value)?;
+        let val = Val::from_py(value)?;
         let layout = layout
             .get_or_insert_with(|| {
                 Arc::new(match &var.val {
-                    Val::A(a) => Layout::Array(a.data().shape().to_vec()),
+                    Val::Array(a) => Layout::Array(a.data().shape().to_vec()),
                     other => Layout::Object(other.to_py(py)),
                 })
             })
@@ -72,7 +74,7 @@ pub fn project(
         let part = CustomOp::Unary {
             x: var.node,
             pullback: Box::new(move |g| {
-                Ok(Some(PyGrad::P(Box::new(Parts::one(
+                Ok(Some(PyGrad::Parts(Box::new(Parts::one(
                     layout.clone(),
                     length,
                     index,
@@ -80,7 +82,7 @@ pub fn project(
                 )))))
             }),
         };
-        let node = t.custom(part).map_err(tape_full)?;
+        let node = t.custom(part).map_err(errors::from_tape_full)?;
         seen.insert((var.node, index), (node, val.clone_ref(py)));
         out.push(BVar {
             tape: Some(tape.clone_ref(py)),
@@ -112,7 +114,7 @@ pub fn join(
         &op_name,
         vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())),
     )?;
-    let val = Val::from_value(value)?;
+    let val = Val::from_py(value)?;
     let Some(tape) = tape else {
         return Ok(BVar::constant(val));
     };
@@ -125,7 +127,7 @@ pub fn join(
     let pb_name = name.clone();
     let pullback = move |g: PyGrad| -> PyResult<Vec<Option<PyGrad>>> {
         let slots = match g {
-            PyGrad::P(p) if p.len() == n => p.into_slots().1,
+            PyGrad::Parts(p) if p.len() == n => p.into_slots().1,
             whole => Python::attach(|py| {
                 let g = whole.into_py(py)?;
                 let comps: Vec<Bound<'_, PyAny>> = python::containers_components(py)?
@@ -161,7 +163,7 @@ pub fn join(
             xs: inputs,
             pullback: Box::new(pullback),
         })
-        .map_err(tape_full)?;
+        .map_err(errors::from_tape_full)?;
     Ok(BVar {
         tape: Some(tape.clone_ref(py)),
         node,

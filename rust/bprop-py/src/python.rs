@@ -1,11 +1,12 @@
 //! Python-level behaviour the extension calls back into. The package hands it over once, at
 //! import (`bprop/_hooks.py` calls `install_hooks`), so the extension never imports the package
-//! it belongs to; only numpy is looked up here directly.
+//! it belongs to; only numpy is looked up here directly. Exceptions of the package's classes
+//! are built from these hooks by `errors.rs`.
 
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::PyDict;
 
 macro_rules! hooks {
     ($($(#[doc = $doc:literal])* $name:ident),* $(,)?) => {
@@ -101,14 +102,6 @@ macro_rules! numpy_attr {
     };
 }
 
-// numpy, for recognising and converting arrays that are not float64.
-numpy_attr!(numpy_asarray, "asarray", PyAny);
+// numpy's `matmul`, for `@` where the native kernel does not apply (batched or non-float
+// operands): numpy hands BVars on to the package's rule through `__array_ufunc__`.
 numpy_attr!(numpy_matmul, "matmul", PyAny);
-
-/// Build an exception of one of the Python-defined classes above.
-pub fn error(cls: PyResult<&Bound<'_, PyAny>>, msg: String) -> PyErr {
-    match cls.and_then(|c| Ok(c.cast::<PyType>()?)) {
-        Ok(cls) => PyErr::from_type(cls.clone(), msg),
-        Err(e) => e,
-    }
-}

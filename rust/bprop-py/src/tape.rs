@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
-use bprop_core::{Backprop, NodeId, SweepError, TapeFull};
-use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyTypeError};
+use bprop_core::{Backprop, NodeId};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 
 use crate::bvar::{BVar, Val};
-use crate::grad::{array_from_py, scalar_from_py, Kind, PyGrad};
-use crate::python;
+use crate::convert::{seed_gradient, Kind};
+use crate::errors::{self, type_name};
+use crate::grad::PyGrad;
 
 pub type CoreTape = bprop_core::Tape<PyGrad>;
 
@@ -25,10 +26,6 @@ pub struct Tape {
     /// The node reading component `i` of container node `x`, by `(x, i)`: reading a component
     /// again reuses it, so its gradients accumulate in one slot (in place for arrays).
     parts: Mutex<HashMap<(NodeId, usize), (NodeId, Val)>>,
-}
-
-pub fn tape_full(e: TapeFull) -> PyErr {
-    PyMemoryError::new_err(e.to_string())
 }
 
 impl Tape {
@@ -47,8 +44,8 @@ impl Tape {
         if self.open.load(Ordering::Relaxed) {
             return Ok(());
         }
-        Err(python::error(
-            python::tape_scope_error(py),
+        Err(errors::new_tape_scope_error(
+            py,
             format!("{}: a BVar was used after its backprop run finished (BVars belong to one run; use .value to keep a result)", op()),
         ))
     }
@@ -66,6 +63,31 @@ impl Tape {
             Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
         }
     }
+}
+
+/// The tape shared by the arguments of `op`, or `None` if all are constants. Mixing two runs,
+/// or using a finished run's BVar, raises `TapeScopeError`.
+pub fn common_tape<'a>(
+    py: Python<'_>,
+    op: &dyn Fn() -> String,
+    tapes: impl IntoIterator<Item = Option<&'a Py<Tape>>>,
+) -> PyResult<Option<&'a Py<Tape>>> {
+    let mut found: Option<&'a Py<Tape>> = None;
+    for t in tapes.into_iter().flatten() {
+        match found {
+            Some(f) if !f.is(t) => {
+                return Err(errors::new_tape_scope_error(
+                    py,
+                    format!("{}: arguments come from two different backprop runs", op()),
+                ))
+            }
+            _ => found = Some(t),
+        }
+    }
+    if let Some(t) = found {
+        t.get().check_open(py, op)?;
+    }
+    Ok(found)
 }
 
 /// The same `Tape` object (identity), as BVars refer to it.
@@ -97,11 +119,11 @@ impl Tape {
             .get()
             .record(py, &|| "input".to_string())?
             .leaf()
-            .map_err(tape_full)?;
+            .map_err(errors::from_tape_full)?;
         Ok(BVar {
             tape: Some(slf.clone().unbind()),
             node,
-            val: Val::from_value(value)?,
+            val: Val::from_py(value)?,
         })
     }
 
@@ -128,16 +150,15 @@ impl Tape {
         inputs: Vec<Bound<'_, BVar>>,
     ) -> PyResult<Vec<Option<Py<PyAny>>>> {
         let py = slf.py();
-        let out =
-            output
-                .cast::<BVar>()
-                .map_err(|_| {
-                    PyTypeError::new_err(format!(
-                "the function must return a BVar, got {}; wrap constants with bprop.const_var",
-                output.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-            ))
-                })?
-                .get();
+        let out = output
+            .cast::<BVar>()
+            .map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "the function must return a BVar, got {}; wrap constants with bprop.const_var",
+                    type_name(output)
+                ))
+            })?
+            .get();
         for (i, x) in inputs.iter().enumerate() {
             if !x.get().tape.as_ref().is_some_and(|t| same_tape(t, slf)) {
                 return Err(PyTypeError::new_err(format!(
@@ -148,37 +169,14 @@ impl Tape {
         let out_node = match &out.tape {
             None => return Ok(inputs.iter().map(|_| None).collect()), // constant output: no gradient anywhere
             Some(t) if !same_tape(t, slf) => {
-                return Err(python::error(
-                    python::tape_scope_error(py),
+                return Err(errors::new_tape_scope_error(
+                    py,
                     "backward: the returned BVar belongs to another backprop run".to_string(),
                 ))
             }
             Some(_) => out.node,
         };
-        let seed = match &out.val {
-            Val::F(_) => PyGrad::F(scalar_from_py(seed, || {
-                "the output gradient (seed)".to_string()
-            })?),
-            Val::A(a) => {
-                let shape = a.data().shape().to_vec();
-                match array_from_py(seed, &shape)? {
-                    Ok(s) => PyGrad::array(s),
-                    Err(got) => {
-                        return Err(python::error(
-                            python::shape_error(py),
-                            match got {
-                                Some(got) => format!("backward: the output gradient (seed) has shape {got:?}, but the output has shape {shape:?}"),
-                                None => format!(
-                                    "backward: the output gradient (seed) must be a real array of shape {shape:?}, got {}",
-                                    seed.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-                                ),
-                            },
-                        ))
-                    }
-                }
-            }
-            Val::O(_) => PyGrad::O(seed.clone().unbind()),
-        };
+        let seed = seed_gradient(py, &out.val, seed)?;
         let tape = slf.get().lock(&|| "backward".to_string())?;
         let adds = lock_adds(&slf.get().adds);
         let swept = if !adds.is_empty() {
@@ -191,7 +189,7 @@ impl Tape {
                         .gradient(py, &r, &|| {
                             format!("the add function given for node {node}")
                         })?
-                        .unwrap_or_else(|| PyGrad::O(py.None())))
+                        .unwrap_or_else(|| PyGrad::Object(py.None())))
                 }),
             })
         } else if tape.has_custom_nodes() {
@@ -202,7 +200,7 @@ impl Tape {
         };
         drop(adds);
         drop(tape);
-        let mut grads = swept.map_err(|e| sweep_error(py, e))?;
+        let mut grads = swept.map_err(|e| errors::from_sweep_error(py, e))?;
         // Each input is a distinct leaf, so its gradient can be moved out (arrays are not copied).
         inputs
             .iter()
@@ -234,28 +232,4 @@ fn lock_adds(
 ) -> MutexGuard<'_, HashMap<NodeId, (Py<PyAny>, Kind)>> {
     // Only a panic while holding the lock poisons it; the map is still whole.
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn sweep_error(py: Python<'_>, e: SweepError<PyErr>) -> PyErr {
-    match e {
-        SweepError::Pullback { error, .. } | SweepError::Accumulate { error, .. } => error,
-        SweepError::Arity {
-            node,
-            expected,
-            got,
-        } => python::error(
-            python::arity_error(py),
-            format!("node {node}: pullback returned {got} gradients for {expected} arguments"),
-        ),
-        SweepError::NotScalar { node } => PyTypeError::new_err(format!(
-            "node {node}: a float-valued node received a non-float gradient"
-        )),
-        SweepError::NotArray { node } => PyTypeError::new_err(format!(
-            "node {node}: an array-valued node received a gradient that is not a real array"
-        )),
-        SweepError::UnknownNode { node } => python::error(
-            python::tape_scope_error(py),
-            format!("node {node} is not on this tape"),
-        ),
-    }
 }
