@@ -230,3 +230,40 @@ def test_errors_leave_the_next_call_working() -> None:
         with pytest.raises(TypeError):
             bp.grad_bp(bad, x)
         np.testing.assert_array_equal(bp.grad_bp(lambda v: np.sum(v * v), x), 2 * x)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "amax", "amin"])
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4)])
+def test_native_fast_path_agrees_with_the_registry(name: str, shape: tuple[int, ...]) -> None:
+    """`np.sum(v, axis=1, keepdims=True)` and friends run natively in the extension
+    (rust/bprop-py/src/fastpath.rs); the registry's implementation (`bprop.numpy.sum`, called
+    directly) must give the same values and gradients, for every axis and keepdims."""
+    import bprop.numpy as bnp
+
+    x = _any(shape)
+    numpy_fn, registry_fn = getattr(np, name), getattr(bnp, name)
+    for axis in [None, *range(-len(shape), len(shape))]:
+        for keepdims in (False, True):
+            def via_numpy(v: Any) -> Any:
+                return numpy_fn(v, axis=axis, keepdims=keepdims) * 1.5
+
+            def via_registry(v: Any) -> Any:
+                return registry_fn(v, axis=axis, keepdims=keepdims) * 1.5
+
+            y1, p1 = bp.backprop_with(via_numpy, x)
+            y2, p2 = bp.backprop_with(via_registry, x)
+            np.testing.assert_array_equal(y1, y2)
+            np.testing.assert_allclose(y1, numpy_fn(x, axis=axis, keepdims=keepdims) * 1.5, rtol=1e-13, atol=1e-15)
+            c = _any(np.shape(y1)) if np.ndim(y1) else 0.7
+            np.testing.assert_allclose(p1(c), p2(c), rtol=1e-15, atol=0)
+
+
+def test_native_reshape_method_agrees_with_numpy() -> None:
+    x = _any((3, 4))
+    for args in [((4, 3),), (4, 3), ([2, -1],), (12,), ((12,),)]:
+        y, pull = bp.backprop_with(lambda v: v.reshape(*args) * 2.0, x)
+        np.testing.assert_array_equal(y, x.reshape(*args) * 2.0)
+        c = _any(y.shape)
+        np.testing.assert_array_equal(pull(c), (c * 2.0).reshape(3, 4))
+    with pytest.raises(TypeError, match="order"):
+        bp.grad_bp(lambda v: np.sum(v.reshape(4, 3, order="F")), x)

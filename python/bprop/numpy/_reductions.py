@@ -192,24 +192,35 @@ _amax = defvjp("max", lambda x, *, axes, keepdims: np.max(x, axis=axes, keepdims
 _amin = defvjp("min", lambda x, *, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims), _extremum_vjp)
 
 
-@implements(np.max, np.amax, rule="g split evenly among the maxima")
+def _extremum(kernel: Any, prim: Any, a: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """max/min over `axes`: the native kernel for one axis or all of them (the hot case,
+    `np.max(z, axis=1, keepdims=True)`), the primitive for several axes, 0-d inputs and empty
+    reductions (numpy's own error)."""
+    shape = _shape(a)
+    if not shape or len(axes) not in (1, len(shape)) or _count(shape, axes) == 0:
+        return prim(a, axes=axes, keepdims=keepdims)
+    out = kernel(a, axes[0] if len(axes) == 1 and len(shape) > 1 else None)
+    return _core.reshape(out, list(_kept_shape(shape, axes))) if keepdims else out
+
+
+@implements(np.max, np.amax, rule="g split evenly among the maxima", native=True)
 def max(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NoValue, initial: Any = _NoValue,
         where: Any = _NoValue) -> Any:
     """numpy.max on BVars."""
     if not isinstance(a, BVar):
         return np.max(a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
     _checks("max", out=out, initial=initial, where=where)
-    return _amax(a, axes=_axes(axis, len(_shape(a)), ufunc_like=True), keepdims=_keep(keepdims))
+    return _extremum(_core.max, _amax, a, _axes(axis, len(_shape(a)), ufunc_like=True), _keep(keepdims))
 
 
-@implements(np.min, np.amin, rule="g split evenly among the minima")
+@implements(np.min, np.amin, rule="g split evenly among the minima", native=True)
 def min(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NoValue, initial: Any = _NoValue,
         where: Any = _NoValue) -> Any:
     """numpy.min on BVars."""
     if not isinstance(a, BVar):
         return np.min(a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
     _checks("min", out=out, initial=initial, where=where)
-    return _amin(a, axes=_axes(axis, len(_shape(a)), ufunc_like=True), keepdims=_keep(keepdims))
+    return _extremum(_core.min, _amin, a, _axes(axis, len(_shape(a)), ufunc_like=True), _keep(keepdims))
 
 
 amax = max

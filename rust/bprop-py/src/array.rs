@@ -74,7 +74,7 @@ pub fn run_kernel(
 }
 
 /// Run a kernel that has no generic fallback: non-native arguments are a type error.
-fn run_native(
+pub(crate) fn run_native(
     py: Python<'_>,
     name: &str,
     args: &[&Bound<'_, PyAny>],
@@ -167,6 +167,24 @@ pub fn mean(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResu
 }
 
 /// Mean over rows of `-sum(targets * log_softmax(logits, axis=-1), axis=-1)`, fused.
+/// Maximum of the elements (a float), or along `axis`; NaN propagates, ties share the gradient.
+#[pyfunction]
+#[pyo3(signature = (a, axis=None))]
+pub fn max(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<Py<PyAny>> {
+    run_native(py, "max", &[a], |xs, share| {
+        kernels::extremum(&xs[0], axis, true, share)
+    })
+}
+
+/// Minimum of the elements (a float), or along `axis`; NaN propagates, ties share the gradient.
+#[pyfunction]
+#[pyo3(signature = (a, axis=None))]
+pub fn min(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<Py<PyAny>> {
+    run_native(py, "min", &[a], |xs, share| {
+        kernels::extremum(&xs[0], axis, false, share)
+    })
+}
+
 #[pyfunction]
 pub fn softmax_cross_entropy(
     py: Python<'_>,
@@ -187,6 +205,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reshape, m)?)?;
     m.add_function(wrap_pyfunction!(sum, m)?)?;
     m.add_function(wrap_pyfunction!(mean, m)?)?;
+    m.add_function(wrap_pyfunction!(max, m)?)?;
+    m.add_function(wrap_pyfunction!(min, m)?)?;
     m.add_function(wrap_pyfunction!(softmax_cross_entropy, m)?)?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use pyo3::types::{PyDict, PyFloat, PyString, PyTuple, PyType};
 use crate::array;
 use crate::convert::{basic_index, scalar_arg};
 use crate::errors;
+use crate::fastpath;
 use crate::python;
 use crate::tape::{common_tape, Tape};
 
@@ -316,6 +317,21 @@ impl BVar {
              convert their input this way: use bprop.numpy.special's functions of those names)",
         ))
     }
+    /// `v.reshape(*shape)`: the registry's `reshape`, run natively for array BVars.
+    #[pyo3(signature = (*shape, **kwargs))]
+    fn reshape(
+        slf: &Bound<'_, Self>,
+        shape: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        if let Some(dims) = fastpath::reshape_dims(shape, kwargs)? {
+            if let Some(r) = fastpath::reshape(slf, dims)? {
+                return Ok(r);
+            }
+        }
+        let method = python::getattr(slf.py())?.call1((slf, "reshape"))?;
+        Ok(method.call(shape, kwargs)?.unbind())
+    }
     /// numpy functions on BVars (NEP 18): `np.sum(v)`, `np.stack([v, w])`, ...
     fn __array_function__(
         &self,
@@ -324,6 +340,9 @@ impl BVar {
         args: &Bound<'_, PyAny>,
         kwargs: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
+        if let Some(r) = fastpath::reduction(func, args, kwargs)? {
+            return Ok(r);
+        }
         Ok(python::array_function(func.py())?
             .call1((func, types, args, kwargs))?
             .unbind())
@@ -331,6 +350,26 @@ impl BVar {
 
     fn __neg__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         unary(slf.py(), Unary::Neg, slf.as_any())
+    }
+    fn __floordiv__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Ok(python::numpy_floor_divide(slf.py())?
+            .call1((slf, other))?
+            .unbind())
+    }
+    fn __rfloordiv__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Ok(python::numpy_floor_divide(slf.py())?
+            .call1((other, slf))?
+            .unbind())
+    }
+    fn __mod__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Ok(python::numpy_remainder(slf.py())?
+            .call1((slf, other))?
+            .unbind())
+    }
+    fn __rmod__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        Ok(python::numpy_remainder(slf.py())?
+            .call1((other, slf))?
+            .unbind())
     }
     fn __pos__(slf: &Bound<'_, Self>) -> Py<PyAny> {
         slf.clone().into_any().unbind()

@@ -122,6 +122,11 @@ impl Val {
     pub fn from_core(value: Value) -> Val {
         match value {
             Value::Scalar(x) => Val::Float(x),
+            // a 0-d result is a float, as numpy's ufuncs and reductions give scalars (the node's
+            // gradient then comes as a float, which array nodes take as a 0-d array)
+            Value::Array(a) if a.data().ndim() == 0 => {
+                Val::Float(a.data().iter().copied().next().unwrap_or(f64::NAN))
+            }
             Value::Array(a) => Val::Array(a),
         }
     }

@@ -19,6 +19,8 @@
 //! * `tape.rs`: the `Tape` class (recording, sweeps), `common_tape`, `set_add`.
 //! * `grad.rs`: `PyGrad`, gradients as the sweep holds them, and their arithmetic.
 //! * `array.rs`: the array kernels' entry points and the native kernel driver `run_kernel`.
+//! * `fastpath.rs`: native shortcuts of the registry's hottest entries (`np.sum(v, axis=1)`,
+//!   `v.reshape(...)`) that skip the round trip through the package.
 //! * `math.rs`: module-level functions for the elementwise kernels (`bprop._core.sin`, ...).
 //! * `lift.rs`: user-defined Ops lifted onto BVars (`lift_custom`).
 //! * `parts.rs`: containers on the tape (`project`, `join`).
@@ -29,6 +31,7 @@ mod array;
 mod bvar;
 mod convert;
 mod errors;
+mod fastpath;
 mod frozen;
 mod grad;
 mod lift;

@@ -105,3 +105,6 @@ macro_rules! numpy_attr {
 // numpy's `matmul`, for `@` where the native kernel does not apply (batched or non-float
 // operands): numpy hands BVars on to the package's rule through `__array_ufunc__`.
 numpy_attr!(numpy_matmul, "matmul", PyAny);
+// `//` and `%` on BVars are numpy's ufuncs (zero gradient for `//`, the registry's rule for `%`).
+numpy_attr!(numpy_floor_divide, "floor_divide", PyAny);
+numpy_attr!(numpy_remainder, "remainder", PyAny);
