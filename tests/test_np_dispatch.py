@@ -267,3 +267,24 @@ def test_native_reshape_method_agrees_with_numpy() -> None:
         np.testing.assert_array_equal(pull(c), (c * 2.0).reshape(3, 4))
     with pytest.raises(TypeError, match="order"):
         bp.grad_bp(lambda v: np.sum(v.reshape(4, 3, order="F")), x)
+
+
+def test_floor_division_and_remainder_operators() -> None:
+    x = np.array([1.0, 2.5, -0.7])
+    y, g = bp.backprop(lambda v: np.sum(v // 0.3 + v % 0.3 + 2.0 % v), x)
+    assert y == pytest.approx(np.sum(x // 0.3 + x % 0.3 + 2.0 % x))
+    # d(x // c) = 0, d(x % c)/dx = 1, d(c % x)/dx = -floor(c / x)
+    np.testing.assert_allclose(g, 1.0 - np.floor(2.0 / x))
+
+
+def test_zero_dimensional_results_are_floats() -> None:
+    seen: list[Any] = []
+
+    def f(v: Any) -> Any:
+        r = np.exp(v)
+        seen.append(r.value)
+        return r * 2.0
+
+    y, g = bp.backprop(f, np.array(0.5))
+    assert type(seen[0]) is float and y == pytest.approx(2 * np.exp(0.5))
+    assert np.shape(g) == () and g == pytest.approx(2 * np.exp(0.5))
