@@ -156,6 +156,11 @@ pub enum ArrayOp {
         x: Operand,
         index: Box<[SliceInfoElem]>,
     },
+    /// `x[rows]`: whole rows (axis 0) picked by an integer array, repeats allowed.
+    TakeRows {
+        x: Operand,
+        rows: Box<[usize]>,
+    },
     /// Mean over rows of `-sum(t * log_softmax(z))`; keeps `log_softmax(z)` as rows.
     SoftmaxCrossEntropy {
         logits: Operand,
@@ -680,6 +685,56 @@ pub fn reshape(
 /// caller (integers in range and non-negative, slices as ndarray ranges, one integer or slice
 /// per axis of `x`, plus new axes); a mismatch is a `ShapeError`, never a panic. The result is
 /// a copy (the tape keeps it), a float when every axis is indexed by an integer.
+/// `x[rows]` for an integer index array on the first axis (numpy's advanced indexing with one
+/// index array): the result has shape `rows_shape + x.shape[1..]`. `rows` are in range (the
+/// caller resolved negative ones; a bad one is a `ShapeError`, never a panic). The gradient is
+/// a scatter-add of the result's rows (repeated rows accumulate), in place into the argument's
+/// gradient when it has one.
+pub fn take_rows(
+    x: &Arg,
+    rows: Vec<usize>,
+    rows_shape: &[usize],
+    share: Share<'_>,
+) -> Result<(Value, Option<ArrayOp>), ShapeError> {
+    let shape = x.value.shape();
+    let Some((&n, inner)) = shape.split_first() else {
+        return Err(shape_error(
+            "getitem",
+            "an index array on a 0-d array".to_string(),
+        ));
+    };
+    if let Some(bad) = rows.iter().find(|&&r| r >= n) {
+        return Err(shape_error(
+            "getitem",
+            format!("row {bad} out of range for shape {shape:?}"),
+        ));
+    }
+    if rows_shape.iter().product::<usize>() != rows.len() {
+        return Err(shape_error(
+            "getitem",
+            format!("{} rows for an index of shape {rows_shape:?}", rows.len()),
+        ));
+    }
+    let width: usize = inner.iter().product();
+    let out_shape: Vec<usize> = rows_shape.iter().chain(inner).copied().collect();
+    let value = x.value.with_view(|v| {
+        let v = v.as_standard_layout();
+        let data = v
+            .as_slice()
+            .unwrap_or_else(|| unreachable!("a standard layout is C-contiguous"));
+        let mut out = Vec::with_capacity(rows.len() * width);
+        for &r in &rows {
+            out.extend_from_slice(&data[r * width..(r + 1) * width]);
+        }
+        from_vec(&out_shape, out)
+    });
+    let node = node_if(&[x], || ArrayOp::TakeRows {
+        x: Operand::of(x),
+        rows: rows.into(),
+    });
+    Ok((Value::Array(share(value)), node))
+}
+
 pub fn index(
     x: &Arg,
     index: Vec<SliceInfoElem>,
@@ -1216,6 +1271,46 @@ impl ArrayOp {
                 put(sink, x, back)
             }
             ArrayOp::Transpose { x } => put(sink, x, g.reversed_axes()),
+            ArrayOp::TakeRows { x, rows } => {
+                if x.node.is_none() {
+                    return Ok(());
+                }
+                let g = g.as_standard_layout();
+                let gs = g
+                    .as_slice()
+                    .unwrap_or_else(|| unreachable!("a standard layout is C-contiguous"));
+                let width: usize = x.shape[1..].iter().product();
+                let scatter = |acc: &mut [f64]| {
+                    for (k, &r) in rows.iter().enumerate() {
+                        let (dst, src) = (
+                            &mut acc[r * width..(r + 1) * width],
+                            &gs[k * width..(k + 1) * width],
+                        );
+                        dst.iter_mut().zip(src).for_each(|(a, &b)| *a += b);
+                    }
+                };
+                // In place only without repeated rows: a repeated row's contributions are summed
+                // first, then added, exactly as a separate gradient would be (same rounding).
+                let n = x.shape.first().copied().unwrap_or(0);
+                let mut seen = vec![false; n];
+                let repeats = rows.iter().any(|&r| std::mem::replace(&mut seen[r], true));
+                if !repeats {
+                    if let Some(acc) = target(sink, x).and_then(|a| a.as_slice_mut()) {
+                        scatter(acc);
+                        return Ok(());
+                    }
+                }
+                let mut whole = vec![0.0; x.shape.iter().product()];
+                scatter(&mut whole);
+                let whole = from_vec(&x.shape, whole);
+                match target(sink, x) {
+                    Some(acc) => {
+                        *acc += &whole;
+                        Ok(())
+                    }
+                    None => put(sink, x, whole),
+                }
+            }
             ArrayOp::Index { x, index } => {
                 if x.node.is_none() {
                     return Ok(());

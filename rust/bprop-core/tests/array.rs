@@ -1536,3 +1536,45 @@ fn broadcast_blocks_give_numpy_values_in_either_order() {
         }
     }
 }
+
+#[test]
+fn take_rows_gathers_and_scatter_adds_repeats() {
+    let mut rng = Lcg(17);
+    let x = av(rng.array(&[4, 3], -2.0, 2.0));
+    let rows = vec![3, 0, 3, 1, 3];
+    let r = rows.clone();
+    check(
+        "take_rows",
+        move |t, a| rec(t, array::take_rows(&a[0], r.clone(), &[5], &owned).unwrap()),
+        std::slice::from_ref(&x),
+        &mut rng,
+    );
+    let r = rows.clone();
+    check(
+        "take_rows 2-D index",
+        move |t, a| {
+            rec(
+                t,
+                array::take_rows(&a[0], r[..4].to_vec(), &[2, 2], &owned).unwrap(),
+            )
+        },
+        std::slice::from_ref(&x),
+        &mut rng,
+    );
+    let (v, g) = run_ones(
+        |t, a| {
+            rec(
+                t,
+                array::take_rows(&a[0], vec![2, 2, 0], &[3], &owned).unwrap(),
+            )
+        },
+        &[av(arr(&[3], &[1.0, 2.0, 3.0]))],
+    );
+    assert_eq!(v, arr(&[3], &[3.0, 3.0, 1.0]));
+    assert_eq!(g[0], arr(&[3], &[1.0, 0.0, 2.0]));
+    let e = expect_shape_error(
+        "out of range",
+        array::take_rows(&cst(&x), vec![4], &[1], &owned),
+    );
+    assert_shape_error(&e, "getitem", &["row 4"]);
+}

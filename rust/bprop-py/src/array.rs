@@ -103,6 +103,18 @@ pub fn run_native_index(
     })
 }
 
+/// `x[rows]` for an integer index array on the first axis (see `convert::row_index`).
+pub fn run_native_take_rows(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    rows: Vec<usize>,
+    rows_shape: Vec<usize>,
+) -> PyResult<Py<PyAny>> {
+    run_native(py, "getitem", &[x], move |xs, share| {
+        kernels::take_rows(&xs[0], rows, &rows_shape, share)
+    })
+}
+
 /// `a @ b` with the native kernel when both are native values of 1 or 2 axes; `Ok(None)`
 /// otherwise (batched or non-float operands: the caller goes to numpy's rule in the package).
 pub fn matmul_native(

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyString, PyTuple, PyType};
 
 use crate::array;
-use crate::convert::{basic_index, scalar_arg};
+use crate::convert::{basic_index, row_index, scalar_arg};
 use crate::errors;
 use crate::fastpath;
 use crate::python;
@@ -259,8 +259,14 @@ impl BVar {
     fn __getitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         if let Val::Array(a) = &slf.get().val {
-            if let Some(index) = basic_index(key, a.data().shape())? {
+            let shape = a.data().shape().to_vec();
+            if let Some(index) = basic_index(key, &shape)? {
                 return array::run_native_index(py, slf.as_any(), index);
+            }
+            if let Some(&n) = shape.first() {
+                if let Some((rows, rows_shape)) = row_index(key, n)? {
+                    return array::run_native_take_rows(py, slf.as_any(), rows, rows_shape);
+                }
             }
         }
         Ok(python::getitem(py)?.call1((slf, key))?.unbind())

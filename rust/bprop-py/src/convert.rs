@@ -215,6 +215,41 @@ pub fn native_arg<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Option<NativeArg<'a
 // ---------------------------------------------------------------------------------------------
 // Index keys
 
+/// An integer index array on the first axis (`v[idx]`, `v[[0, 0, 2]]`: a numpy int64 array or
+/// a list of Python integers, of any shape) resolved against `n` rows for the native gather:
+/// the rows (negative ones counted from the end) and the index's shape. `None` for any other
+/// key, and for a row out of range (numpy's own IndexError is raised on the package's path).
+pub fn row_index(key: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<(Vec<usize>, Vec<usize>)>> {
+    let (raw, shape): (Vec<i64>, Vec<usize>) = if let Ok(a) = key.cast::<PyArrayDyn<i64>>() {
+        if a.ndim() == 0 {
+            return Ok(None);
+        }
+        let ro = a.readonly();
+        (ro.as_array().iter().copied().collect(), a.shape().to_vec())
+    } else if let Ok(l) = key.cast::<pyo3::types::PyList>() {
+        let mut raw = Vec::with_capacity(l.len());
+        for item in l.iter() {
+            if item.is_instance_of::<PyBool>() || !item.is_instance_of::<PyInt>() {
+                return Ok(None);
+            }
+            raw.push(item.extract::<i64>()?);
+        }
+        let len = raw.len();
+        (raw, vec![len])
+    } else {
+        return Ok(None);
+    };
+    let n = n as i64;
+    let mut rows = Vec::with_capacity(raw.len());
+    for r in raw {
+        let r = if r < 0 { r + n } else { r };
+        if !(0..n).contains(&r) {
+            return Ok(None);
+        }
+        rows.push(r as usize);
+    }
+    Ok(Some((rows, shape)))
+}
 /// numpy's basic index (`v[1:3]`, `v[:, 0]`, `v[..., None]`) resolved against `shape` for the
 /// native kernel. `None` for everything else, which the package's indexing handles: a lone
 /// integer (a row, read as a component), integer and boolean arrays, and invalid keys (numpy's

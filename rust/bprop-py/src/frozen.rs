@@ -30,14 +30,10 @@ pub struct FrozenBuffer {
     _memory: Memory,
 }
 
-/// Held only to keep the memory alive.
+/// Held only to keep the memory alive: a kernel's result moved in, or a snapshot's copy.
 #[allow(dead_code)]
 enum Memory {
-    /// A kernel's result, moved in.
     Owned(Array),
-    /// A numpy array that only this buffer references. Snapshots are allocated by numpy, whose
-    /// allocator asks for huge pages: a fresh 8 MB copy then costs a few page faults, not 2048.
-    Numpy(Py<PyAny>),
 }
 
 /// A numpy float64 array seen by the core; its memory is frozen (see the module docs).
@@ -158,13 +154,30 @@ pub fn float64_copy<'py>(
 }
 
 /// A read-only float64 snapshot of the real array `src`, in new frozen memory: numpy copies (and
-/// converts) the elements, so user memory is only ever read by numpy, under the GIL.
+/// converts) the elements, so user memory is only ever read by numpy, under the GIL. The memory
+/// is the extension's own (its allocator keeps freed memory for reuse, so repeated snapshots of
+/// one size do not fault fresh pages in each time).
 fn snapshot(src: &Bound<'_, PyUntypedArray>) -> PyResult<Arc<NumpyData>> {
     let py = src.py();
-    let copy = float64_copy(src, NPY_ORDER::NPY_CORDER)?;
-    // SAFETY: `copy` stays alive (the new buffer holds it); the view only lends its layout.
-    let view = unsafe { copy.as_array() };
-    let arr = frozen_array(py, view, Memory::Numpy(copy.clone().into_any().unbind()))?;
+    let memory = Array::zeros(ndarray::IxDyn(src.shape()));
+    // SAFETY: the view only lends the layout; `memory`'s heap block does not move when `memory`
+    // moves into the buffer below, which then keeps it alive as long as the array.
+    let view: ndarray::ArrayViewD<'static, f64> = unsafe { std::mem::transmute(memory.view()) };
+    let owner = Bound::new(
+        py,
+        FrozenBuffer {
+            _memory: Memory::Owned(memory),
+        },
+    )?;
+    // SAFETY: the array's base is `owner`, which keeps the memory alive and never reallocates it.
+    let arr = unsafe { PyArrayDyn::<f64>::borrow_from_array(&view, owner.into_any()) };
+    // SAFETY: both are live arrays of one shape; `arr` is writeable and only we hold it (until
+    // it is made read-only just below, before any Python code sees it).
+    if unsafe { PY_ARRAY_API.PyArray_CopyInto(py, arr.as_array_ptr(), src.as_array_ptr()) } < 0 {
+        return Err(PyErr::fetch(py));
+    }
+    // SAFETY: `arr` is the live array just made, under the GIL.
+    unsafe { clear_writeable(arr.as_array_ptr()) };
     Ok(NumpyData::new(&arr))
 }
 

@@ -27,6 +27,10 @@
 
 use pyo3::prelude::*;
 
+/// See `Cargo.toml`: large arrays are reused instead of faulted in fresh on every op.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod array;
 mod bvar;
 mod convert;
