@@ -537,6 +537,23 @@ fn normalize_axis(op: &'static str, axis: isize, ndim: usize) -> Result<usize, S
 
 /// `sum(x, axis)`, or `mean` when `mean` is set (dividing by the number of summed elements,
 /// zeros included). Without an axis the result is a float.
+/// A reduction's axis checked against `shape` (negative counts from the end; `None`: every
+/// element), and how many elements each result reduces.
+fn reduced_axis(
+    op: &'static str,
+    shape: &[usize],
+    axis: Option<isize>,
+) -> Result<(Option<usize>, usize), ShapeError> {
+    let axis = axis
+        .map(|a| normalize_axis(op, a, shape.len()))
+        .transpose()?;
+    let count = match axis {
+        None => shape.iter().product(),
+        Some(a) => shape[a],
+    };
+    Ok((axis, count))
+}
+
 /// `max(x, axis)` (or `min` when `!max`) with numpy's semantics: NaN propagates; without an
 /// axis the result is a float. An empty reduction is a `ShapeError` (numpy: no identity). The
 /// gradient is split evenly among the elements equal to the result (ties; the NaNs when the
@@ -549,13 +566,7 @@ pub fn extremum(
 ) -> Result<(Value, Option<ArrayOp>), ShapeError> {
     let op = if max { "max" } else { "min" };
     let shape = x.value.shape();
-    let axis = axis
-        .map(|a| normalize_axis(op, a, shape.len()))
-        .transpose()?;
-    let count = match axis {
-        None => shape.iter().product::<usize>(),
-        Some(a) => shape[a],
-    };
+    let (axis, count) = reduced_axis(op, &shape, axis)?;
     if count == 0 {
         return Err(shape_error(
             op,
@@ -602,14 +613,7 @@ pub fn sum(
     share: Share<'_>,
 ) -> Result<(Value, Option<ArrayOp>), ShapeError> {
     let op = if mean { "mean" } else { "sum" };
-    let shape = x.value.shape();
-    let axis = axis
-        .map(|a| normalize_axis(op, a, shape.len()))
-        .transpose()?;
-    let count = match axis {
-        None => shape.iter().product::<usize>(),
-        Some(a) => shape[a],
-    };
+    let (axis, count) = reduced_axis(op, &x.value.shape(), axis)?;
     let scale = if mean { 1.0 / count as f64 } else { 1.0 };
     let value = x.value.with_view(|v| match axis {
         None => Value::Scalar(v.sum() * scale),
