@@ -32,6 +32,8 @@ import numpy as np
 
 import bprop as bp
 
+from gradcheck import Check, check_gradient  # examples/gradcheck.py, beside this file
+
 TEXT = (
     "the river runs down to the sea and the sea runs out to the rain. "
     "the rain falls on the hill and the hill sends it back to the river. "
@@ -144,33 +146,6 @@ def train(params: Params, corpus: Corpus, steps: int, lr: float, rng: np.random.
 # ---------------------------------------------------------------- gradient check
 
 
-@dataclass
-class Check:
-    worst: float
-    directions: int
-    passed: bool
-
-
-def check_gradient(f: Any, params: Params, directions: int = 4, seed: int = CHECK_SEED) -> Check:
-    """bprop's gradient along random unit directions against a 5-point central difference."""
-    grads = bp.grad_bp(f, params)
-    rng = np.random.default_rng(seed)
-    worst = 0.0
-    for _ in range(directions):
-        u = {k: rng.normal(size=np.shape(v)) for k, v in params.items()}
-        norm = math.sqrt(sum(float(np.sum(d * d)) for d in u.values()))
-        u = {k: d / norm for k, d in u.items()}
-
-        def at(t: float) -> float:
-            return float(f({k: params[k] + t * u[k] for k in params}))
-
-        h = FD_STEP
-        fd = (at(-2 * h) - 8 * at(-h) + 8 * at(h) - at(2 * h)) / (12 * h)
-        exact = sum(float(np.sum(grads[k] * u[k])) for k in params)
-        worst = max(worst, abs(exact - fd) / max(abs(fd), 1e-8))
-    return Check(worst, directions, worst <= FD_RTOL)
-
-
 # ---------------------------------------------------------------- main
 
 
@@ -204,7 +179,7 @@ def run(steps: int = 400, lr: float = LR, sample_length: int = 160, verbose: boo
     say(f"sample: {text!r}")
 
     inputs, targets = corpus.batch(np.random.default_rng(CHECK_SEED), size=4)
-    check = check_gradient(lambda p: loss(p, inputs, targets), params0)
+    check = check_gradient(lambda p: loss(p, inputs, targets), params0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
     say(
         f"gradient check at the initial parameters: {check.directions} random directions, "
         f"bprop vs central differences, worst relative difference {check.worst:.2e} "

@@ -23,7 +23,6 @@ Exit status 1 if the gradient check fails or the loss did not decrease.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,8 @@ from typing import Any
 import numpy as np
 
 import bprop as bp
+
+from gradcheck import Check, check_gradient  # examples/gradcheck.py, beside this file
 
 CHANNELS = (8, 16)
 CLASSES = 10
@@ -147,33 +148,6 @@ def train(params: Params, data: Split, epochs: int, lr: float, say: Any) -> tupl
 # ---------------------------------------------------------------- gradient check
 
 
-@dataclass
-class Check:
-    worst: float
-    directions: int
-    passed: bool
-
-
-def check_gradient(f: Any, params: Params, directions: int = 4, seed: int = CHECK_SEED) -> Check:
-    """bprop's gradient along random unit directions against a 5-point central difference."""
-    grads = bp.grad_bp(f, params)
-    rng = np.random.default_rng(seed)
-    worst = 0.0
-    for _ in range(directions):
-        u = {k: rng.normal(size=np.shape(v)) for k, v in params.items()}
-        norm = math.sqrt(sum(float(np.sum(d * d)) for d in u.values()))
-        u = {k: d / norm for k, d in u.items()}
-
-        def at(t: float) -> float:
-            return float(f({k: params[k] + t * u[k] for k in params}))
-
-        h = FD_STEP
-        fd = (at(-2 * h) - 8 * at(-h) + 8 * at(h) - at(2 * h)) / (12 * h)
-        exact = sum(float(np.sum(grads[k] * u[k])) for k in params)
-        worst = max(worst, abs(exact - fd) / max(abs(fd), 1e-8))
-    return Check(worst, directions, worst <= FD_RTOL)
-
-
 # ---------------------------------------------------------------- main
 
 
@@ -204,7 +178,7 @@ def run(epochs: int = 6, lr: float = LR, verbose: bool = True) -> Result:
     say(f"held-out accuracy after {epochs} epoch(s): {test_accuracy:.2%} ({round(test_accuracy * len(data.y_test))}/{len(data.y_test)})")
 
     x, y = data.x_train[:16], data.y_train[:16]
-    check = check_gradient(lambda p: loss(p, x, y), params0)
+    check = check_gradient(lambda p: loss(p, x, y), params0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
     say(
         f"gradient check at the initial parameters: {check.directions} random directions, "
         f"bprop vs central differences, worst relative difference {check.worst:.2e} "

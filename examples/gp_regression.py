@@ -37,6 +37,8 @@ import numpy as np
 
 import bprop as bp
 
+from gradcheck import Check, check_gradient  # examples/gradcheck.py, beside this file
+
 JITTER = 1e-8  # added to the noise variance: keeps K positive definite to rounding
 DATA_SEED = 0
 CHECK_SEED = 1
@@ -100,28 +102,6 @@ def fit(theta0: np.ndarray, x: np.ndarray, y: np.ndarray, steps: int, lr: float)
 # ---------------------------------------------------------------- gradient check
 
 
-@dataclass
-class Check:
-    worst: float  # largest relative difference over the directions
-    directions: int
-    passed: bool
-
-
-def check_gradient(f: Any, theta: np.ndarray, directions: int = 4, seed: int = CHECK_SEED) -> Check:
-    """bprop's gradient along random unit directions against a 5-point central difference."""
-    grad = bp.grad_bp(f, theta)
-    rng = np.random.default_rng(seed)
-    worst = 0.0
-    for _ in range(directions):
-        u = rng.normal(size=theta.shape)
-        u /= np.linalg.norm(u)
-        h = FD_STEP
-        fd = (f(theta - 2 * h * u) - 8 * f(theta - h * u) + 8 * f(theta + h * u) - f(theta + 2 * h * u)) / (12 * h)
-        exact = float(np.dot(grad, u))
-        worst = max(worst, abs(exact - fd) / max(abs(fd), 1e-8))
-    return Check(worst, directions, worst <= FD_RTOL)
-
-
 # ---------------------------------------------------------------- main
 
 
@@ -154,7 +134,7 @@ def run(n: int = 60, steps: int = 300, lr: float = 0.5, verbose: bool = True) ->
     mean, sd = predict(theta, x, y, x_test)
     say("posterior at " + ", ".join(f"{a:+.0f}: {m:+.3f}±{s:.3f}" for a, m, s in zip(x_test, mean, sd)))
 
-    check = check_gradient(lambda t: log_marginal_likelihood(t, x, y), theta0)
+    check = check_gradient(lambda t: log_marginal_likelihood(t, x, y), theta0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
     say(
         f"gradient check at the initial hyperparameters: {check.directions} random directions, "
         f"bprop vs central differences, worst relative difference {check.worst:.2e} "

@@ -25,6 +25,8 @@ def load(path: Path, name: str) -> ModuleType:
     """Import a script by path (registered in sys.modules, as dataclasses need)."""
     if name in sys.modules:
         return sys.modules[name]
+    if str(EXAMPLES) not in sys.path:  # the examples import their shared gradcheck.py
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
