@@ -31,6 +31,7 @@ __all__ = [
     "defvjp",
     "defvjp_n",
     "multi_output",
+    "as_forward1",
     "implements",
     "ufunc",
     "method",
@@ -103,22 +104,29 @@ class Primitive:
         if self.vjp_all is None and len(args) > len(self.vjps):
             raise TypeError(f"{self.name}: {len(args)} arguments for {len(self.vjps)} differentiable ones")
         live = tuple(is_live(a) for a in args)
+        return _core.lift_custom(self, self.rule(live, params), False, args)
+
+    def rule(self, live: Sequence[bool] | None, params: dict[str, Any]) -> Callable[..., tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
+        """The primitive as a custom op's forward: `forward(*values) -> (value, pullback)`, the
+        pullback giving one gradient per argument (`None` where `live[i]` is false; `live=None`:
+        every argument)."""
         forward, vjps, vjp_all = self.forward, self.vjps, self.vjp_all
 
         def lifted(*values: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
             ans = _result(forward(*values, **params))
+            on = (True,) * len(values) if live is None else live
 
             def pullback(g: Any) -> tuple[Any, ...]:
                 if vjp_all is not None:
-                    return tuple(vjp_all(g, ans, live, *values, **params))
+                    return tuple(vjp_all(g, ans, on, *values, **params))
                 return tuple(
-                    vjp(g, ans, *values, **params) if (on and vjp is not None) else None
-                    for on, vjp in zip(live, vjps)
+                    vjp(g, ans, *values, **params) if (o and vjp is not None) else None
+                    for o, vjp in zip(on, vjps)
                 )
 
             return ans, pullback
 
-        return _core.lift_custom(self, lifted, False, args)
+        return lifted
 
 
 def multi_output(prim: Primitive, *args: Any, **params: Any) -> tuple[Any, ...]:
@@ -131,6 +139,20 @@ def multi_output(prim: Primitive, *args: Any, **params: Any) -> tuple[Any, ...]:
     value = whole.value
     n = len(value)
     return tuple(_core.project(whole, n, list(range(n)), list(value)))
+
+
+def as_forward1(prim: Primitive, **params: Any) -> Callable[[Any], tuple[Any, Callable[[Any], Any]]]:
+    """A one-argument primitive (with its static `params`) as an `op1` forward, `forward(x) ->
+    (value, pullback)` with the pullback giving `x`'s gradient: the primitive's own forward and
+    vjp, for code that records the rule as an `Op` of its own (`bprop.linalg`'s multi-output
+    functions) instead of applying the primitive."""
+    lifted = prim.rule(None, params)
+
+    def forward(x: Any) -> tuple[Any, Callable[[Any], Any]]:
+        ans, pullback = lifted(x)
+        return ans, lambda g: pullback(g)[0]
+
+    return forward
 
 
 def defvjp(name: str, forward: Callable[..., Any], *vjps: Vjp | None) -> Primitive:

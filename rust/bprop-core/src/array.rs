@@ -726,10 +726,15 @@ pub fn take_rows(
         let data = v
             .as_slice()
             .unwrap_or_else(|| unreachable!("a standard layout is C-contiguous"));
-        let mut out = Vec::with_capacity(rows.len() * width);
-        for &r in &rows {
-            out.extend_from_slice(&data[r * width..(r + 1) * width]);
-        }
+        let out: Vec<f64> = if width == 1 {
+            rows.iter().map(|&r| data[r]).collect()
+        } else {
+            let mut out = Vec::with_capacity(rows.len() * width);
+            for &r in &rows {
+                out.extend_from_slice(&data[r * width..(r + 1) * width]);
+            }
+            out
+        };
         from_vec(&out_shape, out)
     });
     let node = node_if(&[x], || ArrayOp::TakeRows {
@@ -1285,6 +1290,10 @@ impl ArrayOp {
                     .unwrap_or_else(|| unreachable!("a standard layout is C-contiguous"));
                 let width: usize = x.shape[1..].iter().product();
                 let scatter = |acc: &mut [f64]| {
+                    if width == 1 {
+                        rows.iter().zip(gs).for_each(|(&r, &g)| acc[r] += g);
+                        return;
+                    }
                     for (k, &r) in rows.iter().enumerate() {
                         let (dst, src) = (
                             &mut acc[r * width..(r + 1) * width],

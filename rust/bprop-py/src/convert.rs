@@ -225,7 +225,11 @@ pub fn row_index(key: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<(Vec<usize
             return Ok(None);
         }
         let ro = a.readonly();
-        (ro.as_array().iter().copied().collect(), a.shape().to_vec())
+        let raw = match ro.as_slice() {
+            Ok(s) => s.to_vec(),
+            Err(_) => ro.as_array().iter().copied().collect(),
+        };
+        (raw, a.shape().to_vec())
     } else if let Ok(l) = key.cast::<pyo3::types::PyList>() {
         let mut raw = Vec::with_capacity(l.len());
         for item in l.iter() {
