@@ -1082,6 +1082,7 @@ PLAIN: dict[str, Callable[[Any], Any]] = {
     "zeros_like": np.zeros_like, "ones_like": np.ones_like, "full_like": lambda v: np.full_like(v, 2.5),
     "empty_like": lambda v: np.empty_like(v).shape, ".argmax": lambda v: v.argmax(), ".argmin": lambda v: v.argmin(axis=0),
     ".argsort": lambda v: v.argsort(), ".nonzero": lambda v: v.nonzero(),
+    "any": lambda v: np.any(v > 0, axis=0), "all": lambda v: np.all(v > -1.0), ".any": lambda v: v.any(), ".all": lambda v: v.all(axis=-1),
 }
 
 
@@ -1686,3 +1687,10 @@ def test_regression_sort_of_0d_raises_axis_error() -> None:
         for axis in (-1, 0):
             _raises_like_numpy(lambda v: np.sort(v, axis=axis), x)
         run_case(Case(lambda v: np.sort(v, axis=None), [x], exact=True))
+
+
+@case(".round")
+def _round_method(d: Draw) -> Case:
+    """`v.round(decimals)`: numpy's value, a zero gradient (checked by differences: flat)."""
+    x = _off_grid(d, d.shape(1, 3))
+    return Case(lambda v: v.round(), [x])

@@ -288,3 +288,23 @@ def test_zero_dimensional_results_are_floats() -> None:
     y, g = bp.backprop(f, np.array(0.5))
     assert type(seen[0]) is float and y == pytest.approx(2 * np.exp(0.5))
     assert np.shape(g) == () and g == pytest.approx(2 * np.exp(0.5))
+
+
+def test_more_ndarray_methods_and_attributes() -> None:
+    x = np.array([[0.4, -1.6, 2.5], [0.0, 3.2, -0.7]])
+
+    def f(v: Any) -> Any:
+        assert v.itemsize == 8 and v.nbytes == x.nbytes
+        assert v.any() and not v.all() and isinstance(v.any(axis=0), np.ndarray)
+        np.testing.assert_array_equal(v.imag, np.zeros_like(x))
+        np.testing.assert_array_equal(v.round().value, np.round(x))
+        w = v.astype(np.float64).conj().conjugate().real.mT  # (3, 2)
+        return np.sum(w * np.arange(6.0).reshape(3, 2)) + np.sum(v.round(1))
+
+    g = bp.grad_bp(f, x)
+    np.testing.assert_array_equal(g, np.arange(6.0).reshape(3, 2).T)  # rounding adds nothing
+    with pytest.raises(TypeError, match=r"v\.value\.item"):
+        bp.grad_bp(lambda v: v.item(), 1.0)
+    with pytest.raises(TypeError, match="only float64"):
+        bp.grad_bp(lambda v: v.astype(np.float32), x)
+    assert not hasattr(bp.const_var(x), "tofile")

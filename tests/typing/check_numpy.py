@@ -174,6 +174,13 @@ def methods(v: Arr, x: BVar[float]) -> None:
     assert_type(v.size, int)
     assert_type(v.dtype, np.dtype[np.float64])
     assert_type(len(v), int)
+    assert_type(v.round(), Arr)
+    assert_type(v.astype(np.float64), Arr)
+    assert_type(v.conj(), Arr)
+    assert_type(v.real, Arr)
+    assert_type(v.imag, Vec)
+    assert_type(v.mT, Arr)
+    assert_type(v.itemsize, int)
     # Functional updates (BVars are immutable).
     assert_type(v.at[0].set(1.0), Arr)
     assert_type(v.at[1:3].add(v), Arr)
@@ -328,6 +335,10 @@ def rejected(v: Arr, x: BVar[float], s: BVar[str], n: BVar[int], w: Vec) -> None
     f: float = bnp.sum(v)  # type: ignore[assignment]
     # Stacking takes a sequence of arrays.
     bnp.concatenate(v)  # type: ignore[call-overload]
+    # Only float64 is differentiable; item()/tolist() would drop the gradient.
+    v.astype(np.float32)  # type: ignore[arg-type]
+    v.item()  # type: ignore[attr-defined]
+    v.tolist()  # type: ignore[attr-defined]
     bnp.stack(v)  # type: ignore[call-overload]
     bnp.concatenate([v, s])  # type: ignore[list-item]
     # Wrong keyword names.

@@ -131,11 +131,46 @@ def _namespace(v: BVar[Any]) -> Any:
     return __array_namespace__
 
 
+def _astype(v: BVar[Any]) -> Any:
+    def astype(dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True) -> BVar[Any]:
+        if np.dtype(dtype) != np.float64:
+            raise TypeError(
+                f"BVar.astype({np.dtype(dtype)}): only float64 is differentiable; "
+                "use v.value.astype(...) for a plain array without a gradient"
+            )
+        return v  # BVars are immutable: the same value serves as the copy
+
+    return astype
+
+
+def _drops(what: str) -> Any:
+    """A method that would turn a BVar into plain Python values: calling it is a TypeError."""
+
+    def method(v: BVar[Any]) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise TypeError(f"BVar.{what}() would silently drop the gradient; use v.value.{what}() for the plain value")
+
+        return refuse
+
+    return method
+
+
 _ATTRIBUTES = {
     "size": lambda v: int(np.size(v.value)),
     "dtype": lambda v: np.asarray(v.value).dtype,
+    "itemsize": lambda v: np.asarray(v.value).itemsize,
+    "nbytes": lambda v: np.asarray(v.value).nbytes,
     "at": _At,
     "__array_namespace__": _namespace,
+    # real values: their own real part and conjugate, a zero imaginary part
+    "real": lambda v: v,
+    "imag": lambda v: np.zeros_like(v.value),
+    "conj": lambda v: lambda: v,
+    "conjugate": lambda v: lambda: v,
+    "mT": lambda v: np.swapaxes(v, -1, -2),
+    "astype": _astype,
+    "item": _drops("item"),
+    "tolist": _drops("tolist"),
 }
 
 

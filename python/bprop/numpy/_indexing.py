@@ -625,5 +625,8 @@ def _plain_method(name: str) -> None:
     method(name)(impl)
 
 
-for _m in ("argmax", "argmin", "argsort", "nonzero"):
+# any/all are plain too, but not module globals here (they would shadow the builtins)
+plain(np.any, np.all)
+
+for _m in ("argmax", "argmin", "argsort", "nonzero", "any", "all"):
     _plain_method(_m)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ._registry import any_bvar, check_float_dtype, defvjp, implements, refuse, unbroadcast, ufunc, value_of
+from ._registry import method, any_bvar, check_float_dtype, defvjp, implements, refuse, unbroadcast, ufunc, value_of
 
 __all__: list[str] = []
 
@@ -289,6 +289,7 @@ def round(a: Any, decimals: int = 0, out: Any = None) -> Any:  # noqa: A001
 
 
 around = round
+method("round")(round)
 
 
 @implements(np.fix, rule="0 (piecewise constant; a constant result)")
