@@ -289,9 +289,18 @@ def _join(name: str, forward: Callable[..., Any], layout: Callable[..., tuple[li
         promoted, axis = layout(shapes, **params)
         g = np.asarray(g)
         ax = normalize_axis_index(axis, g.ndim)
-        bounds = np.cumsum([p[ax] for p in promoted])[:-1]
-        pieces = np.split(g, bounds, axis=ax)
-        return [p.reshape(s) if on else None for p, s, on in zip(pieces, shapes, live)]
+        out: list[Any] = []
+        start = 0
+        where: list[Any] = [slice(None)] * g.ndim
+        for p, s, on in zip(promoted, shapes, live):
+            stop = start + p[ax]
+            if on:  # a slice of g (a view: the tape copies what it keeps)
+                where[ax] = slice(start, stop)
+                out.append(g[tuple(where)].reshape(s))
+            else:
+                out.append(None)
+            start = stop
+        return out
 
     return defvjp_n(name, forward, vjp_all)
 
