@@ -180,11 +180,7 @@ def run(steps: int = 400, lr: float = LR, sample_length: int = 160, verbose: boo
 
     inputs, targets = corpus.batch(np.random.default_rng(CHECK_SEED), size=4)
     check = check_gradient(lambda p: loss(p, inputs, targets), params0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
-    say(
-        f"gradient check at the initial parameters: {check.directions} random directions, "
-        f"bprop vs central differences, worst relative difference {check.worst:.2e} "
-        f"(tolerance {FD_RTOL:g}): {'ok' if check.passed else 'FAILED'}"
-    )
+    say(check.report("the initial parameters"))
     return Result(losses, text, check)
 
 

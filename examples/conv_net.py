@@ -179,11 +179,7 @@ def run(epochs: int = 6, lr: float = LR, verbose: bool = True) -> Result:
 
     x, y = data.x_train[:16], data.y_train[:16]
     check = check_gradient(lambda p: loss(p, x, y), params0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
-    say(
-        f"gradient check at the initial parameters: {check.directions} random directions, "
-        f"bprop vs central differences, worst relative difference {check.worst:.2e} "
-        f"(tolerance {FD_RTOL:g}): {'ok' if check.passed else 'FAILED'}"
-    )
+    say(check.report("the initial parameters"))
     return Result(epoch_losses, initial, test_accuracy, check)
 
 

@@ -135,11 +135,7 @@ def run(n: int = 60, steps: int = 300, lr: float = 0.5, verbose: bool = True) ->
     say("posterior at " + ", ".join(f"{a:+.0f}: {m:+.3f}±{s:.3f}" for a, m, s in zip(x_test, mean, sd)))
 
     check = check_gradient(lambda t: log_marginal_likelihood(t, x, y), theta0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
-    say(
-        f"gradient check at the initial hyperparameters: {check.directions} random directions, "
-        f"bprop vs central differences, worst relative difference {check.worst:.2e} "
-        f"(tolerance {FD_RTOL:g}): {'ok' if check.passed else 'FAILED'}"
-    )
+    say(check.report("the initial hyperparameters"))
     return Result(theta0, theta, history, check)
 
 

@@ -21,6 +21,15 @@ class Check:
     worst: float  # largest relative difference over the directions
     directions: int
     passed: bool
+    rtol: float
+
+    def report(self, at: str) -> str:
+        """One line for the example's output; `at` says where the gradient was taken."""
+        return (
+            f"gradient check at {at}: {self.directions} random directions, bprop vs central "
+            f"differences, worst relative difference {self.worst:.2e} (tolerance {self.rtol:g}): "
+            f"{'ok' if self.passed else 'FAILED'}"
+        )
 
 
 def _dot(a: Any, b: Any) -> float:
@@ -52,4 +61,4 @@ def check_gradient(
 
         fd = (at(-2 * step) - 8 * at(-step) + 8 * at(step) - at(2 * step)) / (12 * step)
         worst = max(worst, abs(_dot(grads, u) - fd) / max(abs(fd), 1e-8))
-    return Check(worst, directions, worst <= rtol)
+    return Check(worst, directions, worst <= rtol, rtol)
