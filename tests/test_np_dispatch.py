@@ -308,3 +308,11 @@ def test_more_ndarray_methods_and_attributes() -> None:
     with pytest.raises(TypeError, match="only float64"):
         bp.grad_bp(lambda v: v.astype(np.float32), x)
     assert not hasattr(bp.const_var(x), "tofile")
+
+
+def test_a_non_integer_axis_is_a_type_error_not_rounded() -> None:
+    x = _any((3, 4))
+    idx = np.zeros((3, 1), dtype=np.intp)
+    for bad in (lambda v: np.take_along_axis(v, idx, axis=1.5), lambda v: np.take(v, [0], axis=0.0)):
+        with pytest.raises(TypeError, match="axis"):
+            bp.grad_bp(lambda v: np.sum(bad(v)), x)

@@ -17,6 +17,7 @@ side (as JAX's `defvjp` and autograd's `defvjp` do).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -187,10 +188,16 @@ def normalize_axis(fn: str, axis: int | Sequence[int] | None, ndim: int) -> tupl
     numpy's `AxisError` naming the function."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for a in axes:
-        a = int(a)
+        # an axis is an integer: a float, bool or array is numpy's TypeError, never rounded
+        if isinstance(a, (bool, np.bool_)):
+            raise TypeError(f"{fn}: axis must be an integer, got {a!r}")
+        try:
+            a = operator.index(a)
+        except TypeError:
+            raise TypeError(f"{fn}: axis must be an integer or a tuple of integers, got {a!r}") from None
         if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
             raise np.exceptions.AxisError(a, ndim, msg_prefix=fn)
         out.append(a % ndim if ndim else 0)
