@@ -221,19 +221,11 @@ pub fn sum_view_to(c: ArrayViewD<'_, f64>, shape: &[usize]) -> Array {
 
 /// Sum `c` down to `shape` (undo a broadcast): leading axes are summed away, stretched axes of
 /// length 1 are summed and kept.
-pub fn sum_to(mut c: Array, shape: &[usize]) -> Array {
+pub fn sum_to(c: Array, shape: &[usize]) -> Array {
     if c.shape() == shape {
         return c;
     }
-    while c.ndim() > shape.len() {
-        c = c.sum_axis(Axis(0));
-    }
-    for (i, &n) in shape.iter().enumerate() {
-        if n == 1 && c.shape()[i] != 1 {
-            c = c.sum_axis(Axis(i)).insert_axis(Axis(i));
-        }
-    }
-    c
+    sum_view_to(c.view(), shape)
 }
 
 // ---- forward kernels -------------------------------------------------------------------------

@@ -260,13 +260,14 @@ impl BVar {
         let py = slf.py();
         if let Val::Array(a) = &slf.get().val {
             let shape = a.data().shape().to_vec();
-            if let Some(index) = basic_index(key, &shape)? {
-                return array::run_native_index(py, slf.as_any(), index);
-            }
+            // index arrays first: `basic_index` would probe them as integers (an exception each)
             if let Some(&n) = shape.first() {
                 if let Some((rows, rows_shape)) = row_index(key, n)? {
                     return array::run_native_take_rows(py, slf.as_any(), rows, rows_shape);
                 }
+            }
+            if let Some(index) = basic_index(key, &shape)? {
+                return array::run_native_index(py, slf.as_any(), index);
             }
         }
         Ok(python::getitem(py)?.call1((slf, key))?.unbind())
