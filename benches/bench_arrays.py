@@ -46,13 +46,12 @@ import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import bprop as bp
 import numpy as np
 from numpy.typing import NDArray
 
-import bprop as bp
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_scalar import best_of, verdict  # noqa: E402  (same timing protocol as W1)
+from bench_scalar import best_of, verdict
 
 Array = NDArray[np.float64]
 Params = list[Any]  # W1, b1, W2, b2 (numpy arrays, or a peer's own tensors)
@@ -88,7 +87,12 @@ def digits() -> tuple[Array, Array, NDArray[Any]]:
 
 def initial_params() -> list[Array]:
     rng = np.random.default_rng(0)
-    return [rng.normal(0.0, 0.1, (64, 128)), np.zeros(128), rng.normal(0.0, 0.1, (128, 10)), np.zeros(10)]
+    return [
+        rng.normal(0.0, 0.1, (64, 128)),
+        np.zeros(128),
+        rng.normal(0.0, 0.1, (128, 10)),
+        np.zeros(10),
+    ]
 
 
 def accuracy(params: Params, x: Array, labels: NDArray[Any]) -> float:
@@ -104,7 +108,9 @@ class Trainer(NamedTuple):
     finish: Callable[[Params], Any] | None = None
 
 
-def trainer(contender: Trainer, x: Array, y: Array, batch: int, epochs: int) -> Callable[[], Params]:
+def trainer(
+    contender: Trainer, x: Array, y: Array, batch: int, epochs: int
+) -> Callable[[], Params]:
     """The whole training run (every epoch, from the initial weights) as one callable."""
     step, prepare, finish = contender
     start = initial_params()
@@ -149,7 +155,12 @@ def manual_step(params: Params, x: Array, y: Array) -> Params:
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     g = (e / e.sum(axis=1, keepdims=True) - y) / x.shape[0]  # d loss / d logits
     dz = (g @ w2.T) * (1.0 - h * h)
-    return [w1 - LR * (x.T @ dz), b1 - LR * dz.sum(axis=0), w2 - LR * (h.T @ g), b2 - LR * g.sum(axis=0)]
+    return [
+        w1 - LR * (x.T @ dz),
+        b1 - LR * dz.sum(axis=0),
+        w2 - LR * (h.T @ g),
+        b2 - LR * g.sum(axis=0),
+    ]
 
 
 def plain_loss(params: Params, x: Array, y: Array) -> float:
@@ -161,12 +172,17 @@ def plain_loss(params: Params, x: Array, y: Array) -> float:
     return float(-(y * log_p).sum(axis=1).mean())
 
 
-def forward_pass(loss_of_batch: Callable[[Array, Array], float], x: Array, y: Array, batch: int) -> Callable[[], list[float]]:
+def forward_pass(
+    loss_of_batch: Callable[[Array, Array], float], x: Array, y: Array, batch: int
+) -> Callable[[], list[float]]:
     """The loss of every batch of the data set at the initial weights."""
     n = len(x)
 
     def run() -> list[float]:
-        return [loss_of_batch(x[i : i + batch], y[i : i + batch]) for i in range(0, n - batch + 1, batch)]
+        return [
+            loss_of_batch(x[i : i + batch], y[i : i + batch])
+            for i in range(0, n - batch + 1, batch)
+        ]
 
     return run
 
@@ -268,7 +284,9 @@ def w3_manual(x: Array, w: Array) -> Callable[[], Wide]:
 def w3_autograd(x: Array, w: Array) -> Callable[[], Wide]:
     autograd = importlib.import_module("autograd")
     anp = importlib.import_module("autograd.numpy")
-    value_and_grad = autograd.value_and_grad(lambda xw: anp.sum(anp.tanh(xw[0] * xw[1]) * xw[0] + xw[0] * xw[0]))
+    value_and_grad = autograd.value_and_grad(
+        lambda xw: anp.sum(anp.tanh(xw[0] * xw[1]) * xw[0] + xw[0] * xw[0])
+    )
 
     def run() -> Wide:
         value, (gx, gw) = value_and_grad((x, w))
@@ -295,7 +313,9 @@ def w3_jax(x: Array, w: Array) -> Callable[[], Wide]:
     jax = importlib.import_module("jax")
     jnp = importlib.import_module("jax.numpy")
     jax.config.update("jax_enable_x64", True)
-    f = jax.jit(jax.value_and_grad(lambda x, w: jnp.sum(jnp.tanh(x * w) * x + x * x), argnums=(0, 1)))
+    f = jax.jit(
+        jax.value_and_grad(lambda x, w: jnp.sum(jnp.tanh(x * w) * x + x * x), argnums=(0, 1))
+    )
     xj, wj = jnp.asarray(x), jnp.asarray(w)
 
     def run() -> Wide:
@@ -349,7 +369,9 @@ def speed_note(bprop_time: float, peer_time: float) -> str:
 def print_table(rows: list[Row]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for i, r in enumerate(rows):
-        print(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}")
+        print(
+            f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}  {r[4]}"
+        )
         if i == 0:
             print("-" * (sum(widths) + 8 + max(len(r[4]) for r in rows)))
 
@@ -360,7 +382,13 @@ def blas_description() -> str:
     except ImportError:
         return "BLAS: unknown (threadpoolctl not installed)"
     infos = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
-    return "; ".join(f"BLAS: {i.get('internal_api')} {i.get('version')}, {i.get('num_threads')} threads" for i in infos) or "BLAS: none found"
+    return (
+        "; ".join(
+            f"BLAS: {i.get('internal_api')} {i.get('version')}, {i.get('num_threads')} threads"
+            for i in infos
+        )
+        or "BLAS: none found"
+    )
 
 
 def main() -> int:
@@ -368,12 +396,18 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="CI smoke run: 1 epoch, fewer rounds")
     ap.add_argument("--rounds", type=int, help="timed rounds, best kept (default 7; --quick: 3)")
     ap.add_argument("--no-peers", action="store_true", help="skip the peer libraries")
-    ap.add_argument("--blas-threads", type=int, help="limit numpy's BLAS to this many threads (needs threadpoolctl)")
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        help="limit numpy's BLAS to this many threads (needs threadpoolctl)",
+    )
     args = ap.parse_args()
 
     if args.blas_threads is not None:
         # kept referenced for the whole run: the limit lasts as long as this object
-        limiter = importlib.import_module("threadpoolctl").threadpool_limits(limits=args.blas_threads, user_api="blas")  # noqa: F841
+        limiter = importlib.import_module("threadpoolctl").threadpool_limits(
+            limits=args.blas_threads, user_api="blas"
+        )
 
     epochs = 1 if args.quick else EPOCHS
     rounds = args.rounds or (3 if args.quick else 7)
@@ -405,7 +439,9 @@ def main() -> int:
                 f"final weights differ by up to {diff:.3g}"
             )
             continue
-        print(f"check W2 batch {batch}: accuracy {acc_bp:.4f} equal to the hand-written one; final weights agree to {diff:.2g}: ok")
+        print(
+            f"check W2 batch {batch}: accuracy {acc_bp:.4f} equal to the hand-written one; final weights agree to {diff:.2g}: ok"
+        )
         t = best_of({"bprop": run_bprop, "manual": run_manual}, rounds)
         us = {k: v / n_steps * 1e6 for k, v in t.items()}
         ratio = us["bprop"] / us["manual"]
@@ -429,7 +465,15 @@ def main() -> int:
                 acc_peer = accuracy(run_peer(), x, labels)
                 secs = best_of({name: run_peer}, peer_rounds)[name]
             except Exception as exc:  # a broken peer must not hide bprop's figures
-                peer_rows.append((f"W2 batch {batch}: peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}"))
+                peer_rows.append(
+                    (
+                        f"W2 batch {batch}: peer {name}",
+                        "-",
+                        "-",
+                        "-",
+                        f"failed: {type(exc).__name__}: {exc}",
+                    )
+                )
                 continue
             peer_us = secs / n_steps * 1e6
             note = speed_note(us["bprop"], peer_us)
@@ -437,19 +481,35 @@ def main() -> int:
                 note += f" (target: faster: {'meets' if peer_us > us['bprop'] else 'above'})"
             if abs(acc_peer - acc_manual) > ACCURACY_TOL:
                 note += f"; peer accuracy {acc_peer:.4f} differs from {acc_manual:.4f}"
-            peer_rows.append((f"W2 batch {batch}: peer {name}", f"{us['bprop']:.1f} µs", f"{peer_us:.1f} µs", f"{us['bprop'] / peer_us:.2f}x", note))
+            peer_rows.append(
+                (
+                    f"W2 batch {batch}: peer {name}",
+                    f"{us['bprop']:.1f} µs",
+                    f"{peer_us:.1f} µs",
+                    f"{us['bprop'] / peer_us:.2f}x",
+                    note,
+                )
+            )
 
     # ---- W2 eval_bp: the loss forward, recording nothing
     start = initial_params()
     eval_ok = True
     for batch in BATCHES:
         n_calls = len(x) // batch
-        run_eval = forward_pass(lambda xb, yb: bp.eval_bp_n(bprop_loss(xb, yb), *start), x, y, batch)
+        run_eval = forward_pass(
+            lambda xb, yb: bp.eval_bp_n(bprop_loss(xb, yb), *start), x, y, batch
+        )
         run_plain = forward_pass(lambda xb, yb: plain_loss(start, xb, yb), x, y, batch)
         got_losses, want_losses = run_eval(), run_plain()
-        bad = [(g, w) for g, w in zip(got_losses, want_losses) if not (isinstance(g, float) and math.isclose(g, w, rel_tol=LOSS_RTOL))]
+        bad = [
+            (g, w)
+            for g, w in zip(got_losses, want_losses)
+            if not (isinstance(g, float) and math.isclose(g, w, rel_tol=LOSS_RTOL))
+        ]
         if bad:
-            problems.append(f"W2 eval_bp batch {batch}: {len(bad)} losses differ from numpy's, first {bad[0][0]!r} != {bad[0][1]!r}")
+            problems.append(
+                f"W2 eval_bp batch {batch}: {len(bad)} losses differ from numpy's, first {bad[0][0]!r} != {bad[0][1]!r}"
+            )
             eval_ok = False
             continue
         t = best_of({"eval": run_eval, "plain": run_plain}, rounds)
@@ -465,7 +525,9 @@ def main() -> int:
             )
         )
     if eval_ok:
-        print(f"check W2 eval_bp_n: every batch's loss equals the numpy forward (rel {LOSS_RTOL:g}): ok")
+        print(
+            f"check W2 eval_bp_n: every batch's loss equals the numpy forward (rel {LOSS_RTOL:g}): ok"
+        )
 
     # ---- W3
     xw, ww = wide_data()
@@ -475,7 +537,9 @@ def main() -> int:
     if wrong:
         problems += [f"W3: {m}" for m in wrong]
     else:
-        print(f"check W3: value and both gradients allclose to the hand-written ones (rtol {W3_RTOL:g}): ok")
+        print(
+            f"check W3: value and both gradients allclose to the hand-written ones (rtol {W3_RTOL:g}): ok"
+        )
         t = best_of({"bprop": run_bprop_w3, "manual": run_manual_w3}, rounds)
         ms = {k: v * 1e3 for k, v in t.items()}
         ratio = ms["bprop"] / ms["manual"]
@@ -497,13 +561,23 @@ def main() -> int:
                 peer_wrong = w3_mismatches(run_peer_w3(), want_w3)
                 secs = best_of({name: run_peer_w3}, peer_rounds)[name]
             except Exception as exc:
-                peer_rows.append((f"W3: peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}"))
+                peer_rows.append(
+                    (f"W3: peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
+                )
                 continue
             peer_ms = secs * 1e3
             note = speed_note(ms["bprop"], peer_ms)
             if peer_wrong:
                 note += "; peer result differs: " + "; ".join(peer_wrong)
-            peer_rows.append((f"W3: peer {name}", f"{ms['bprop']:.2f} ms", f"{peer_ms:.2f} ms", f"{ms['bprop'] / peer_ms:.2f}x", note))
+            peer_rows.append(
+                (
+                    f"W3: peer {name}",
+                    f"{ms['bprop']:.2f} ms",
+                    f"{peer_ms:.2f} ms",
+                    f"{ms['bprop'] / peer_ms:.2f}x",
+                    note,
+                )
+            )
 
     return finish(rows + peer_rows, problems, "the hand-written numpy version")
 

@@ -51,14 +51,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
 import numpy as np
 from numpy.typing import NDArray
 
-import bprop as bp
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_arrays import Row, finish, speed_note  # noqa: E402  (same table as W2/W3)
-from bench_scalar import best_of, verdict  # noqa: E402  (same timing protocol as W1)
+from bench_arrays import Row, finish, speed_note
+from bench_scalar import best_of, verdict
 
 Array = NDArray[np.float64]
 
@@ -209,7 +208,9 @@ def fields_of(g: Any) -> dict[str, Array]:
 def c_mismatches(got: Grad, want: Grad, want_type: type | None) -> list[str]:
     problems = []
     if want_type is not None and type(got[1]) is not want_type:
-        problems.append(f"gradient is a {type(got[1]).__qualname__}, not a {want_type.__qualname__}")
+        problems.append(
+            f"gradient is a {type(got[1]).__qualname__}, not a {want_type.__qualname__}"
+        )
         return problems
     if not math.isclose(float(got[0]), want[0], rel_tol=TOL):
         problems.append(f"loss {float(got[0])!r} != {want[0]!r}")
@@ -217,7 +218,9 @@ def c_mismatches(got: Grad, want: Grad, want_type: type | None) -> list[str]:
     for n in FIELDS:
         if g[n].shape != h[n].shape or not np.allclose(g[n], h[n], rtol=TOL, atol=TOL):
             worst = float(np.max(np.abs(g[n] - h[n]))) if g[n].shape == h[n].shape else math.nan
-            problems.append(f"field {n}: shape {g[n].shape} vs {h[n].shape}, max |difference| {worst:.3g}")
+            problems.append(
+                f"field {n}: shape {g[n].shape} vs {h[n].shape}, max |difference| {worst:.3g}"
+            )
     return problems
 
 
@@ -255,9 +258,15 @@ def s_mismatches(got: Grad, want: Grad) -> list[str]:
     problems = []
     if not math.isclose(float(value), want[0], rel_tol=TOL):
         problems.append(f"value {float(value)!r} != {want[0]!r}")
-    bad = [i for i, (a, b) in enumerate(zip(g, want[1])) if not math.isclose(a, b, rel_tol=TOL, abs_tol=TOL)]
+    bad = [
+        i
+        for i, (a, b) in enumerate(zip(g, want[1]))
+        if not math.isclose(a, b, rel_tol=TOL, abs_tol=TOL)
+    ]
     if bad:
-        problems.append(f"{len(bad)} gradient elements differ, first [{bad[0]}] {g[bad[0]]!r} != {want[1][bad[0]]!r}")
+        problems.append(
+            f"{len(bad)} gradient elements differ, first [{bad[0]}] {g[bad[0]]!r} != {want[1][bad[0]]!r}"
+        )
     return problems
 
 
@@ -279,7 +288,9 @@ def batched(fn: Callable[[], object], budget: float) -> tuple[Callable[[], None]
     return run, reps
 
 
-def time_each(contenders: dict[str, Callable[[], object]], rounds: int, budget: float) -> dict[str, float]:
+def time_each(
+    contenders: dict[str, Callable[[], object]], rounds: int, budget: float
+) -> dict[str, float]:
     """Seconds per call of each contender: best of `rounds` interleaved rounds of batches."""
     runs = {name: batched(fn, budget) for name, fn in contenders.items()}
     best = best_of({name: run for name, (run, _) in runs.items()}, rounds)
@@ -313,7 +324,9 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="CI smoke run: fewer, shorter rounds")
     ap.add_argument("--rounds", type=int, help="timed rounds, best kept (default 11; --quick: 3)")
     ap.add_argument("--no-peers", action="store_true", help="skip the peer libraries")
-    ap.add_argument("--profile", action="store_true", help="print cProfile's top costs of the bprop contenders")
+    ap.add_argument(
+        "--profile", action="store_true", help="print cProfile's top costs of the bprop contenders"
+    )
     args = ap.parse_args()
 
     rounds = args.rounds or (3 if args.quick else 11)
@@ -342,7 +355,9 @@ def main() -> int:
         if any(bad.values()):
             problems += [f"{where} {name}: {m}" for name, ms in bad.items() for m in ms]
             continue
-        print(f"check {where}: (a), (b) give the hand-written loss and gradient (to {TOL:g}), as a Params: ok")
+        print(
+            f"check {where}: (a), (b) give the hand-written loss and gradient (to {TOL:g}), as a Params: ok"
+        )
         t = time_each({**ours, "manual": manual}, rounds, budget)
         us = {k: v * 1e6 for k, v in t.items()}
         reads = N_FIELDS * len(COEFFS)
@@ -351,7 +366,15 @@ def main() -> int:
             note = f"<= {TARGET_C:g}x: {verdict(ratio, TARGET_C)}"
             if name.startswith("(a)"):  # what a lens read costs over reusing split_var's BVars
                 note += f"; {(us[name] - us['(b) split_var']) / reads:+.2f} µs a read vs (b)"
-            rows.append((f"{where}: {name}", f"{us[name]:.1f} µs", f"{us['manual']:.1f} µs", f"{ratio:.2f}x", note))
+            rows.append(
+                (
+                    f"{where}: {name}",
+                    f"{us[name]:.1f} µs",
+                    f"{us['manual']:.1f} µs",
+                    f"{ratio:.2f}x",
+                    note,
+                )
+            )
         for peer, factory in peers:
             try:
                 run_peer = factory(p)
@@ -361,12 +384,22 @@ def main() -> int:
                 peer_bad = c_mismatches(run_peer(), want, None)
                 peer_us = time_each({peer: run_peer}, peer_rounds, budget)[peer] * 1e6
             except Exception as exc:  # a broken peer must not hide bprop's figures
-                rows.append((f"{where}: peer {peer}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}"))
+                rows.append(
+                    (f"{where}: peer {peer}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
+                )
                 continue
             note = f"(a): {speed_note(us['(a) view_var(attr)'], peer_us)}; (b): {speed_note(us['(b) split_var'], peer_us)}"
             if peer_bad:
                 note += "; peer result differs: " + "; ".join(peer_bad)
-            rows.append((f"{where}: peer {peer}", f"{peer_us:.1f} µs", f"{us['manual']:.1f} µs", f"{peer_us / us['manual']:.2f}x", note))
+            rows.append(
+                (
+                    f"{where}: peer {peer}",
+                    f"{peer_us:.1f} µs",
+                    f"{us['manual']:.1f} µs",
+                    f"{peer_us / us['manual']:.2f}x",
+                    note,
+                )
+            )
         if args.profile:
             for name, fn in ours.items():
                 profile(f"{where} {name}", fn, 200 if shape == SHAPES[0] else 20, 15)

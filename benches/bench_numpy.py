@@ -55,14 +55,13 @@ import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import bprop as bp
 import numpy as np
 from numpy.typing import NDArray
 
-import bprop as bp
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_arrays import Row, blas_description, finish, speed_note  # noqa: E402  (same table as W2/W3)
-from bench_scalar import best_of, verdict  # noqa: E402  (same timing protocol as W1)
+from bench_arrays import Row, blas_description, finish, speed_note
+from bench_scalar import best_of, verdict
 
 Array = NDArray[np.float64]
 # a contender: () -> (value, gradient or tuple of gradients)
@@ -73,6 +72,7 @@ class Case(NamedTuple):
     bprop: Contender
     manual: Contender
     autograd: Callable[[], Contender]  # builds the autograd contender; ImportError when missing
+
 
 INPUTS, HIDDEN, CLASSES = 64, 128, 10
 O1 = INPUTS * HIDDEN
@@ -142,7 +142,9 @@ def initial_theta() -> Array:
     return theta
 
 
-def over_batches(one: Callable[[Array, Array], tuple[Any, Any]], batches: list[tuple[Array, Array]]) -> Callable[[], list[tuple[Any, Any]]]:
+def over_batches(
+    one: Callable[[Array, Array], tuple[Any, Any]], batches: list[tuple[Array, Array]]
+) -> Callable[[], list[tuple[Any, Any]]]:
     def run() -> list[tuple[Any, Any]]:
         return [one(x, y) for x, y in batches]
 
@@ -156,7 +158,9 @@ def w5_contenders(theta: Array, batches: list[tuple[Array, Array]]) -> dict[str,
     }
 
 
-def w5_autograd(theta: Array, batches: list[tuple[Array, Array]]) -> Callable[[], list[tuple[Any, Any]]]:
+def w5_autograd(
+    theta: Array, batches: list[tuple[Array, Array]]
+) -> Callable[[], list[tuple[Any, Any]]]:
     autograd = importlib.import_module("autograd")
     anp = importlib.import_module("autograd.numpy")
 
@@ -222,7 +226,11 @@ def rows_contenders(table: Array, rows: NDArray[np.intp], g: Array) -> Case:
 
 def bmm_data() -> tuple[Array, Array, Array]:
     rng = np.random.default_rng(3)
-    return rng.normal(size=(32, 64, 64)), rng.normal(size=(32, 64, 64)), rng.normal(size=(32, 64, 64))
+    return (
+        rng.normal(size=(32, 64, 64)),
+        rng.normal(size=(32, 64, 64)),
+        rng.normal(size=(32, 64, 64)),
+    )
 
 
 def bmm_contenders(a: Array, b: Array, c: Array) -> Case:
@@ -294,12 +302,18 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="CI smoke run: fewer rounds and repeats")
     ap.add_argument("--rounds", type=int, help="timed rounds, best kept (default 7; --quick: 3)")
     ap.add_argument("--no-peers", action="store_true", help="skip autograd")
-    ap.add_argument("--blas-threads", type=int, help="limit numpy's BLAS to this many threads (needs threadpoolctl)")
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        help="limit numpy's BLAS to this many threads (needs threadpoolctl)",
+    )
     args = ap.parse_args()
 
     if args.blas_threads is not None:
         # kept referenced for the whole run: the limit lasts as long as this object
-        limiter = importlib.import_module("threadpoolctl").threadpool_limits(limits=args.blas_threads, user_api="blas")  # noqa: F841
+        limiter = importlib.import_module("threadpoolctl").threadpool_limits(
+            limits=args.blas_threads, user_api="blas"
+        )
 
     rounds = args.rounds or (3 if args.quick else 7)
     peer_rounds = 1 if args.quick else 3
@@ -329,25 +343,55 @@ def main() -> int:
             problems += [f"W5 batch {k}: {m}" for m in mismatches(g, w)]
         for k, (x, y) in enumerate(batches):
             plain = w5_loss(theta, x, y)
-            if not (isinstance(plain, float) and np.isclose(plain, want[k][0], rtol=RTOL, atol=ATOL)):
-                problems.append(f"W5 batch {k}: the loss on plain arrays {plain!r} != hand-written {want[k][0]!r}")
+            if not (
+                isinstance(plain, float) and np.isclose(plain, want[k][0], rtol=RTOL, atol=ATOL)
+            ):
+                problems.append(
+                    f"W5 batch {k}: the loss on plain arrays {plain!r} != hand-written {want[k][0]!r}"
+                )
     except Exception as exc:
         problems.append(f"W5: bprop raised {type(exc).__name__}: {exc}")
     if not any(p.startswith("W5") for p in problems):
-        print(f"check W5: loss and flat gradient of every batch equal the hand-written ones (allclose {RTOL:g}); plain-array loss too: ok")
+        print(
+            f"check W5: loss and flat gradient of every batch equal the hand-written ones (allclose {RTOL:g}); plain-array loss too: ok"
+        )
         t = best_of(w5, rounds)
         us = {k: v / len(batches) * 1e6 for k, v in t.items()}
         ratio = us["bprop"] / us["manual"]
         note = f"<= {TARGET_W5:g}x: {verdict(ratio, TARGET_W5)}"
         if have_autograd:
-            note += "; " + peer_note("autograd", lambda: w5_autograd(theta, batches), want, peer_rounds, us["bprop"] * len(batches) / 1e6, len(batches), target=True)
-        rows.append(("W5 numpy-style MLP: gradient", f"{us['bprop']:.1f} µs", f"{us['manual']:.1f} µs", f"{ratio:.2f}x", note))
+            note += "; " + peer_note(
+                "autograd",
+                lambda: w5_autograd(theta, batches),
+                want,
+                peer_rounds,
+                us["bprop"] * len(batches) / 1e6,
+                len(batches),
+                target=True,
+            )
+        rows.append(
+            (
+                "W5 numpy-style MLP: gradient",
+                f"{us['bprop']:.1f} µs",
+                f"{us['manual']:.1f} µs",
+                f"{ratio:.2f}x",
+                note,
+            )
+        )
 
     # ---- indexing and einsum
     cases: list[tuple[str, str, Callable[[], Case]]] = [
-        ("x[idx], 1e5 repeated indices", "scatter-add vs np.bincount", lambda: gather_contenders(*gather_data())),
+        (
+            "x[idx], 1e5 repeated indices",
+            "scatter-add vs np.bincount",
+            lambda: gather_contenders(*gather_data()),
+        ),
         ("E[rows], 2e4 rows of 1000x32", "vs np.add.at", lambda: rows_contenders(*rows_data())),
-        ("einsum bij,bjk->bik (32x64x64)", "vs hand-written einsums", lambda: bmm_contenders(*bmm_data())),
+        (
+            "einsum bij,bjk->bik (32x64x64)",
+            "vs hand-written einsums",
+            lambda: bmm_contenders(*bmm_data()),
+        ),
         ("einsum ij,ij-> (1000x1000)", "vs hand-written", lambda: inner_contenders(*inner_data())),
     ]
     for name, what, make in cases:
@@ -366,14 +410,31 @@ def main() -> int:
         ratio = t["bprop"] / t["manual"]
         note = what
         if have_autograd:
-            note += "; " + peer_note("autograd", case.autograd, reference, peer_rounds, t["bprop"], None)
-        rows.append((name, f"{t['bprop'] * 1e3:.2f} ms", f"{t['manual'] * 1e3:.2f} ms", f"{ratio:.2f}x", note))
+            note += "; " + peer_note(
+                "autograd", case.autograd, reference, peer_rounds, t["bprop"], None
+            )
+        rows.append(
+            (
+                name,
+                f"{t['bprop'] * 1e3:.2f} ms",
+                f"{t['manual'] * 1e3:.2f} ms",
+                f"{ratio:.2f}x",
+                note,
+            )
+        )
 
     return finish(rows, problems, "the hand-written numpy version")
 
 
 def peer_note(
-    name: str, factory: Callable[[], Any], want: Any, rounds: int, bprop_seconds: float, n_batches: int | None, *, target: bool = False
+    name: str,
+    factory: Callable[[], Any],
+    want: Any,
+    rounds: int,
+    bprop_seconds: float,
+    n_batches: int | None,
+    *,
+    target: bool = False,
 ) -> str:
     """How bprop compares with a peer, checked against the hand-written results (never fatal)."""
     try:

@@ -46,15 +46,15 @@ import bprop as bp
 
 X0, A0, B0 = 0.3, 0.9, 0.2
 STEPS = 25_000
-OPS_PER_STEP = 4          # sin, *, *, +
+OPS_PER_STEP = 4  # sin, *, *, +
 REL_TOL = 1e-12
 # After a few thousand steps the chain has contracted d h_N / d x below the smallest normal
 # float: both passes then round in the subnormal range, where "relative" means nothing. Below
 # this floor two gradients count as equal.
 ABS_FLOOR = 1e-300
-TARGET_FINAL = 1.5        # the project's final target on W1 (x the hand-written pass)
-TARGET_NOW = 3.0          # the target of issue 2
-TARGET_EVAL = 1.05        # eval_bp against the plain forward computation
+TARGET_FINAL = 1.5  # the project's final target on W1 (x the hand-written pass)
+TARGET_NOW = 3.0  # the target of issue 2
+TARGET_EVAL = 1.05  # eval_bp against the plain forward computation
 TARGET_BYTES_PER_NODE = 64
 
 Grads = tuple[float, float, float]
@@ -337,8 +337,12 @@ def verdict(ratio: float, target: float) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    ap.add_argument("--quick", action="store_true", help="CI smoke run: shorter chain, fewer rounds")
-    ap.add_argument("--steps", type=int, help=f"chain length (default {STEPS}; --quick: {STEPS // 10})")
+    ap.add_argument(
+        "--quick", action="store_true", help="CI smoke run: shorter chain, fewer rounds"
+    )
+    ap.add_argument(
+        "--steps", type=int, help=f"chain length (default {STEPS}; --quick: {STEPS // 10})"
+    )
     ap.add_argument("--rounds", type=int, help="timed rounds, best kept (default 7; --quick: 3)")
     ap.add_argument("--no-peers", action="store_true", help="skip the peer libraries")
     ap.add_argument("--no-memory", action="store_true", help="skip the tape-memory measurement")
@@ -424,7 +428,9 @@ def main() -> int:
                 wrong = mismatches(got, make_manual(n)(), 1e-9)
                 secs = best_of({name: run}, peer_rounds)[name]
             except Exception as exc:  # a broken peer must not hide bprop's figures
-                rows.append((f"W1 peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}"))
+                rows.append(
+                    (f"W1 peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
+                )
                 continue
             peer_ns = ns_per_op(secs, n)
             note = f"bprop is {peer_ns / ns['bprop']:.0f}x faster"
@@ -432,7 +438,15 @@ def main() -> int:
                 note += f" (peer timed on {n} steps)"
             if wrong:
                 note += "; peer result differs: " + "; ".join(wrong)
-            rows.append((f"W1 peer {name}", f"{ns['bprop']:.1f}", f"{peer_ns:.1f}", f"{ns['bprop'] / peer_ns:.2g}x", note))
+            rows.append(
+                (
+                    f"W1 peer {name}",
+                    f"{ns['bprop']:.1f}",
+                    f"{peer_ns:.1f}",
+                    f"{ns['bprop'] / peer_ns:.2g}x",
+                    note,
+                )
+            )
 
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for i, r in enumerate(rows):

@@ -28,10 +28,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import bprop as bp
-
+import numpy as np
 from gradcheck import Check, check_gradient  # examples/gradcheck.py, beside this file
 
 TEXT = (
@@ -63,7 +61,8 @@ Params = Any  # a dict of arrays: plain, or a BVar of one while differentiating
 def init_params(vocab: int, hidden: int = HIDDEN, seed: int = INIT_SEED) -> Params:
     rng = np.random.default_rng(seed)
     return {
-        "W_h": rng.normal(0.0, 1.0, (vocab + hidden, hidden)) / np.sqrt(vocab + hidden),  # [input; state] -> state
+        "W_h": rng.normal(0.0, 1.0, (vocab + hidden, hidden))
+        / np.sqrt(vocab + hidden),  # [input; state] -> state
         "b_h": np.zeros(hidden),
         "W_y": rng.normal(0.0, 1.0, (hidden, vocab)) / np.sqrt(hidden),
         "b_y": np.zeros(vocab),
@@ -92,7 +91,14 @@ def loss(params: Params, inputs: np.ndarray, targets: np.ndarray) -> Any:
     return -np.mean(np.sum(targets[WARMUP:] * log_softmax(logits), axis=-1))
 
 
-def sample(params: Params, vocab: list[str], start: str, length: int, rng: np.random.Generator, temperature: float = 0.6) -> str:
+def sample(
+    params: Params,
+    vocab: list[str],
+    start: str,
+    length: int,
+    rng: np.random.Generator,
+    temperature: float = 0.6,
+) -> str:
     """Text drawn from the model, character by character (plain numpy: the same step)."""
     eye = np.eye(len(vocab))
     h = np.zeros((1, params["b_h"].shape[0]))
@@ -118,14 +124,18 @@ class Corpus:
         self.codes = np.array([self.vocab.index(c) for c in text])
         self.eye = np.eye(len(self.vocab))
 
-    def batch(self, rng: np.random.Generator, size: int = BATCH, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    def batch(
+        self, rng: np.random.Generator, size: int = BATCH, window: int = WINDOW
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One-hot inputs and next-character targets, (window, size, vocab) each."""
         starts = rng.integers(0, len(self.codes) - window - 1, size)
         idx = starts[None, :] + np.arange(window)[:, None]  # (window, size)
         return self.eye[self.codes[idx]], self.eye[self.codes[idx + 1]]
 
 
-def train(params: Params, corpus: Corpus, steps: int, lr: float, rng: np.random.Generator, report: Any) -> tuple[Params, list[float]]:
+def train(
+    params: Params, corpus: Corpus, steps: int, lr: float, rng: np.random.Generator, report: Any
+) -> tuple[Params, list[float]]:
     """Adagrad, gradients clipped elementwise to ±CLIP."""
     memory = {k: np.full_like(v, 1e-8) for k, v in params.items()}
     losses = []
@@ -172,14 +182,18 @@ def run(steps: int = 400, lr: float = LR, sample_length: int = 160, verbose: boo
     def report(step: int, losses: list[float]) -> None:
         if step % every == 0 or step == steps - 1:
             recent = losses[-every:]
-            say(f"  step {step:4d}: loss {losses[-1]:.4f} (mean of the last {len(recent)}: {np.mean(recent):.4f})")
+            say(
+                f"  step {step:4d}: loss {losses[-1]:.4f} (mean of the last {len(recent)}: {np.mean(recent):.4f})"
+            )
 
     params, losses = train(params0, corpus, steps, lr, rng, report)
     text = sample(params, corpus.vocab, "the ", sample_length, np.random.default_rng(3))
     say(f"sample: {text!r}")
 
     inputs, targets = corpus.batch(np.random.default_rng(CHECK_SEED), size=4)
-    check = check_gradient(lambda p: loss(p, inputs, targets), params0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
+    check = check_gradient(
+        lambda p: loss(p, inputs, targets), params0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL
+    )
     say(check.report("the initial parameters"))
     return Result(losses, text, check)
 
@@ -206,7 +220,9 @@ QUICK = {"steps": 60}
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help=f"{QUICK['steps']} steps (a smoke run)")
-    ap.add_argument("--steps", type=int, help=f"training steps (default 400; --quick: {QUICK['steps']})")
+    ap.add_argument(
+        "--steps", type=int, help=f"training steps (default 400; --quick: {QUICK['steps']})"
+    )
     ap.add_argument("--lr", type=float, default=LR, help=f"Adagrad learning rate (default {LR:g})")
     args = ap.parse_args(argv)
     steps = args.steps if args.steps is not None else (QUICK["steps"] if args.quick else 400)

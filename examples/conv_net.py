@@ -27,10 +27,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import bprop as bp
-
+import numpy as np
 from gradcheck import Check, check_gradient  # examples/gradcheck.py, beside this file
 
 CHANNELS = (8, 16)
@@ -70,7 +68,9 @@ def conv3x3(x: Any, w: Any, b: Any) -> Any:
     """'same' 3x3 convolution: x (n, height, width, c_in), w (3, 3, c_in, c_out), b (c_out,)."""
     n, height, width, c_in = x.shape
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="constant")
-    patches = np.stack([padded[:, i : i + height, j : j + width, :] for i in range(3) for j in range(3)], axis=3)
+    patches = np.stack(
+        [padded[:, i : i + height, j : j + width, :] for i in range(3) for j in range(3)], axis=3
+    )
     return np.einsum("nhwkc,kco->nhwo", patches, w.reshape(9, c_in, -1)) + b
 
 
@@ -121,7 +121,9 @@ class Split:
         self.x_test, self.y_test = images[test], labels[test]
 
 
-def train(params: Params, data: Split, epochs: int, lr: float, say: Any) -> tuple[Params, list[float]]:
+def train(
+    params: Params, data: Split, epochs: int, lr: float, say: Any
+) -> tuple[Params, list[float]]:
     """SGD with momentum; returns the parameters and the mean training loss of each epoch."""
     velocity = {k: np.zeros_like(v) for k, v in params.items()}
     shuffle = np.random.default_rng(SHUFFLE_SEED)
@@ -175,10 +177,14 @@ def run(epochs: int = 6, lr: float = LR, verbose: bool = True) -> Result:
     )
     params, epoch_losses = train(params0, data, epochs, lr, say)
     test_accuracy = accuracy(params, data.x_test, data.y_test)
-    say(f"held-out accuracy after {epochs} epoch(s): {test_accuracy:.2%} ({round(test_accuracy * len(data.y_test))}/{len(data.y_test)})")
+    say(
+        f"held-out accuracy after {epochs} epoch(s): {test_accuracy:.2%} ({round(test_accuracy * len(data.y_test))}/{len(data.y_test)})"
+    )
 
     x, y = data.x_train[:16], data.y_train[:16]
-    check = check_gradient(lambda p: loss(p, x, y), params0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
+    check = check_gradient(
+        lambda p: loss(p, x, y), params0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL
+    )
     say(check.report("the initial parameters"))
     return Result(epoch_losses, initial, test_accuracy, check)
 
@@ -199,7 +205,11 @@ QUICK = {"epochs": 1}
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help=f"{QUICK['epochs']} epoch (a smoke run)")
-    ap.add_argument("--epochs", type=int, help=f"passes over the training set (default 6; --quick: {QUICK['epochs']})")
+    ap.add_argument(
+        "--epochs",
+        type=int,
+        help=f"passes over the training set (default 6; --quick: {QUICK['epochs']})",
+    )
     ap.add_argument("--lr", type=float, default=LR, help=f"SGD learning rate (default {LR:g})")
     args = ap.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (QUICK["epochs"] if args.quick else 6)

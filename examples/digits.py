@@ -46,11 +46,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
 import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
-
-import bprop as bp
 
 Array = NDArray[np.float64]
 Params = tuple[Array, Array, Array, Array]
@@ -180,7 +179,9 @@ def train(steps: dict[str, Step], data: Split, epochs: int, batch: int) -> Run:
         steps[n](tuple(p.copy() for p in start), data.x_train[:batch], data.y_train[:batch])  # type: ignore[arg-type]
 
     sys.stdout.flush()
-    with tqdm(total=epochs * per_epoch, unit="step", desc=f"training ({names[0]})", mininterval=0.2) as bar:
+    with tqdm(
+        total=epochs * per_epoch, unit="step", desc=f"training ({names[0]})", mininterval=0.2
+    ) as bar:
         for epoch in range(epochs):
             order = shuffle.permutation(n_train)
             epoch_losses: list[float] = []
@@ -198,7 +199,9 @@ def train(steps: dict[str, Step], data: Split, epochs: int, batch: int) -> Run:
                 bar.set_postfix_str(_postfix(epoch_losses, run), refresh=False)
                 bar.update(1)
             run.epoch_train_loss.append(float(np.mean(epoch_losses)))
-            test_loss, test_accuracy = evaluate(run.params[names[0]], data.x_test, data.y_test, data.labels_test)
+            test_loss, test_accuracy = evaluate(
+                run.params[names[0]], data.x_test, data.y_test, data.labels_test
+            )
             run.epoch_test_loss.append(test_loss)
             run.epoch_test_accuracy.append(test_accuracy)
             bar.set_postfix_str(_postfix(epoch_losses, run))
@@ -228,7 +231,13 @@ def plot(run: Run, name: str, path: str, batch: int, lr: float, steps_per_epoch:
     losses = run.losses[name]
     epochs = len(run.epoch_train_loss)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.plot(np.arange(1, len(losses) + 1) / steps_per_epoch, losses, lw=0.6, alpha=0.45, label="training loss (each step)")
+    ax.plot(
+        np.arange(1, len(losses) + 1) / steps_per_epoch,
+        losses,
+        lw=0.6,
+        alpha=0.45,
+        label="training loss (each step)",
+    )
     marks = np.arange(1, epochs + 1)
     ax.plot(marks - 0.5, run.epoch_train_loss, "o-", ms=3, label="training loss (epoch mean)")
     ax.plot(marks, run.epoch_test_loss, "s-", ms=3, label="held-out loss (end of epoch)")
@@ -263,10 +272,30 @@ def positive_float(text: str) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    ap.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS, help=f"passes over the training set (default {DEFAULT_EPOCHS})")
-    ap.add_argument("--batch", type=positive_int, default=DEFAULT_BATCH, help=f"batch size (default {DEFAULT_BATCH})")
-    ap.add_argument("--lr", type=positive_float, default=DEFAULT_LR, help=f"SGD learning rate (default {DEFAULT_LR})")
-    ap.add_argument("--plot", default=DEFAULT_PLOT, metavar="PATH", help=f"where to save the loss plot (default {DEFAULT_PLOT})")
+    ap.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=DEFAULT_EPOCHS,
+        help=f"passes over the training set (default {DEFAULT_EPOCHS})",
+    )
+    ap.add_argument(
+        "--batch",
+        type=positive_int,
+        default=DEFAULT_BATCH,
+        help=f"batch size (default {DEFAULT_BATCH})",
+    )
+    ap.add_argument(
+        "--lr",
+        type=positive_float,
+        default=DEFAULT_LR,
+        help=f"SGD learning rate (default {DEFAULT_LR})",
+    )
+    ap.add_argument(
+        "--plot",
+        default=DEFAULT_PLOT,
+        metavar="PATH",
+        help=f"where to save the loss plot (default {DEFAULT_PLOT})",
+    )
     ap.add_argument("--no-plot", action="store_true", help="do not draw the plot")
     args = ap.parse_args()
 
@@ -283,7 +312,9 @@ def main() -> int:
     failures = []
     for name, losses in run.losses.items():
         if not all(math.isfinite(v) for v in losses):
-            failures.append(f"{name}: the training loss became {next(v for v in losses if not math.isfinite(v))}")
+            failures.append(
+                f"{name}: the training loss became {next(v for v in losses if not math.isfinite(v))}"
+            )
 
     test_loss, accuracy = evaluate(run.params["bprop"], data.x_test, data.y_test, data.labels_test)
     _, train_accuracy = evaluate(run.params["bprop"], data.x_train, data.y_train, data.labels_train)
@@ -306,7 +337,10 @@ def main() -> int:
         # of the two runs until they part. That is no fault of either, so look at one step taken
         # by both from the same weights before calling it a mismatch.
         x, y = data.x_train[: args.batch], data.y_train[: args.batch]
-        one_step = max_difference(steps["bprop"](run.params["numpy"], x, y)[1], steps["numpy"](run.params["numpy"], x, y)[1])
+        one_step = max_difference(
+            steps["bprop"](run.params["numpy"], x, y)[1],
+            steps["numpy"](run.params["numpy"], x, y)[1],
+        )
         scale = max(1.0, max(float(np.max(np.abs(p))) for p in run.params["numpy"]))
         if one_step <= WEIGHT_TOLERANCE * scale:
             print(
@@ -314,13 +348,19 @@ def main() -> int:
                 f"from the same weights agrees to {one_step:.3g}: ok"
             )
         else:
-            failures.append(f"final weights differ by {weight_diff:.3g}, one step from the same weights by {one_step:.3g}")
+            failures.append(
+                f"final weights differ by {weight_diff:.3g}, one step from the same weights by {one_step:.3g}"
+            )
 
     n_steps = len(run.step_seconds["bprop"])
     us = {n: np.asarray(s) * 1e6 for n, s in run.step_seconds.items()}
     print(f"time per training step (batch {args.batch}, {n_steps} steps each; median, mean):")
-    print(f"  bprop                  {np.median(us['bprop']):8.1f} µs  {us['bprop'].mean():8.1f} µs")
-    print(f"  hand-written numpy     {np.median(us['numpy']):8.1f} µs  {us['numpy'].mean():8.1f} µs")
+    print(
+        f"  bprop                  {np.median(us['bprop']):8.1f} µs  {us['bprop'].mean():8.1f} µs"
+    )
+    print(
+        f"  hand-written numpy     {np.median(us['numpy']):8.1f} µs  {us['numpy'].mean():8.1f} µs"
+    )
     print(
         f"  bprop / hand-written   {np.median(us['bprop']) / np.median(us['numpy']):8.2f} x   "
         f"{us['bprop'].mean() / us['numpy'].mean():8.2f} x"

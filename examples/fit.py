@@ -33,9 +33,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 import bprop as bp
+import numpy as np
 
 TRUE_PARAMS = (2.0, 1.5, -0.5, 0.3)  # a, w, c, d
 START = (1.0, 1.0, 0.0, 0.0)
@@ -95,7 +94,11 @@ def check_pullbacks() -> None:
         want_r = (_pseudo_huber(r + h, delta)[0] - _pseudo_huber(r - h, delta)[0]) / (2 * h)
         want_delta = (_pseudo_huber(r, delta + h)[0] - _pseudo_huber(r, delta - h)[0]) / (2 * h)
         assert math.isclose(got_r, want_r, rel_tol=1e-6, abs_tol=1e-9), ("d/dr", r, delta)
-        assert math.isclose(got_delta, want_delta, rel_tol=1e-6, abs_tol=1e-9), ("d/ddelta", r, delta)
+        assert math.isclose(got_delta, want_delta, rel_tol=1e-6, abs_tol=1e-9), (
+            "d/ddelta",
+            r,
+            delta,
+        )
 
 
 # ---------------------------------------------------------------- data and model
@@ -188,14 +191,18 @@ def main() -> int:
     failures = []
     limit = loss_at_truth * (1.0 + LOSS_TOLERANCE)
     if not value <= limit:
-        failures.append(f"final loss {value:.6f} is above {limit:.6f} (loss at the truth + {LOSS_TOLERANCE:.0%})")
+        failures.append(
+            f"final loss {value:.6f} is above {limit:.6f} (loss at the truth + {LOSS_TOLERANCE:.0%})"
+        )
     for name, got, want in zip(NAMES, params, TRUE_PARAMS):
         if not abs(got - want) <= PARAM_TOLERANCE:
             failures.append(f"{name} = {got:.4f} is further than {PARAM_TOLERANCE} from {want}")
     if failures:
         print("FAILED to fit:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
-    print(f"fit ok: final loss {value:.6f} <= {limit:.6f}, every parameter within {PARAM_TOLERANCE}")
+    print(
+        f"fit ok: final loss {value:.6f} <= {limit:.6f}, every parameter within {PARAM_TOLERANCE}"
+    )
     return 0
 
 

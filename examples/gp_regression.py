@@ -33,10 +33,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import bprop as bp
-
+import numpy as np
 from gradcheck import Check, check_gradient  # examples/gradcheck.py, beside this file
 
 JITTER = 1e-8  # added to the noise variance: keeps K positive definite to rounding
@@ -73,7 +71,9 @@ def log_marginal_likelihood(theta: Any, x: np.ndarray, y: np.ndarray) -> Any:
     return -0.5 * np.dot(z, z) - 0.5 * logdet - 0.5 * n * np.log(2.0 * np.pi)
 
 
-def predict(theta: np.ndarray, x: np.ndarray, y: np.ndarray, x_new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    theta: np.ndarray, x: np.ndarray, y: np.ndarray, x_new: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior mean and standard deviation of f at `x_new` (plain numpy)."""
     K = rbf_kernel(theta, x, x) + (np.exp(theta[2]) + JITTER) * np.eye(len(x))
     K_star = rbf_kernel(theta, x, x_new)
@@ -87,7 +87,9 @@ def predict(theta: np.ndarray, x: np.ndarray, y: np.ndarray, x_new: np.ndarray) 
 # ---------------------------------------------------------------- fitting
 
 
-def fit(theta0: np.ndarray, x: np.ndarray, y: np.ndarray, steps: int, lr: float) -> tuple[np.ndarray, list[float]]:
+def fit(
+    theta0: np.ndarray, x: np.ndarray, y: np.ndarray, steps: int, lr: float
+) -> tuple[np.ndarray, list[float]]:
     """Gradient ascent on the log marginal likelihood per data point."""
     theta = theta0.copy()
     history = []
@@ -123,7 +125,9 @@ def run(n: int = 60, steps: int = 300, lr: float = 0.5, verbose: bool = True) ->
     theta0 = np.log(np.array([1.0, 1.0, 0.5]))  # ℓ = 1, s² = 1, σ² = 0.5
     say = print if verbose else (lambda *a, **k: None)
     say(f"GP regression: {n} noisy points of a smooth curve (true noise sd {NOISE_SD}); RBF kernel")
-    say(f"initial: {describe(theta0)}; log marginal likelihood {log_marginal_likelihood(theta0, x, y):.6f}")
+    say(
+        f"initial: {describe(theta0)}; log marginal likelihood {log_marginal_likelihood(theta0, x, y):.6f}"
+    )
     theta, history = fit(theta0, x, y, steps, lr)
     every = max(1, steps // 6)
     for k in range(0, steps + 1, every):
@@ -132,9 +136,18 @@ def run(n: int = 60, steps: int = 300, lr: float = 0.5, verbose: bool = True) ->
     say(f"final log marginal likelihood {history[-1]:.6f}")
     x_test = np.linspace(-4.0, 4.0, 9)
     mean, sd = predict(theta, x, y, x_test)
-    say("posterior at " + ", ".join(f"{a:+.0f}: {m:+.3f}±{s:.3f}" for a, m, s in zip(x_test, mean, sd)))
+    say(
+        "posterior at "
+        + ", ".join(f"{a:+.0f}: {m:+.3f}±{s:.3f}" for a, m, s in zip(x_test, mean, sd))
+    )
 
-    check = check_gradient(lambda t: log_marginal_likelihood(t, x, y), theta0, seed=CHECK_SEED, step=FD_STEP, rtol=FD_RTOL)
+    check = check_gradient(
+        lambda t: log_marginal_likelihood(t, x, y),
+        theta0,
+        seed=CHECK_SEED,
+        step=FD_STEP,
+        rtol=FD_RTOL,
+    )
     say(check.report("the initial hyperparameters"))
     return Result(theta0, theta, history, check)
 
@@ -154,10 +167,20 @@ QUICK = {"n": 30, "steps": 60}
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    ap.add_argument("--quick", action="store_true", help=f"{QUICK['n']} points, {QUICK['steps']} steps (a smoke run)")
-    ap.add_argument("--points", type=int, help=f"number of data points (default 60; --quick: {QUICK['n']})")
-    ap.add_argument("--steps", type=int, help=f"gradient-ascent steps (default 300; --quick: {QUICK['steps']})")
-    ap.add_argument("--lr", type=float, default=0.5, help="step size on the per-point likelihood (default 0.5)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK['n']} points, {QUICK['steps']} steps (a smoke run)",
+    )
+    ap.add_argument(
+        "--points", type=int, help=f"number of data points (default 60; --quick: {QUICK['n']})"
+    )
+    ap.add_argument(
+        "--steps", type=int, help=f"gradient-ascent steps (default 300; --quick: {QUICK['steps']})"
+    )
+    ap.add_argument(
+        "--lr", type=float, default=0.5, help="step size on the per-point likelihood (default 0.5)"
+    )
     args = ap.parse_args(argv)
     n = args.points or (QUICK["n"] if args.quick else 60)
     steps = args.steps if args.steps is not None else (QUICK["steps"] if args.quick else 300)

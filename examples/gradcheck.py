@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import bprop as bp
+import numpy as np
 
 __all__ = ["Check", "check_gradient"]
 
@@ -39,7 +38,13 @@ def _dot(a: Any, b: Any) -> float:
 
 
 def check_gradient(
-    f: Callable[[Any], Any], params: Any, *, seed: int, step: float = 1e-4, rtol: float = 1e-7, directions: int = 4
+    f: Callable[[Any], Any],
+    params: Any,
+    *,
+    seed: int,
+    step: float = 1e-4,
+    rtol: float = 1e-7,
+    directions: int = 4,
 ) -> Check:
     """Compare `bp.grad_bp(f, params)` with central differences of `f` along `directions`
     random unit directions (relative error, worst case)."""

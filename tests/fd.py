@@ -16,14 +16,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["central_diff", "assert_grad_close", "close", "check_vjp", "random_like"]
+__all__ = ["assert_grad_close", "central_diff", "check_vjp", "close", "random_like"]
 
 #: relative step: h = REL_STEP * max(1, |x|). With the O(h^4) stencil this balances truncation
 #: error (~h^4 f^(5)) against rounding error (~eps |f| / h) for well-conditioned points.
 REL_STEP = 1e-3
 
 
-def central_diff(f: Callable[..., Any], xs: Sequence[Any], *, rel_step: float = REL_STEP) -> tuple[Any, ...]:
+def central_diff(
+    f: Callable[..., Any], xs: Sequence[Any], *, rel_step: float = REL_STEP
+) -> tuple[Any, ...]:
     """Partial derivatives of `f` at `xs`, one per argument, by central differences."""
     grads: list[Any] = []
     for i, x in enumerate(xs):
@@ -111,11 +113,17 @@ def check_vjp(
 
     for i, (x, g) in enumerate(zip(xs, grads)):
         if isinstance(x, float):
-            (expected,) = central_diff(lambda t: objective(*xs[:i], t, *xs[i + 1 :]), [x], rel_step=rel_step)
-            assert close(g, expected, rtol=rtol, atol=atol), f"{what}: argument {i}: got {g!r}, expected {expected!r}"
+            (expected,) = central_diff(
+                lambda t: objective(*xs[:i], t, *xs[i + 1 :]), [x], rel_step=rel_step
+            )
+            assert close(g, expected, rtol=rtol, atol=atol), (
+                f"{what}: argument {i}: got {g!r}, expected {expected!r}"
+            )
             continue
         g = np.asarray(g)
-        assert g.shape == x.shape, f"{what}: argument {i}: gradient shape {g.shape} != value shape {x.shape}"
+        assert g.shape == x.shape, (
+            f"{what}: argument {i}: gradient shape {g.shape} != value shape {x.shape}"
+        )
         expected_arr = np.empty_like(x)
         for idx in np.ndindex(x.shape):
 

@@ -14,10 +14,9 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 from fd import check_vjp
 
 L = bp.linalg
@@ -31,13 +30,18 @@ def rng_for(seed: int, salt: int = 0) -> np.random.Generator:
 
 # --- 1. elementwise math --------------------------------------------------------------------------
 
-def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...], lo: float, hi: float) -> np.ndarray:
+
+def _away_from_zero(
+    rng: np.random.Generator, shape: tuple[int, ...], lo: float, hi: float
+) -> np.ndarray:
     # magnitude in [lo, hi] with a random sign: keeps 1/x, signum and abs differentiable
     return rng.uniform(lo, hi, size=shape) * rng.choice([-1.0, 1.0], size=shape)
 
 
 # name -> (function on BVars, sampler of a domain-appropriate input)
-UNARY: dict[str, tuple[Callable[[Any], Any], Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]]] = {
+UNARY: dict[
+    str, tuple[Callable[[Any], Any], Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]]
+] = {
     "exp": (bp.exp, lambda r, s: r.normal(size=s)),
     "log": (bp.log, lambda r, s: r.uniform(0.5, 3.0, size=s)),
     "sqrt": (bp.sqrt, lambda r, s: r.uniform(0.5, 3.0, size=s)),
@@ -62,11 +66,27 @@ UNARY: dict[str, tuple[Callable[[Any], Any], Callable[[np.random.Generator, tupl
 }
 
 NUMPY_EQUIV: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
-    "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
-    "recip": np.reciprocal, "signum": np.sign, "abs": np.abs, "neg": np.negative,
-    "pos": np.positive, "log_base2": np.log2,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
+    "recip": np.reciprocal,
+    "signum": np.sign,
+    "abs": np.abs,
+    "neg": np.negative,
+    "pos": np.positive,
+    "log_base2": np.log2,
 }
 
 
@@ -107,11 +127,17 @@ def _positive(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.uniform(0.5, 2.0, size=shape)
 
 
-BINARY: dict[str, tuple[Callable[[Any, Any], Any], Callable[..., np.ndarray], Callable[..., np.ndarray]]] = {
+BINARY: dict[
+    str, tuple[Callable[[Any, Any], Any], Callable[..., np.ndarray], Callable[..., np.ndarray]]
+] = {
     "add": (lambda a, b: a + b, lambda r, s: r.normal(size=s), lambda r, s: r.normal(size=s)),
     "sub": (lambda a, b: a - b, lambda r, s: r.normal(size=s), lambda r, s: r.normal(size=s)),
     "mul": (lambda a, b: a * b, lambda r, s: r.normal(size=s), lambda r, s: r.normal(size=s)),
-    "div": (lambda a, b: a / b, lambda r, s: r.normal(size=s), lambda r, s: _away_from_zero(r, s, 0.5, 2.0)),
+    "div": (
+        lambda a, b: a / b,
+        lambda r, s: r.normal(size=s),
+        lambda r, s: _away_from_zero(r, s, 0.5, 2.0),
+    ),
     "pow": (lambda a, b: a**b, _positive, lambda r, s: r.normal(size=s)),
     "np.add": (np.add, lambda r, s: r.normal(size=s), lambda r, s: r.normal(size=s)),
     "np.multiply": (np.multiply, lambda r, s: r.normal(size=s), lambda r, s: r.normal(size=s)),
@@ -274,7 +300,9 @@ def test_transpose_reshape_outer(seed: int) -> None:
     check_vjp(lambda v: v.T, [m], rng=rng)
     check_vjp(lambda v: v.T * 2.0, [np.asfortranarray(m)], rng=rng)
     for shape in [(6,), (3, 2), (1, 6, 1), (6, 1)]:
-        np.testing.assert_array_equal(bp.eval_bp(lambda v: L.reshape(v, shape), m), m.reshape(shape))
+        np.testing.assert_array_equal(
+            bp.eval_bp(lambda v: L.reshape(v, shape), m), m.reshape(shape)
+        )
         check_vjp(lambda v: L.reshape(v, shape), [m], rng=rng, what=f"reshape {shape}")
     check_vjp(lambda v: L.reshape(v, (3, 2)), [np.asfortranarray(m)], rng=rng, what="reshape F")
     u, v = rng.normal(size=3), rng.normal(size=4)
@@ -304,7 +332,9 @@ def test_softmax_cross_entropy(shape: tuple[int, ...], seed: int) -> None:
         gz, _ = bp.grad_bp_n(L.softmax_cross_entropy, z, t)
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        np.testing.assert_allclose(gz, (p * t.sum(axis=1, keepdims=True) - t) / shape[0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            gz, (p * t.sum(axis=1, keepdims=True) - t) / shape[0], rtol=1e-12, atol=1e-15
+        )
 
 
 def test_softmax_cross_entropy_large_logits() -> None:
@@ -316,10 +346,13 @@ def test_softmax_cross_entropy_large_logits() -> None:
     assert np.all(np.isfinite(gz)) and np.all(np.isfinite(gt))
     rng = rng_for(0, salt=12)
     # the finite-difference step scales with |x|, so keep it small next to 1000
-    check_vjp(L.softmax_cross_entropy, [z + rng.normal(size=z.shape) * 0.1, t], rng=rng, rel_step=1e-6)
+    check_vjp(
+        L.softmax_cross_entropy, [z + rng.normal(size=z.shape) * 0.1, t], rng=rng, rel_step=1e-6
+    )
 
 
 # --- 4. the seed guide's examples -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_seed_guide_examples(seed: int) -> None:
@@ -342,19 +375,27 @@ def test_seed_guide_examples(seed: int) -> None:
 
 # --- 5. eval_bp equals numpy for an MLP -----------------------------------------------------------
 
+
 def _mlp_params(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    return (rng.normal(size=(4, 5)) * 0.5, rng.normal(size=5) * 0.1,
-            rng.normal(size=(5, 3)) * 0.5, rng.normal(size=3) * 0.1)
+    return (
+        rng.normal(size=(4, 5)) * 0.5,
+        rng.normal(size=5) * 0.1,
+        rng.normal(size=(5, 3)) * 0.5,
+        rng.normal(size=3) * 0.1,
+    )
 
 
 def _mlp_loss(x: np.ndarray, t: np.ndarray) -> Callable[..., Any]:
     def loss(w1: Any, b1: Any, w2: Any, b2: Any) -> Any:
         h = bp.tanh(x @ w1 + b1)
         return L.softmax_cross_entropy(h @ w2 + b2, t)
+
     return loss
 
 
-def _mlp_numpy(x: np.ndarray, t: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> float:
+def _mlp_numpy(
+    x: np.ndarray, t: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray
+) -> float:
     return _sce_numpy(np.tanh(x @ w1 + b1) @ w2 + b2, t)
 
 
@@ -367,11 +408,14 @@ def test_mlp_eval_equals_numpy(seed: int) -> None:
     loss = _mlp_loss(x, t)
     expected = _mlp_numpy(x, t, *params)
     np.testing.assert_allclose(bp.eval_bp_n(loss, *params), expected, rtol=1e-13)
-    np.testing.assert_allclose(bp.eval_bp(lambda w1: loss(w1, *params[1:]), params[0]), expected, rtol=1e-13)
+    np.testing.assert_allclose(
+        bp.eval_bp(lambda w1: loss(w1, *params[1:]), params[0]), expected, rtol=1e-13
+    )
     check_vjp(loss, list(params), rng=rng, cotangent=1.0)
 
 
 # --- 6. errors ------------------------------------------------------------------------------------
+
 
 def _recovers() -> None:
     y, g = bp.backprop(lambda v: L.sum(v * v), np.array([1.0, 2.0]))
@@ -447,9 +491,17 @@ def test_nan_and_inf_pass_through() -> None:
 
 # --- 7. conversions, fresh results, read-only values, sharing ---------------------------------
 
-@pytest.mark.parametrize("arr", [np.arange(6).reshape(2, 3), np.array([True, False, True]),
-                                 np.arange(4, dtype=np.float32), np.arange(3, dtype=np.int32)],
-                         ids=["int64", "bool", "float32", "int32"])
+
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.arange(6).reshape(2, 3),
+        np.array([True, False, True]),
+        np.arange(4, dtype=np.float32),
+        np.arange(3, dtype=np.int32),
+    ],
+    ids=["int64", "bool", "float32", "int32"],
+)
 def test_input_dtypes_converted(arr: np.ndarray) -> None:
     y, g = bp.backprop(lambda v: L.sum(v * v), arr)
     assert isinstance(g, np.ndarray) and g.dtype == np.float64 and g.shape == arr.shape
@@ -496,7 +548,15 @@ def test_op_result_value_is_read_only() -> None:
     checked: list[bool] = []
 
     def f(v: Any) -> Any:
-        for w in (v * 2.0, v + v, bp.exp(v), v @ np.ones((3, 2)), v.T, L.reshape(v, (6,)), L.sum(v, axis=0)):
+        for w in (
+            v * 2.0,
+            v + v,
+            bp.exp(v),
+            v @ np.ones((3, 2)),
+            v.T,
+            L.reshape(v, (6,)),
+            L.sum(v, axis=0),
+        ):
             val = w.value
             assert isinstance(val, np.ndarray)
             assert not val.flags.writeable
@@ -514,23 +574,31 @@ def test_same_array_used_twice(seed: int) -> None:
     rng = rng_for(seed, salt=15)
     x = rng.normal(size=(3, 2))
     np.testing.assert_allclose(bp.grad_bp(lambda v: L.sum(v * v), x), 2 * x, rtol=1e-15)
-    np.testing.assert_allclose(bp.grad_bp(lambda v: L.sum(v + v), x), np.full_like(x, 2.0), rtol=1e-15)
+    np.testing.assert_allclose(
+        bp.grad_bp(lambda v: L.sum(v + v), x), np.full_like(x, 2.0), rtol=1e-15
+    )
     np.testing.assert_allclose(bp.grad_bp(lambda v: L.sum(v - v), x), np.zeros_like(x), atol=0)
 
     def fan_out(v: Any) -> Any:
         e = bp.exp(v)
-        return L.sum(e * e + bp.sin(e) - e / (v * v + 1.0)) + L.dot(L.reshape(v, (6,)), L.reshape(e, (6,)))
+        return L.sum(e * e + bp.sin(e) - e / (v * v + 1.0)) + L.dot(
+            L.reshape(v, (6,)), L.reshape(e, (6,))
+        )
 
     check_vjp(fan_out, [x], rng=rng)
     check_vjp(lambda v: v @ v.T + v * v, [rng.normal(size=(3, 3))], rng=rng)
     e = np.exp(x)
-    expected = 2 * e * e + np.cos(e) * e - e / (x * x + 1) + e * 2 * x / (x * x + 1) ** 2 + e + x * e
+    expected = (
+        2 * e * e + np.cos(e) * e - e / (x * x + 1) + e * 2 * x / (x * x + 1) ** 2 + e + x * e
+    )
     np.testing.assert_allclose(bp.grad_bp(fan_out, x), expected, rtol=1e-12)
 
 
 # --- numpy ufuncs and random broadcast shapes -------------------------------------------------
 
-UFUNCS: list[tuple[Callable[..., Any], Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]]] = [
+UFUNCS: list[
+    tuple[Callable[..., Any], Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]]
+] = [
     (np.tanh, lambda r, s: r.normal(size=s)),
     (np.exp, lambda r, s: r.normal(size=s)),
     (np.log, lambda r, s: r.uniform(0.5, 3.0, size=s)),
@@ -551,7 +619,9 @@ def test_numpy_ufuncs_on_bvars(ufunc_case: Any) -> None:
     check_vjp(uf, [x], rng=rng, what=uf.__name__)
 
 
-@pytest.mark.parametrize("uf", [np.subtract, np.divide, np.power, np.add, np.multiply], ids=lambda u: u.__name__)
+@pytest.mark.parametrize(
+    "uf", [np.subtract, np.divide, np.power, np.add, np.multiply], ids=lambda u: u.__name__
+)
 def test_numpy_binary_ufuncs_on_bvars(uf: Any) -> None:
     rng = rng_for(4, salt=20)
     a, b = rng.uniform(0.5, 2.0, size=(3, 1)), rng.uniform(0.5, 2.0, size=(4,))
@@ -567,26 +637,33 @@ def test_random_broadcast_shapes(seed: int) -> None:
     full = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(0, 4))))
 
     def squash() -> tuple[int, ...]:
-        keep = full[int(rng.integers(0, len(full) + 1)):]
+        keep = full[int(rng.integers(0, len(full) + 1)) :]
         return tuple(1 if rng.random() < 0.4 else n for n in keep)
 
     sa, sb = squash(), squash()
     a, b = rng.uniform(0.5, 2.0, size=sa), rng.uniform(0.5, 2.0, size=sb)
-    for name, fn in (("add", lambda u, v: u + v), ("mul", lambda u, v: u * v),
-                     ("div", lambda u, v: u / v), ("pow", lambda u, v: u**v)):
+    for name, fn in (
+        ("add", lambda u, v: u + v),
+        ("mul", lambda u, v: u * v),
+        ("div", lambda u, v: u / v),
+        ("pow", lambda u, v: u**v),
+    ):
         check_vjp(fn, [a, b], rng=rng, what=f"{name} {sa} {sb}")
         np.testing.assert_allclose(bp.eval_bp_n(fn, a, b), fn(a, b), rtol=1e-14, atol=0)
 
 
 # --- edge cases ---------------------------------------------------------------------------------
 
+
 def test_edge_conventions_on_arrays() -> None:
     # x ** y: exponent gradient 0 (not NaN) at x == 0; abs and signum: gradient 0 at 0
     gx, gy = bp.grad_bp_n(lambda x, y: L.sum(x**y), np.array([0.0, 1.0, 2.0]), np.full(3, 2.0))
     np.testing.assert_allclose(gx, [0.0, 2.0, 4.0])
     np.testing.assert_allclose(gy, [0.0, 0.0, 4.0 * math.log(2.0)], rtol=1e-15)
-    np.testing.assert_array_equal(bp.grad_bp(lambda x: L.sum(abs(x) + bp.signum(x)), np.array([0.0, -1.0, 2.0])),
-                                  [0.0, -1.0, 1.0])
+    np.testing.assert_array_equal(
+        bp.grad_bp(lambda x: L.sum(abs(x) + bp.signum(x)), np.array([0.0, -1.0, 2.0])),
+        [0.0, -1.0, 1.0],
+    )
     # 0-d arrays stay arrays and get 0-d gradients
     g = bp.grad_bp(lambda x: x * x, np.array(3.0))
     assert np.shape(g) == () and float(g) == 6.0
@@ -616,7 +693,11 @@ def test_wrong_seed_shape_is_a_shape_error() -> None:
     np.testing.assert_array_equal(pb(np.ones(2)), [2.0, 2.0])
 
 
-@pytest.mark.parametrize("fn", [lambda v: v * 2.0, lambda v: v.T, bp.exp, lambda v: v + v], ids=["mul", "T", "exp", "add"])
+@pytest.mark.parametrize(
+    "fn",
+    [lambda v: v * 2.0, lambda v: v.T, bp.exp, lambda v: v + v],
+    ids=["mul", "T", "exp", "add"],
+)
 def test_fortran_and_view_inputs_get_fresh_gradients(fn: Any) -> None:
     base = np.arange(12.0).reshape(3, 4)
     for x in (np.asfortranarray(base), base[:, ::2], base.T):

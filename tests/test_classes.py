@@ -16,14 +16,13 @@ from collections.abc import Iterator
 from dataclasses import InitVar, dataclass, field
 from typing import Any, NamedTuple
 
+import bprop as bp
 import numpy as np
 import pytest
+from bprop import classes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import bprop as bp
-from bprop import classes
 
 LAWS = settings(max_examples=150, deadline=None)
 
@@ -78,15 +77,21 @@ def assert_tree(got: Any, want: Any, *, values: bool = True, path: str = "x") ->
             assert_tree(got[k], want[k], values=values, path=f"{path}[{k!r}]")
     elif dataclasses.is_dataclass(want):
         for f in dataclasses.fields(want):
-            assert_tree(getattr(got, f.name), getattr(want, f.name), values=values, path=f"{path}.{f.name}")
+            assert_tree(
+                getattr(got, f.name), getattr(want, f.name), values=values, path=f"{path}.{f.name}"
+            )
     elif want is None:
         pass
     elif isinstance(want, (np.ndarray, np.generic)):
         assert got.dtype == want.dtype and got.shape == want.shape, f"{path}: {got!r} vs {want!r}"
         rtol, atol = _tolerance(want)
-        assert not values or np.allclose(got, want, rtol=rtol, atol=atol), f"{path}: {got!r} != {want!r}"
+        assert not values or np.allclose(got, want, rtol=rtol, atol=atol), (
+            f"{path}: {got!r} != {want!r}"
+        )
     else:  # int, float, complex
-        assert not values or cmath.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), f"{path}: {got!r} != {want!r}"
+        assert not values or cmath.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), (
+            f"{path}: {got!r} != {want!r}"
+        )
 
 
 def leaves(x: Any) -> Iterator[Any]:
@@ -132,7 +137,9 @@ COMPLEX = st.complex_numbers(max_magnitude=1e3, allow_nan=False, allow_infinity=
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
 NP_SCALARS = {
     "float64": FLOATS.map(np.float64),
-    "float32": st.floats(-1e3, 1e3, width=32, allow_nan=False, allow_infinity=False).map(np.float32),
+    "float32": st.floats(-1e3, 1e3, width=32, allow_nan=False, allow_infinity=False).map(
+        np.float32
+    ),
     "complex128": COMPLEX.map(np.complex128),
 }
 
@@ -281,7 +288,11 @@ def test_result_types_are_preserved() -> None:
     for f in (bp.zero, bp.one, double):
         out = f(seg)
         assert type(out) is Segment and type(out.start) is Point and type(out.end) is Point
-        assert type(out.start.y) is np.float32 and type(out.end.x) is int and type(out.end.y) is complex
+        assert (
+            type(out.start.y) is np.float32
+            and type(out.end.x) is int
+            and type(out.end.y) is complex
+        )
     for scalar in (np.float64(2.5), np.float32(2.5), np.complex128(1 + 2j)):
         for out in (bp.zero(scalar), bp.one(scalar), bp.add(scalar, scalar)):
             assert type(out) is type(scalar)
@@ -318,7 +329,10 @@ def test_list_add_is_add_with_zero_padding(xs: list[float], ys: list[float]) -> 
 
 
 @LAWS
-@given(st.dictionaries(st.sampled_from("abcde"), FLOATS), st.dictionaries(st.sampled_from("abcde"), FLOATS))
+@given(
+    st.dictionaries(st.sampled_from("abcde"), FLOATS),
+    st.dictionaries(st.sampled_from("abcde"), FLOATS),
+)
 def test_dict_add_is_a_key_union(x: dict[str, float], y: dict[str, float]) -> None:
     want = {k: x.get(k, 0.0) + y.get(k, 0.0) for k in x.keys() | y.keys()}
     assert_tree(bp.add(x, y), want)
@@ -449,7 +463,10 @@ def test_vec_helpers() -> None:
 
 
 @LAWS
-@given(hnp.arrays(np.float64, st.integers(0, 5), elements=FLOATS), hnp.arrays(np.float64, st.integers(0, 5), elements=FLOATS))
+@given(
+    hnp.arrays(np.float64, st.integers(0, 5), elements=FLOATS),
+    hnp.arrays(np.float64, st.integers(0, 5), elements=FLOATS),
+)
 def test_add_vec_is_add_with_zero_padding(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> None:
     n = max(len(x), len(y))
     want = np.pad(x, (0, n - len(x))) + np.pad(y, (0, n - len(y)))
@@ -561,19 +578,61 @@ def test_non_numeric_arrays_have_no_instance() -> None:
 @pytest.mark.parametrize(
     "x, y, error, pattern",
     [
-        ({"a": 1.0}, [1.0], bp.BackpropInstanceError, r"add: cannot add a builtins\.list to a builtins\.dict"),
-        ([1.0], (1.0,), bp.BackpropInstanceError, r"add: cannot add a builtins\.tuple to a builtins\.list"),
-        ((1.0,), [1.0], bp.BackpropInstanceError, r"add: cannot add a builtins\.list to a builtins\.tuple"),
-        (None, 1.0, bp.BackpropInstanceError, r"add: cannot add a builtins\.float to a builtins\.NoneType"),
-        (Pair(1.0, 2.0), Point(1.0, 2.0), bp.BackpropInstanceError, r"add: cannot add a .*Point to a .*Pair"),
-        ((1.0,), (1.0, 2.0), bp.ShapeError, r"add: builtins\.tuple values of different lengths \(1 and 2\)"),
-        (Point(1.0, 2.0), (1.0,), bp.ShapeError, r"add: .*Point values of different lengths \(2 and 1\)"),
-        (np.zeros(2), np.zeros(3), bp.ShapeError, r"add: arrays of different shapes \(\(2,\) and \(3,\)\)"),
+        (
+            {"a": 1.0},
+            [1.0],
+            bp.BackpropInstanceError,
+            r"add: cannot add a builtins\.list to a builtins\.dict",
+        ),
+        (
+            [1.0],
+            (1.0,),
+            bp.BackpropInstanceError,
+            r"add: cannot add a builtins\.tuple to a builtins\.list",
+        ),
+        (
+            (1.0,),
+            [1.0],
+            bp.BackpropInstanceError,
+            r"add: cannot add a builtins\.list to a builtins\.tuple",
+        ),
+        (
+            None,
+            1.0,
+            bp.BackpropInstanceError,
+            r"add: cannot add a builtins\.float to a builtins\.NoneType",
+        ),
+        (
+            Pair(1.0, 2.0),
+            Point(1.0, 2.0),
+            bp.BackpropInstanceError,
+            r"add: cannot add a .*Point to a .*Pair",
+        ),
+        (
+            (1.0,),
+            (1.0, 2.0),
+            bp.ShapeError,
+            r"add: builtins\.tuple values of different lengths \(1 and 2\)",
+        ),
+        (
+            Point(1.0, 2.0),
+            (1.0,),
+            bp.ShapeError,
+            r"add: .*Point values of different lengths \(2 and 1\)",
+        ),
+        (
+            np.zeros(2),
+            np.zeros(3),
+            bp.ShapeError,
+            r"add: arrays of different shapes \(\(2,\) and \(3,\)\)",
+        ),
         (np.zeros((2, 3)), np.zeros(3), bp.ShapeError, r"add: arrays of different shapes"),
         (np.zeros(2), 1.0, bp.ShapeError, r"add: arrays of different shapes \(\(2,\) and \(\)\)"),
     ],
 )
-def test_add_of_mismatched_values_raises(x: Any, y: Any, error: type[Exception], pattern: str) -> None:
+def test_add_of_mismatched_values_raises(
+    x: Any, y: Any, error: type[Exception], pattern: str
+) -> None:
     with pytest.raises(error, match=pattern):
         bp.add(x, y)
 

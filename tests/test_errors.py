@@ -10,10 +10,9 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 
 
 def _healthy() -> None:
@@ -321,7 +320,9 @@ def untyped(f: Callable[..., object]) -> Any:
         lambda: bp.backprop(untyped(lambda x: x.value * 2.0), 1.0),
         lambda: bp.eval_bp(untyped(lambda x: 3.0), 1.0),
         lambda: bp.backprop_with(untyped(lambda x: None), 1.0),
-        lambda: bp.grad_bp2(untyped(lambda x, y: (x.value, y.value)), 1.0, 2.0),  # a container holding no BVar
+        lambda: bp.grad_bp2(
+            untyped(lambda x, y: (x.value, y.value)), 1.0, 2.0
+        ),  # a container holding no BVar
         lambda: bp.backprop_n(untyped(lambda *xs: [x.value for x in xs]), 1.0, 2.0, 3.0),
         lambda: bp.eval_bp0(untyped(lambda: 1.0)),
     ],
@@ -377,7 +378,13 @@ def float_abs(x: float) -> float:
 
 
 def test_error_class_hierarchy() -> None:
-    for cls in (bp.TapeScopeError, bp.NoGradientError, bp.ArityError, bp.ShapeError, bp.BackpropInstanceError):
+    for cls in (
+        bp.TapeScopeError,
+        bp.NoGradientError,
+        bp.ArityError,
+        bp.ShapeError,
+        bp.BackpropInstanceError,
+    ):
         assert issubclass(cls, bp.BackpropError)
         assert issubclass(cls, Exception)
     assert issubclass(bp.BackpropError, Exception)

@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -47,14 +46,23 @@ def test_example_is_plain_numpy_code(name: str) -> None:
     """The point of the examples: unchanged numpy code, bprop only for the runners."""
     source = (EXAMPLES / f"{name}.py").read_text(encoding="utf-8")
     assert "import numpy as np" in source
-    assert not re.search(r"bprop\.(numpy|linalg)|bp\.linalg|\bbnp\b", source), "examples must not use bprop.numpy or bprop.linalg"
+    assert not re.search(r"bprop\.(numpy|linalg)|bp\.linalg|\bbnp\b", source), (
+        "examples must not use bprop.numpy or bprop.linalg"
+    )
     used = set(re.findall(r"\bbp\.(\w+)", source))
-    assert used and used <= {"grad_bp", "backprop"}, f"bprop calls other than the runners: {sorted(used)}"
+    assert used and used <= {"grad_bp", "backprop"}, (
+        f"bprop calls other than the runners: {sorted(used)}"
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_example_help(name: str) -> None:
-    out = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), "--help"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "--quick" in out.stdout
 
@@ -113,7 +121,9 @@ def test_conv_net_layers_match_a_direct_convolution() -> None:
     direct = np.zeros((2, 4, 4, 5))
     for i in range(4):
         for j in range(4):
-            direct[:, i, j, :] = np.einsum("nabc,abco->no", padded[:, i : i + 3, j : j + 3, :], w) + b
+            direct[:, i, j, :] = (
+                np.einsum("nabc,abco->no", padded[:, i : i + 3, j : j + 3, :], w) + b
+            )
     np.testing.assert_allclose(conv.conv3x3(x, w, b), direct, rtol=1e-12, atol=1e-12)
     pooled = conv.max_pool(x)
     np.testing.assert_array_equal(pooled[1, 0, 1], np.max(x[1, 0:2, 2:4].reshape(4, 3), axis=0))
@@ -127,7 +137,9 @@ def test_conv_net_layers_match_a_direct_convolution() -> None:
 def test_docs_numpy_table_is_up_to_date() -> None:
     gen = load(ROOT / "docs" / "gen_numpy_table.py", "bprop_docs_gen_numpy_table")
     doc = (ROOT / "docs" / "numpy.md").read_text(encoding="utf-8")
-    assert gen.current_table(doc) == gen.table(), "docs/numpy.md is out of date: run python docs/gen_numpy_table.py --write"
+    assert gen.current_table(doc) == gen.table(), (
+        "docs/numpy.md is out of date: run python docs/gen_numpy_table.py --write"
+    )
 
 
 def test_docs_numpy_table_lists_every_registry_entry() -> None:

@@ -15,14 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import bprop as bp
 from bprop import explicit, num, prelude
 from fd import central_diff
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 FAST = settings(max_examples=25, deadline=None)
 RTOL = 1e-6
@@ -84,7 +83,9 @@ def box_one(b: Box) -> Box:
     return Box(1.0)
 
 
-box_sin: bp.Op[Box, Box] = bp.op1(lambda b: (Box(math.sin(b.v)), lambda g: Box(g.v * math.cos(b.v))))
+box_sin: bp.Op[Box, Box] = bp.op1(
+    lambda b: (Box(math.sin(b.v)), lambda g: Box(g.v * math.cos(b.v)))
+)
 box_sq: bp.Op[Box, Box] = bp.op1(lambda b: (Box(b.v * b.v), lambda g: Box(2.0 * b.v * g.v)))
 unbox: bp.Op[Box, float] = bp.op1(lambda b: (b.v, lambda g: Box(g)))
 box_mul: bp.Op[Box, Box, Box] = bp.op2(lambda a, b: (a * b, lambda g: (g * b, a * g)))
@@ -188,15 +189,26 @@ def test_zero_is_used_for_an_unreached_input_and_returned() -> None:
 
     y_in = Box(7.0)
     _, (gx, gy) = explicit.backprop2(
-        lambda x, y: x * x, Box(2.0), y_in, zero=(box_zero, zero), add=(box_add(), box_add()), one=box_one
+        lambda x, y: x * x,
+        Box(2.0),
+        y_in,
+        zero=(box_zero, zero),
+        add=(box_add(), box_add()),
+        one=box_one,
     )
     assert gx.v == 4.0
     assert gy is sentinel and seen == [y_in]
-    g = explicit.grad_bp(lambda x: bp.const_var(Box(3.0)), Box(1.0), zero=zero, add=box_add(), one=box_one)
+    g = explicit.grad_bp(
+        lambda x: bp.const_var(Box(3.0)), Box(1.0), zero=zero, add=box_add(), one=box_one
+    )
     assert g is sentinel
-    grads = explicit.grad_bp_n(lambda a, b, c: b, Box(1.0), Box(2.0), Box(3.0), zero=zero, add=box_add(), one=box_one)
+    grads = explicit.grad_bp_n(
+        lambda a, b, c: b, Box(1.0), Box(2.0), Box(3.0), zero=zero, add=box_add(), one=box_one
+    )
     assert grads[0] is sentinel and grads[2] is sentinel and grads[1].v == 1.0
-    _, pullback = explicit.backprop_with_n(lambda a, b: a, Box(1.0), Box(2.0), zero=zero, add=box_add())
+    _, pullback = explicit.backprop_with_n(
+        lambda a, b: a, Box(1.0), Box(2.0), zero=zero, add=box_add()
+    )
     assert pullback(Box(1.0))[1] is sentinel
 
 
@@ -220,10 +232,16 @@ def test_one_gives_the_seed(t: float) -> None:
     g1 = explicit.grad_bp(f1, Box(t), zero=box_zero, add=box_add(), one=box_one)
     g2 = explicit.grad_bp(f1, Box(t), zero=box_zero, add=box_add(), one=two)
     assert math.isclose(g2.v, 2.0 * g1.v, rel_tol=1e-12, abs_tol=0.0)
-    assert len(results) == 1 and math.isclose(results[0].v, f1_plain(t), rel_tol=1e-12, abs_tol=1e-12)
+    assert len(results) == 1 and math.isclose(
+        results[0].v, f1_plain(t), rel_tol=1e-12, abs_tol=1e-12
+    )
     # a float result: a Box input, seeded with the float 2.0
-    h1 = explicit.grad_bp(lambda x: unbox(f1(x)), Box(t), zero=box_zero, add=box_add(), one=lambda y: 1.0)
-    h2 = explicit.grad_bp(lambda x: unbox(f1(x)), Box(t), zero=box_zero, add=box_add(), one=lambda y: 2.0)
+    h1 = explicit.grad_bp(
+        lambda x: unbox(f1(x)), Box(t), zero=box_zero, add=box_add(), one=lambda y: 1.0
+    )
+    h2 = explicit.grad_bp(
+        lambda x: unbox(f1(x)), Box(t), zero=box_zero, add=box_add(), one=lambda y: 2.0
+    )
     assert math.isclose(h2.v, 2.0 * h1.v, rel_tol=1e-12, abs_tol=0.0)
     assert math.isclose(h1.v, g1.v, rel_tol=1e-12, abs_tol=0.0)
 
@@ -254,9 +272,15 @@ def test_two_inputs_with_per_input_functions(s: float, t: float) -> None:
 
     expected = central_diff(plain, [s, t])
     runs: list[Callable[[Counted, Counted], tuple[Box, Box]]] = [
-        lambda ax, ay: explicit.backprop2(f, Box(s), Box(t), zero=(box_zero, box_zero), add=(ax, ay), one=box_one)[1],
-        lambda ax, ay: explicit.grad_bp2(f, Box(s), Box(t), zero=(box_zero, box_zero), add=(ax, ay), one=box_one),
-        lambda ax, ay: explicit.backprop_with2(f, Box(s), Box(t), zero=(box_zero, box_zero), add=(ax, ay))[1](Box(1.0)),
+        lambda ax, ay: explicit.backprop2(
+            f, Box(s), Box(t), zero=(box_zero, box_zero), add=(ax, ay), one=box_one
+        )[1],
+        lambda ax, ay: explicit.grad_bp2(
+            f, Box(s), Box(t), zero=(box_zero, box_zero), add=(ax, ay), one=box_one
+        ),
+        lambda ax, ay: explicit.backprop_with2(
+            f, Box(s), Box(t), zero=(box_zero, box_zero), add=(ax, ay)
+        )[1](Box(1.0)),
     ]
     for run in runs:
         ax, ay = box_add(), box_add()
@@ -264,7 +288,9 @@ def test_two_inputs_with_per_input_functions(s: float, t: float) -> None:
         assert (ax.calls, ay.calls) == (1, 2)
         for got, want in zip((gx.v, gy.v), expected):
             assert math.isclose(got, want, rel_tol=RTOL, abs_tol=ATOL), ((gx, gy), expected)
-    y, _ = explicit.backprop2(f, Box(s), Box(t), zero=(box_zero, box_zero), add=(box_add(), box_add()), one=box_one)
+    y, _ = explicit.backprop2(
+        f, Box(s), Box(t), zero=(box_zero, box_zero), add=(box_add(), box_add()), one=box_one
+    )
     assert math.isclose(y.v, plain(s, t), rel_tol=1e-12, abs_tol=1e-12)
 
 
@@ -296,11 +322,34 @@ def test_n_inputs_with_sequences_of_functions(xs: tuple[float, float, float]) ->
 
 
 WRONG_LENGTH: list[tuple[str, Callable[[Any, Any], object]]] = [
-    ("backprop_n", lambda z, a: explicit.backprop_n(f3, Box(1.0), Box(2.0), Box(3.0), zero=z, add=a, one=box_one)),
-    ("grad_bp_n", lambda z, a: explicit.grad_bp_n(f3, Box(1.0), Box(2.0), Box(3.0), zero=z, add=a, one=box_one)),
-    ("backprop_with_n", lambda z, a: explicit.backprop_with_n(f3, Box(1.0), Box(2.0), Box(3.0), zero=z, add=a)),
-    ("backprop2", lambda z, a: explicit.backprop2(lambda x, y: x * y, Box(1.0), Box(2.0), zero=z, add=a, one=box_one)),
-    ("grad_bp2", lambda z, a: explicit.grad_bp2(lambda x, y: x * y, Box(1.0), Box(2.0), zero=z, add=a, one=box_one)),
+    (
+        "backprop_n",
+        lambda z, a: explicit.backprop_n(
+            f3, Box(1.0), Box(2.0), Box(3.0), zero=z, add=a, one=box_one
+        ),
+    ),
+    (
+        "grad_bp_n",
+        lambda z, a: explicit.grad_bp_n(
+            f3, Box(1.0), Box(2.0), Box(3.0), zero=z, add=a, one=box_one
+        ),
+    ),
+    (
+        "backprop_with_n",
+        lambda z, a: explicit.backprop_with_n(f3, Box(1.0), Box(2.0), Box(3.0), zero=z, add=a),
+    ),
+    (
+        "backprop2",
+        lambda z, a: explicit.backprop2(
+            lambda x, y: x * y, Box(1.0), Box(2.0), zero=z, add=a, one=box_one
+        ),
+    ),
+    (
+        "grad_bp2",
+        lambda z, a: explicit.grad_bp2(
+            lambda x, y: x * y, Box(1.0), Box(2.0), zero=z, add=a, one=box_one
+        ),
+    ),
 ]
 
 
@@ -312,13 +361,23 @@ def test_wrong_length_sequence_raises_type_error(
 ) -> None:
     ok_zero, ok_add = box_zero, box_add()
     bad = [box_zero if which == "zero" else ok_add] * length
-    with pytest.raises(TypeError, match=rf"{which}= must be a function or a sequence of \d functions"):
+    with pytest.raises(
+        TypeError, match=rf"{which}= must be a function or a sequence of \d functions"
+    ):
         call(bad, ok_add) if which == "zero" else call(ok_zero, bad)
 
 
 def test_sequence_with_a_non_function_raises_type_error() -> None:
     with pytest.raises(TypeError, match="add= must be"):
-        explicit.grad_bp_n(f3, Box(1.0), Box(2.0), Box(3.0), zero=box_zero, add=[box_add(), box_add(), 1.0], one=box_one)
+        explicit.grad_bp_n(
+            f3,
+            Box(1.0),
+            Box(2.0),
+            Box(3.0),
+            zero=box_zero,
+            add=[box_add(), box_add(), 1.0],
+            one=box_one,
+        )
 
 
 # ---- the regular runners refuse Box -----------------------------------------------------------------
@@ -329,7 +388,10 @@ REGULAR: list[tuple[str, Callable[[], object]]] = [
     ("backprop/add", lambda: bp.backprop(lambda x: unbox(x) * unbox(x), Box(1.0))),
     ("grad_bp2/zero", lambda: bp.grad_bp2(lambda x, y: unbox(x), Box(1.0), Box(2.0))),
     ("grad_bp_n/add", lambda: bp.grad_bp_n(lambda x, y: unbox(x * x) + y, Box(1.0), 2.0)),
-    ("backprop_with/add", lambda: bp.backprop_with(lambda x: unbox(x) * unbox(x), Box(1.0))[1](1.0)),
+    (
+        "backprop_with/add",
+        lambda: bp.backprop_with(lambda x: unbox(x) * unbox(x), Box(1.0))[1](1.0),
+    ),
 ]
 
 
@@ -375,7 +437,9 @@ def test_lift_op2_and_lift_op_per_argument_adds(s: float, t: float) -> None:
     """u = sin(x) and w = sin(y) are each used by the op and once more (k = 2: one add each)."""
     expected = central_diff(lambda a, b: math.sin(a) ** 2 * math.sin(b) ** 2, [s, t])
 
-    def lifted(kind: str, au: Counted, aw: Counted) -> Callable[[bp.BVar[Box], bp.BVar[Box]], bp.BVar[Box]]:
+    def lifted(
+        kind: str, au: Counted, aw: Counted
+    ) -> Callable[[bp.BVar[Box], bp.BVar[Box]], bp.BVar[Box]]:
         def f(x: bp.BVar[Box], y: bp.BVar[Box]) -> bp.BVar[Box]:
             u, w = box_sin(x), box_sin(y)
             if kind == "lift_op2":
@@ -389,7 +453,12 @@ def test_lift_op2_and_lift_op_per_argument_adds(s: float, t: float) -> None:
     for kind in ("lift_op2", "lift_op"):
         au, aw = box_add(), box_add()
         gx, gy = explicit.grad_bp2(
-            lifted(kind, au, aw), Box(s), Box(t), zero=(box_zero, box_zero), add=(box_add(), box_add()), one=box_one
+            lifted(kind, au, aw),
+            Box(s),
+            Box(t),
+            zero=(box_zero, box_zero),
+            add=(box_add(), box_add()),
+            one=box_one,
         )
         assert (au.calls, aw.calls) == (1, 1), kind
         for got, want in zip((gx.v, gy.v), expected):
@@ -458,7 +527,9 @@ def test_explicit_add_overrides_a_registered_instance(t: float) -> None:
 
     gh = bp.grad_bp(h, t)
     assert lifted.calls == 1
-    assert math.isclose(gh, 2 * t * (math.cos(t * t) * t * t + math.sin(t * t)), rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(
+        gh, 2 * t * (math.cos(t * t) * t * t + math.sin(t * t)), rel_tol=1e-9, abs_tol=1e-12
+    )
 
 
 def test_explicit_add_on_an_array_input_sees_whole_arrays() -> None:
@@ -497,7 +568,9 @@ def test_dataclass_input_with_an_explicit_add(s: float, t: float) -> None:
     # Three reads of two fields: rereading `a` reuses its node, so p gets two contributions.
     assert add.calls == 1
     da, db = central_diff(lambda a, b: a * b + math.sin(a), [s, t])
-    assert math.isclose(g.a, da, rel_tol=RTOL, abs_tol=ATOL) and math.isclose(g.b, db, rel_tol=RTOL, abs_tol=ATOL)
+    assert math.isclose(g.a, da, rel_tol=RTOL, abs_tol=ATOL) and math.isclose(
+        g.b, db, rel_tol=RTOL, abs_tol=ATOL
+    )
     regular = bp.grad_bp(f, Point(s, t))
     assert math.isclose(g.a, regular.a, rel_tol=1e-12, abs_tol=1e-12)
     assert math.isclose(g.b, regular.b, rel_tol=1e-12, abs_tol=1e-12)
@@ -542,7 +615,14 @@ def test_errors_in_zero_one_and_lifted_add_propagate() -> None:
         raise AddFailed("boom")
 
     with pytest.raises(AddFailed):
-        explicit.grad_bp2(lambda x, y: x, Box(1.0), Box(2.0), zero=(box_zero, boom), add=(box_add(), box_add()), one=box_one)
+        explicit.grad_bp2(
+            lambda x, y: x,
+            Box(1.0),
+            Box(2.0),
+            zero=(box_zero, boom),
+            add=(box_add(), box_add()),
+            one=box_one,
+        )
     with pytest.raises(AddFailed):
         explicit.grad_bp(f1, Box(1.0), zero=box_zero, add=box_add(), one=boom)
 
@@ -572,7 +652,9 @@ def test_add_returning_a_wrong_shape_for_an_array_raises_shape_error() -> None:
     with pytest.raises(TypeError, match="must be a real array of shape"):
         explicit.grad_bp(f, x, zero=np.zeros_like, add=lambda a, b: 1.0, one=lambda y: 1.0)
     np.testing.assert_allclose(
-        explicit.grad_bp(f, x, zero=np.zeros_like, add=lambda a, b: a + b, one=lambda y: 1.0), 2 * x, rtol=1e-15
+        explicit.grad_bp(f, x, zero=np.zeros_like, add=lambda a, b: a + b, one=lambda y: 1.0),
+        2 * x,
+        rtol=1e-15,
     )
 
 
@@ -603,7 +685,10 @@ def _num_vs_regular(xs: tuple[Any, Any, Any]) -> None:
     pairs: list[tuple[Any, Any]] = [
         (num.backprop(lambda v: g2(v, v), x), bp.backprop(lambda v: g2(v, v), x)),
         (num.grad_bp(lambda v: g2(v, v), x), bp.grad_bp(lambda v: g2(v, v), x)),
-        (num.backprop_with(lambda v: g2(v, v), x)[1](seed), bp.backprop_with(lambda v: g2(v, v), x)[1](seed)),
+        (
+            num.backprop_with(lambda v: g2(v, v), x)[1](seed),
+            bp.backprop_with(lambda v: g2(v, v), x)[1](seed),
+        ),
         (num.backprop2(g2, x, y), bp.backprop2(g2, x, y)),
         (num.grad_bp2(g2, x, y), bp.grad_bp2(g2, x, y)),
         (num.backprop_with2(g2, x, y)[1](seed), bp.backprop_with2(g2, x, y)[1](seed)),
@@ -621,7 +706,9 @@ def _num_vs_regular(xs: tuple[Any, Any, Any]) -> None:
 def test_num_on_floats_equals_the_regular_runners(xs: tuple[float, float, float]) -> None:
     _num_vs_regular(xs)
     (expected,) = central_diff(lambda t: math.sin(t) * t * t + math.exp(t * 0.5) * t, [xs[0]])
-    assert math.isclose(num.grad_bp(lambda v: g2(v, v), xs[0]), expected, rel_tol=RTOL, abs_tol=ATOL)
+    assert math.isclose(
+        num.grad_bp(lambda v: g2(v, v), xs[0]), expected, rel_tol=RTOL, abs_tol=ATOL
+    )
 
 
 @FAST
@@ -659,7 +746,9 @@ def test_num_backprop_with_pullback_is_reusable() -> None:
     x = np.array([0.1, -0.4])
     _, pull_arr = num.backprop_with(lambda v: bp.sin(v) * v, x)
     np.testing.assert_allclose(pull_arr(np.ones(2)), np.cos(x) * x + np.sin(x), rtol=1e-12)
-    np.testing.assert_allclose(pull_arr(np.array([2.0, 0.0])), [2 * (np.cos(0.1) * 0.1 + np.sin(0.1)), 0.0], rtol=1e-12)
+    np.testing.assert_allclose(
+        pull_arr(np.array([2.0, 0.0])), [2 * (np.cos(0.1) * 0.1 + np.sin(0.1)), 0.0], rtol=1e-12
+    )
 
 
 class Summed:
@@ -676,7 +765,9 @@ class Summed:
         return Summed(self.v + other.v)
 
 
-s_sin: bp.Op[Summed, Summed] = bp.op1(lambda s: (Summed(math.sin(s.v)), lambda g: Summed(g.v * math.cos(s.v))))
+s_sin: bp.Op[Summed, Summed] = bp.op1(
+    lambda s: (Summed(math.sin(s.v)), lambda g: Summed(g.v * math.cos(s.v)))
+)
 s_mul: bp.Op[Summed, Summed, Summed] = bp.op2(
     lambda a, b: (Summed(a.v * b.v), lambda g: (Summed(g.v * b.v), Summed(g.v * a.v)))
 )
@@ -692,7 +783,9 @@ s_mul3: bp.Op[Summed, Summed, Summed, Summed] = bp.op3(
 @given(t=floats())
 def test_num_lifters_accumulate_with_plus(t: float) -> None:
     """u = sin(x) is an argument of the lifted op used k times in all: + runs k - 1 times."""
-    lifted: list[tuple[Callable[[bp.BVar[Summed]], bp.BVar[Summed]], int, Callable[[float], float]]] = [
+    lifted: list[
+        tuple[Callable[[bp.BVar[Summed]], bp.BVar[Summed]], int, Callable[[float], float]]
+    ] = [
         (lambda u: s_mul(num.lift_op1(s_sin, u), u), 2, lambda s: math.sin(s) * s),
         (lambda u: num.lift_op2(s_mul, u, u), 2, lambda s: s * s),
         (lambda u: num.lift_op3(s_mul3, u, u, u), 3, lambda s: s**3),

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 from bprop.errors import ShapeError
 from bprop.linalg import _decomp as la
 from fd import central_diff, check_vjp
@@ -184,10 +183,12 @@ def test_inv_logabsdet_single_components(seed: int) -> None:
     """Using one component only: the other components' gradients are zero-filled."""
     rng = np.random.default_rng(seed)
     a = well_conditioned(rng, size(rng))
-    only_logabs = lambda v: la.inv_logabsdet(v)[1][0]  # noqa: E731
-    only_inv = lambda v: la.inv_logabsdet(v)[0]  # noqa: E731
-    only_sign = lambda v: la.inv_logabsdet(v)[1][1]  # noqa: E731
-    np.testing.assert_allclose(bp.grad_bp(only_logabs, a), np.linalg.inv(a).T, rtol=1e-10, atol=1e-12)
+    only_logabs = lambda v: la.inv_logabsdet(v)[1][0]
+    only_inv = lambda v: la.inv_logabsdet(v)[0]
+    only_sign = lambda v: la.inv_logabsdet(v)[1][1]
+    np.testing.assert_allclose(
+        bp.grad_bp(only_logabs, a), np.linalg.inv(a).T, rtol=1e-10, atol=1e-12
+    )
     check_vjp(only_inv, [a], rng=rng, plain=np.linalg.inv)
     np.testing.assert_array_equal(bp.grad_bp(only_sign, a), np.zeros_like(a))
 
@@ -219,7 +220,9 @@ def test_norms_vjp_vectors(seed: int) -> None:
     check_vjp(la.norm_0, [v], rng=rng, plain=lambda x: float(np.count_nonzero(x)), what="norm_0")
     check_vjp(la.norm_1, [v], rng=rng, plain=lambda x: float(np.linalg.norm(x, 1)), what="norm_1")
     check_vjp(la.norm_2, [v], rng=rng, plain=lambda x: float(np.linalg.norm(x, 2)), what="norm_2")
-    check_vjp(la.norm_inf, [v], rng=rng, plain=lambda x: float(np.linalg.norm(x, np.inf)), what="norm_inf")
+    check_vjp(
+        la.norm_inf, [v], rng=rng, plain=lambda x: float(np.linalg.norm(x, np.inf)), what="norm_inf"
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -251,7 +254,9 @@ def test_cov_mean_cov_vjp(seed: int) -> None:
     # random (hence non-symmetric) cotangents: the factor (G + Gᵀ) is what is tested
     check_vjp(la.cov, [x], rng=rng, plain=np_cov, what="cov")
     check_vjp(mean_cov_tup, [x], rng=rng, plain=np_mean_cov, what="mean_cov")
-    check_vjp(lambda v: la.mean_cov(v)[0], [x], rng=rng, plain=lambda m: m.mean(axis=0), what="mean only")
+    check_vjp(
+        lambda v: la.mean_cov(v)[0], [x], rng=rng, plain=lambda m: m.mean(axis=0), what="mean only"
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -283,7 +288,13 @@ def test_symmetric_input_vjp_coordinatewise(seed: int) -> None:
     s = symmetric_with_gaps(rng, n) + 0.01 * rng.normal(size=(n, n))  # slightly non-symmetric
     check_vjp(la.eigenvalues, [s], rng=rng, plain=lambda m: np_eigh(m)[0], what="eigenvalues")
     check_vjp(eigensystem_tup, [s], rng=rng, plain=np_eigh, what="eigensystem")
-    check_vjp(lambda v: la.eigensystem(v)[1], [s], rng=rng, plain=lambda m: np_eigh(m)[1], what="eigenvectors")
+    check_vjp(
+        lambda v: la.eigensystem(v)[1],
+        [s],
+        rng=rng,
+        plain=lambda m: np_eigh(m)[1],
+        what="eigenvectors",
+    )
     p = spd(rng, n) + 0.01 * rng.normal(size=(n, n))
     check_vjp(la.chol, [p], rng=rng, plain=np_chol, what="chol")
 
@@ -292,13 +303,20 @@ def test_symmetric_input_vjp_coordinatewise(seed: int) -> None:
 
 
 def directional_case(
-    fn: Callable[[Any], Any], ref: Callable[[np.ndarray], Any], s: np.ndarray, rng: np.random.Generator
+    fn: Callable[[Any], Any],
+    ref: Callable[[np.ndarray], Any],
+    s: np.ndarray,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, float, float, np.ndarray, Any]:
     """(G, <G, E>, finite difference of <C, ref(s + tE)>, E, C) for random symmetric E, random C."""
     n = s.shape[0]
     e = random_symmetric(rng, n)
     y = ref(s)
-    c = tuple(rng.normal(size=np.shape(p)) for p in y) if isinstance(y, tuple) else rng.normal(size=y.shape)
+    c = (
+        tuple(rng.normal(size=np.shape(p)) for p in y)
+        if isinstance(y, tuple)
+        else rng.normal(size=y.shape)
+    )
     g = pullback_of(fn, s, c)
     return g, float(np.sum(g * e)), directional_fd(ref, s, e, c), e, c
 
@@ -320,7 +338,9 @@ def test_eigensystem_directional(seed: int) -> None:
     np.testing.assert_array_equal(g, g.T)
     assert got == pytest.approx(want, rel=1e-6, abs=1e-8)
     # eigenvectors alone
-    g, got, want, _, _ = directional_case(lambda v: la.eigensystem(v)[1], lambda m: np_eigh(m)[1], s, rng)
+    g, got, want, _, _ = directional_case(
+        lambda v: la.eigensystem(v)[1], lambda m: np_eigh(m)[1], s, rng
+    )
     assert got == pytest.approx(want, rel=1e-6, abs=1e-8)
 
 
@@ -402,7 +422,9 @@ def test_chol_gradient_rejects_hmatrix_formula(seed: int) -> None:
 # ---- forward values, eval_bp, result types ---------------------------------------------------------
 
 
-def forward_cases(rng: np.random.Generator) -> list[tuple[str, Callable[[Any], Any], Callable[[np.ndarray], Any], np.ndarray]]:
+def forward_cases(
+    rng: np.random.Generator,
+) -> list[tuple[str, Callable[[Any], Any], Callable[[np.ndarray], Any], np.ndarray]]:
     n = size(rng)
     a = well_conditioned(rng, n)
     rect = rng.normal(size=(size(rng), size(rng)))
@@ -414,8 +436,18 @@ def forward_cases(rng: np.random.Generator) -> list[tuple[str, Callable[[Any], A
         ("inv", la.inv, np.linalg.inv, a),
         ("logabsdet", la.logabsdet, lambda m: float(np.linalg.slogdet(m)[1]), a),
         ("inv_logabsdet", inv_logabsdet_tup, np_inv_logabsdet, a),
-        ("norm_0 vector", la.norm_0, lambda x: float(np.count_nonzero(x)), np.where(vec > 0.3, vec, 0.0)),
-        ("norm_0 matrix", la.norm_0, lambda x: float(np.count_nonzero(x)), np.where(rect > 0.3, rect, 0.0)),
+        (
+            "norm_0 vector",
+            la.norm_0,
+            lambda x: float(np.count_nonzero(x)),
+            np.where(vec > 0.3, vec, 0.0),
+        ),
+        (
+            "norm_0 matrix",
+            la.norm_0,
+            lambda x: float(np.count_nonzero(x)),
+            np.where(rect > 0.3, rect, 0.0),
+        ),
         ("norm_1 vector", la.norm_1, lambda x: float(np.linalg.norm(x, 1)), vec),
         ("norm_1 matrix", la.norm_1, matrix_norm(1), rect),
         ("norm_2 vector", la.norm_2, lambda x: float(np.linalg.norm(x)), vec),
@@ -519,19 +551,25 @@ def test_integer_input_is_converted() -> None:
 
 def test_norm_subgradients_at_zeros_and_ties() -> None:
     # zero entries get sign 0
-    np.testing.assert_array_equal(bp.grad_bp(la.norm_1, np.array([2.0, 0.0, -1.0])), [1.0, 0.0, -1.0])
+    np.testing.assert_array_equal(
+        bp.grad_bp(la.norm_1, np.array([2.0, 0.0, -1.0])), [1.0, 0.0, -1.0]
+    )
     # zero vector / matrix: zero gradient, no nan
     np.testing.assert_array_equal(bp.grad_bp(la.norm_2, np.zeros(3)), np.zeros(3))
     np.testing.assert_array_equal(bp.grad_bp(la.norm_2, np.zeros((2, 3))), np.zeros((2, 3)))
     # ties: the first maximal entry / column / row takes the whole gradient
-    np.testing.assert_array_equal(bp.grad_bp(la.norm_inf, np.array([1.0, -3.0, 3.0])), [0.0, -1.0, 0.0])
+    np.testing.assert_array_equal(
+        bp.grad_bp(la.norm_inf, np.array([1.0, -3.0, 3.0])), [0.0, -1.0, 0.0]
+    )
     np.testing.assert_array_equal(
         bp.grad_bp(la.norm_1, np.array([[1.0, -2.0], [-2.0, 1.0]])), [[1.0, 0.0], [-1.0, 0.0]]
     )
     np.testing.assert_array_equal(
         bp.grad_bp(la.norm_inf, np.array([[1.0, -2.0], [-2.0, 1.0]])), [[1.0, -1.0], [0.0, 0.0]]
     )
-    np.testing.assert_array_equal(bp.grad_bp(la.norm_0, np.array([[1.0, 0.0], [3.0, 0.0]])), np.zeros((2, 2)))
+    np.testing.assert_array_equal(
+        bp.grad_bp(la.norm_0, np.array([[1.0, 0.0], [3.0, 0.0]])), np.zeros((2, 2))
+    )
     assert bp.eval_bp(la.norm_0, np.array([[1.0, 0.0], [3.0, 0.0]])) == 2.0
 
 
@@ -565,8 +603,12 @@ BAD_SHAPES: list[tuple[str, Callable[[Any], Any], tuple[int, ...]]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "fn", "shape"), BAD_SHAPES, ids=[f"{n}-{s}" for n, _, s in BAD_SHAPES])
-def test_shape_errors_name_function_and_shape(name: str, fn: Callable[[Any], Any], shape: tuple[int, ...]) -> None:
+@pytest.mark.parametrize(
+    ("name", "fn", "shape"), BAD_SHAPES, ids=[f"{n}-{s}" for n, _, s in BAD_SHAPES]
+)
+def test_shape_errors_name_function_and_shape(
+    name: str, fn: Callable[[Any], Any], shape: tuple[int, ...]
+) -> None:
     x = np.ones(shape)
     for runner in (bp.eval_bp, bp.backprop):
         with pytest.raises(ShapeError) as info:

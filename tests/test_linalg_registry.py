@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import pytest
-
 import bprop as bp
 import bprop.numpy.special as bsp
+import numpy as np
+import pytest
 from bprop._core import Tape
 from bprop.linalg._multi import lift_multi
 
@@ -42,7 +41,11 @@ def _same(got: Any, want: Any, what: str, exact: bool) -> None:
 
 
 def check_same(
-    hm: Callable[..., Any], numpy: Callable[..., Any], xs: list[Any], seed: int = 0, exact: bool = True
+    hm: Callable[..., Any],
+    numpy: Callable[..., Any],
+    xs: list[Any],
+    seed: int = 0,
+    exact: bool = True,
 ) -> None:
     """`hm` and `numpy` give equal values and equal gradients for one random cotangent."""
     y1, pull1 = bp.backprop_with_n(hm, *xs)
@@ -66,25 +69,45 @@ SEEDS = range(3)
 
 # name -> (hmatrix spelling, numpy spelling on BVars, inputs for a seed)
 CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[[int], list[Any]]]] = {
-    "konst": (lambda a: L.konst(a, (2, 3)), lambda a: np.broadcast_to(a, (2, 3)), lambda s: [float(rand(s, 1)[0])]),
+    "konst": (
+        lambda a: L.konst(a, (2, 3)),
+        lambda a: np.broadcast_to(a, (2, 3)),
+        lambda s: [float(rand(s, 1)[0])],
+    ),
     "full": (lambda a: L.full(a, 4), lambda a: np.broadcast_to(a, (4,)), lambda s: [1.5 + s]),
     "vec2": (L.vec2, lambda a, b: np.stack([a, b]), lambda s: [1.0 + s, -2.0]),
     "vec3": (L.vec3, lambda a, b, c: np.stack([a, b, c]), lambda s: [1.0, 2.0 + s, 3.0]),
     "vec4": (L.vec4, lambda a, b, c, d: np.stack([a, b, c, d]), lambda s: [1.0, 2.0, 3.0 + s, 4.0]),
-    "concat": (L.concat, lambda u, v: np.concatenate([u, v]), lambda s: [rand(s, 3 + s), rand(s + 9, 2)]),
+    "concat": (
+        L.concat,
+        lambda u, v: np.concatenate([u, v]),
+        lambda s: [rand(s, 3 + s), rand(s + 9, 2)],
+    ),
     "snoc": (L.snoc, lambda v, x: np.hstack([v, x]), lambda s: [rand(s, 4), 0.5 + s]),
     "split": (
         lambda v: _tup(*L.split(v, 2)),
         lambda v: _tup(*np.split(v, [2])),
         lambda s: [rand(s, 2 + 2 * s)],
     ),
-    "head_tail": (lambda v: _tup(*L.head_tail(v)), lambda v: (v[0], v[1:]), lambda s: [rand(s, 1 + 2 * s)]),
+    "head_tail": (
+        lambda v: _tup(*L.head_tail(v)),
+        lambda v: (v[0], v[1:]),
+        lambda s: [rand(s, 1 + 2 * s)],
+    ),
     "row": (L.row, lambda v: np.reshape(v, (1, -1)), lambda s: [rand(s, 3 + s)]),
     "col": (L.col, lambda v: np.reshape(v, (-1, 1)), lambda s: [rand(s, 3 + s)]),
     "unrow": (L.unrow, lambda m: np.reshape(m, (-1,)), lambda s: [rand(s, 1, 3 + s)]),
     "uncol": (L.uncol, lambda m: np.ravel(m), lambda s: [rand(s, 3 + s, 1)]),
-    "hstack": (L.hstack, lambda a, b: np.hstack([a, b]), lambda s: [rand(s, 3, 2), rand(s + 9, 3, 1 + s)]),
-    "vstack": (L.vstack, lambda a, b: np.vstack([a, b]), lambda s: [rand(s, 2, 3), rand(s + 9, 1 + s, 3)]),
+    "hstack": (
+        L.hstack,
+        lambda a, b: np.hstack([a, b]),
+        lambda s: [rand(s, 3, 2), rand(s + 9, 3, 1 + s)],
+    ),
+    "vstack": (
+        L.vstack,
+        lambda a, b: np.vstack([a, b]),
+        lambda s: [rand(s, 2, 3), rand(s + 9, 1 + s, 3)],
+    ),
     "split_rows": (
         lambda m: _tup(*L.split_rows(m, 1)),
         lambda m: _tup(*np.split(m, [1], axis=0)),
@@ -99,16 +122,28 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[[int], l
     "take_diag": (L.take_diag, np.diagonal, lambda s: [rand(s, 3, 2 + s)]),
     "mean_rows": (L.mean_rows, lambda m: np.mean(m, axis=0), lambda s: [rand(s, 4, 2 + s)]),
     "logsumexp": (L.logsumexp, bsp.logsumexp, lambda s: [rand(s, 3, 4)]),
-    "logsumexp axis": (lambda v: L.logsumexp(v, 1), lambda v: bsp.logsumexp(v, axis=1), lambda s: [rand(s, 3, 4)]),
+    "logsumexp axis": (
+        lambda v: L.logsumexp(v, 1),
+        lambda v: bsp.logsumexp(v, axis=1),
+        lambda s: [rand(s, 3, 4)],
+    ),
     "logsumexp axes": (
         lambda v: L.logsumexp(v, (0, 2)),
         lambda v: bsp.logsumexp(v, axis=(0, 2)),
         lambda s: [rand(s, 2, 3, 4)],
     ),
     "softmax": (L.softmax, lambda v: bsp.softmax(v, axis=-1), lambda s: [rand(s, 3, 4)]),
-    "softmax axis 0": (lambda v: L.softmax(v, 0), lambda v: bsp.softmax(v, axis=0), lambda s: [rand(s, 3, 4)]),
+    "softmax axis 0": (
+        lambda v: L.softmax(v, 0),
+        lambda v: bsp.softmax(v, axis=0),
+        lambda s: [rand(s, 3, 4)],
+    ),
     "softmax all": (lambda v: L.softmax(v, None), bsp.softmax, lambda s: [rand(s, 3, 4)]),
-    "log_softmax": (L.log_softmax, lambda v: bsp.log_softmax(v, axis=-1), lambda s: [rand(s, 3, 4)]),
+    "log_softmax": (
+        L.log_softmax,
+        lambda v: bsp.log_softmax(v, axis=-1),
+        lambda s: [rand(s, 3, 4)],
+    ),
     "log_softmax axis 0": (
         lambda v: L.log_softmax(v, 0),
         lambda v: bsp.log_softmax(v, axis=0),
@@ -130,7 +165,11 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[[int], l
     # bprop.linalg._decomp: already calls the numpy.linalg primitives
     "det": (L.det, np.linalg.det, lambda s: [rand(s, 3, 3)]),
     "inv": (L.inv, np.linalg.inv, lambda s: [rand(s, 3, 3) + 3 * np.eye(3)]),
-    "logabsdet": (L.logabsdet, lambda m: np.linalg.slogdet(m)[1], lambda s: [rand(s, 3, 3) + 3 * np.eye(3)]),
+    "logabsdet": (
+        L.logabsdet,
+        lambda m: np.linalg.slogdet(m)[1],
+        lambda s: [rand(s, 3, 3) + 3 * np.eye(3)],
+    ),
     "svd": (L.svd, lambda m: np.linalg.svd(m, compute_uv=False), lambda s: [rand(s, 4, 3)]),
 }
 
@@ -145,7 +184,9 @@ def test_same_value_and_gradient_as_the_numpy_spelling(name: str, seed: int) -> 
 def test_linspace_matches_numpy_spelling() -> None:
     # no registry primitive: linspace is its own op; it agrees with the numpy spelling
     t = np.linspace(0.0, 1.0, 5)
-    check_same(lambda a, b: L.linspace(a, b, 5), lambda a, b: a + (b - a) * t, [-1.0, 2.5], exact=False)
+    check_same(
+        lambda a, b: L.linspace(a, b, 5), lambda a, b: a + (b - a) * t, [-1.0, 2.5], exact=False
+    )
 
 
 def test_symmetric_decompositions_match_numpy_on_symmetric_input() -> None:
@@ -183,7 +224,9 @@ def _nodes(f: Callable[[Any], Any], x: Any) -> int:
     ],
     ids=["split", "head_tail", "split_rows", "split_cols", "mean_cov", "eigensystem"],
 )
-def test_multi_output_is_one_node_plus_one_per_component(f: Callable[[Any], Any], shape: tuple[int, ...]) -> None:
+def test_multi_output_is_one_node_plus_one_per_component(
+    f: Callable[[Any], Any], shape: tuple[int, ...]
+) -> None:
     assert _nodes(f, rand(0, *shape)) == 1 + 2
 
 

@@ -14,10 +14,9 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 from bprop._core import Tape
 from bprop.linalg import _structure as la
 from fd import check_vjp
@@ -98,7 +97,9 @@ def test_linspace(n: int) -> None:
     rng = rng_for(n, salt=1)
     lo, hi = (float(t) for t in rng.normal(size=2))
     check_vjp(lambda a, b: la.linspace(a, b, n), [lo, hi], rng=rng)
-    np.testing.assert_array_equal(bp.eval_bp2(lambda a, b: la.linspace(a, b, n), lo, hi), np.linspace(lo, hi, n))
+    np.testing.assert_array_equal(
+        bp.eval_bp2(lambda a, b: la.linspace(a, b, n), lo, hi), np.linspace(lo, hi, n)
+    )
 
 
 def test_linspace_gradient_by_hand() -> None:
@@ -185,7 +186,7 @@ def test_split_rows_cols(seed: int) -> None:
 def test_split_then_stack_is_identity() -> None:
     rng = rng_for(0, salt=2)
     m = rand(rng, 4, 5)
-    f = lambda w: la.hstack(*la.split_cols(la.vstack(*la.split_rows(w, 1)), 3))  # noqa: E731
+    f = lambda w: la.hstack(*la.split_cols(la.vstack(*la.split_rows(w, 1)), 3))
     y, g = bp.backprop(f, m)
     np.testing.assert_array_equal(y, m)
     np.testing.assert_array_equal(g, np.ones_like(m))
@@ -299,7 +300,7 @@ def test_vmap_function_must_not_capture_outer_bvars() -> None:
 
 def test_vmap_rejects_non_scalar_results() -> None:
     with pytest.raises(TypeError, match="vmap"):
-        pair: Any = lambda w: la.vec2(w, w)  # noqa: E731  (deliberately not float -> float)
+        pair: Any = lambda w: la.vec2(w, w)
         bp.grad_bp(lambda v: la.vmap(pair, v), np.array([1.0, 2.0]))
 
 
@@ -324,7 +325,9 @@ ZIP_CASES: list[tuple[str, Any, Callable[[Array, Array], Array]]] = [
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name,f,plain", ZIP_CASES, ids=[c[0] for c in ZIP_CASES])
-def test_zip_with_vector(seed: int, name: str, f: Any, plain: Callable[[Array, Array], Array]) -> None:
+def test_zip_with_vector(
+    seed: int, name: str, f: Any, plain: Callable[[Array, Array], Array]
+) -> None:
     rng = rng_for(seed)
     for shape in [(int(rng.integers(0, 7)),), tuple(sizes(rng, 2))]:
         # log_base wants positive arguments away from 1
@@ -365,7 +368,9 @@ def test_logsumexp(seed: int) -> None:
     rng = rng_for(seed)
     for shape, axis in shapes_and_axes(rng):
         x = rand(rng, *shape)
-        check_vjp(lambda v: la.logsumexp(v, axis), [x], rng=rng, what=f"logsumexp {shape} axis={axis}")
+        check_vjp(
+            lambda v: la.logsumexp(v, axis), [x], rng=rng, what=f"logsumexp {shape} axis={axis}"
+        )
         got = bp.eval_bp(lambda v: la.logsumexp(v, axis), x)
         want = np_logsumexp(x, axis)
         if np.ndim(want) == 0:
@@ -379,10 +384,17 @@ def test_softmax_and_log_softmax(seed: int) -> None:
     for shape, axis in shapes_and_axes(rng):
         x = rand(rng, *shape)
         check_vjp(lambda v: la.softmax(v, axis), [x], rng=rng, what=f"softmax {shape} axis={axis}")
-        check_vjp(lambda v: la.log_softmax(v, axis), [x], rng=rng, what=f"log_softmax {shape} axis={axis}")
-        np.testing.assert_allclose(bp.eval_bp(lambda v: la.softmax(v, axis), x), np_softmax(x, axis), rtol=1e-13)
+        check_vjp(
+            lambda v: la.log_softmax(v, axis), [x], rng=rng, what=f"log_softmax {shape} axis={axis}"
+        )
         np.testing.assert_allclose(
-            bp.eval_bp(lambda v: la.log_softmax(v, axis), x), np.log(np_softmax(x, axis)), rtol=1e-12, atol=1e-14
+            bp.eval_bp(lambda v: la.softmax(v, axis), x), np_softmax(x, axis), rtol=1e-13
+        )
+        np.testing.assert_allclose(
+            bp.eval_bp(lambda v: la.log_softmax(v, axis), x),
+            np.log(np_softmax(x, axis)),
+            rtol=1e-12,
+            atol=1e-14,
         )
 
 
@@ -443,7 +455,9 @@ class PullbackCounter:
         return bp.op1(self.wrap_forward(forward))
 
 
-MULTI: list[tuple[str, Callable[[Any], tuple[Any, Any]], tuple[int, ...], Callable[[Any, Any], Array]]] = [
+MULTI: list[
+    tuple[str, Callable[[Any], tuple[Any, Any]], tuple[int, ...], Callable[[Any, Any], Array]]
+] = [
     ("split", lambda v: la.split(v, 2), (5,), lambda a, b: np.concatenate([a, b])),
     ("split_rows", lambda m: la.split_rows(m, 1), (3, 4), lambda a, b: np.vstack([a, b])),
     ("split_cols", lambda m: la.split_cols(m, 3), (3, 4), lambda a, b: np.hstack([a, b])),
@@ -496,7 +510,9 @@ def test_multi_output_unused_component_gets_zero(
     g = pullback(c[which])
     zeros = [0.0 if isinstance(p, float) else np.zeros(p.shape) for p in parts]
     zeros[which] = c[which]
-    np.testing.assert_array_equal(g, rebuild(*zeros))  # exactly zero where the unused part came from
+    np.testing.assert_array_equal(
+        g, rebuild(*zeros)
+    )  # exactly zero where the unused part came from
     check_vjp(lambda v: f(v)[which], [x], rng=rng)
 
 
@@ -520,9 +536,17 @@ SHAPE_ERRORS: list[tuple[str, Callable[[Any], Any], str]] = [
     ("unrow", lambda t: la.unrow(t[1]), r"^unrow: expected a 1 x n matrix, got shape \(2, 3\)"),
     ("unrow", lambda t: la.unrow(t[0]), r"^unrow: .*shape \(5,\)"),
     ("uncol", lambda t: la.uncol(t[1]), r"^uncol: expected an n x 1 matrix, got shape \(2, 3\)"),
-    ("hstack", lambda t: la.hstack(t[1], t[4]), r"^hstack: row counts differ: \(2, 3\) vs \(4, 1\)$"),
+    (
+        "hstack",
+        lambda t: la.hstack(t[1], t[4]),
+        r"^hstack: row counts differ: \(2, 3\) vs \(4, 1\)$",
+    ),
     ("hstack", lambda t: la.hstack(t[1], t[0]), r"^hstack: second argument .*shape \(5,\)"),
-    ("vstack", lambda t: la.vstack(t[1], t[4]), r"^vstack: column counts differ: \(2, 3\) vs \(4, 1\)$"),
+    (
+        "vstack",
+        lambda t: la.vstack(t[1], t[4]),
+        r"^vstack: column counts differ: \(2, 3\) vs \(4, 1\)$",
+    ),
     ("vstack", lambda t: la.vstack(t[0], t[1]), r"^vstack: first argument .*shape \(5,\)"),
     ("split_rows", lambda t: la.split_rows(t[1], 3), r"^split_rows: p=3 out of range .*\(2, 3\)"),
     ("split_rows", lambda t: la.split_rows(t[0], 1), r"^split_rows: .*shape \(5,\)"),
@@ -531,24 +555,38 @@ SHAPE_ERRORS: list[tuple[str, Callable[[Any], Any], str]] = [
     ("take_diag", lambda t: la.take_diag(t[0]), r"^take_diag: .*shape \(5,\)"),
     ("linspace", lambda t: la.linspace(t[2], t[2], -2), r"^linspace: n=-2"),
     ("mean_rows", lambda t: la.mean_rows(t[0]), r"^mean_rows: .*shape \(5,\)"),
-    ("mean_rows", lambda t: la.mean_rows(t[5]), r"^mean_rows: the matrix has no rows \(shape \(0, 3\)\)"),
+    (
+        "mean_rows",
+        lambda t: la.mean_rows(t[5]),
+        r"^mean_rows: the matrix has no rows \(shape \(0, 3\)\)",
+    ),
     (
         "zip_with_vector",
         lambda t: la.zip_with_vector(bp.mul_op, t[0], t[1]),
         r"^zip_with_vector: shapes differ: \(5,\) vs \(2, 3\)",
     ),
-    ("logsumexp", lambda t: la.logsumexp(t[1], 2), r"^logsumexp: axis 2 out of range for shape \(2, 3\)"),
+    (
+        "logsumexp",
+        lambda t: la.logsumexp(t[1], 2),
+        r"^logsumexp: axis 2 out of range for shape \(2, 3\)",
+    ),
     ("softmax", lambda t: la.softmax(t[1], (0, 0)), r"^softmax: bad axis"),
     ("softmax", lambda t: la.softmax(t[2]), r"^softmax: axis -1 out of range for shape \(\)"),
     ("log_softmax", lambda t: la.log_softmax(t[1], -3), r"^log_softmax: axis -3 out of range"),
 ]
 
 
-@pytest.mark.parametrize("name,call,pattern", SHAPE_ERRORS, ids=[f"{c[0]}-{i}" for i, c in enumerate(SHAPE_ERRORS)])
-def test_shape_errors_name_the_function_and_record_nothing(name: str, call: Callable[[Any], Any], pattern: str) -> None:
+@pytest.mark.parametrize(
+    "name,call,pattern", SHAPE_ERRORS, ids=[f"{c[0]}-{i}" for i, c in enumerate(SHAPE_ERRORS)]
+)
+def test_shape_errors_name_the_function_and_record_nothing(
+    name: str, call: Callable[[Any], Any], pattern: str
+) -> None:
     tape = Tape()
     try:
-        args = tuple(tape.input(x) for x in (v5, m23, 1.5, np.zeros(0), np.zeros((4, 1)), np.zeros((0, 3))))
+        args = tuple(
+            tape.input(x) for x in (v5, m23, 1.5, np.zeros(0), np.zeros((4, 1)), np.zeros((0, 3)))
+        )
         before = len(tape)
         with pytest.raises(bp.ShapeError, match=pattern) as info:
             call(args)
@@ -584,11 +622,17 @@ def test_integer_arrays_are_converted_to_float64() -> None:
     np.testing.assert_array_equal(y, [1.0, 2.0, 3.0])
 
 
-def _outputs_and_grads(f: Callable[..., Any], xs: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+def _outputs_and_grads(
+    f: Callable[..., Any], xs: list[Any]
+) -> tuple[list[Any], list[Any], list[Any]]:
     """Result leaves, cotangent leaves and gradient leaves of one pullback call."""
     rng = rng_for(0, salt=6)
     y, pullback = bp.backprop_with_n(f, *xs)
-    c = tuple(rng.normal(size=np.shape(p)) for p in y) if isinstance(y, tuple) else rng.normal(size=np.shape(y))
+    c = (
+        tuple(rng.normal(size=np.shape(p)) for p in y)
+        if isinstance(y, tuple)
+        else rng.normal(size=np.shape(y))
+    )
     grads = pullback(c)
     return _leaves(y), _leaves(c), list(grads)
 
@@ -626,16 +670,22 @@ FRESH: list[tuple[str, Callable[..., Any], list[Any]]] = [
 
 
 @pytest.mark.parametrize("name,f,xs", FRESH, ids=[c[0] for c in FRESH])
-def test_results_and_gradients_share_no_memory(name: str, f: Callable[..., Any], xs: list[Any]) -> None:
+def test_results_and_gradients_share_no_memory(
+    name: str, f: Callable[..., Any], xs: list[Any]
+) -> None:
     ys, cs, gs = _outputs_and_grads(f, xs)
     arrays_in = [x for x in xs + cs if isinstance(x, np.ndarray)]
     for out in ys + gs:
         if isinstance(out, np.ndarray):
             assert out.dtype == np.float64
             for a in arrays_in:
-                assert not np.shares_memory(out, a), f"{name}: an output aliases an input or the cotangent"
+                assert not np.shares_memory(out, a), (
+                    f"{name}: an output aliases an input or the cotangent"
+                )
         else:
-            assert type(out) is float, f"{name}: scalar {out!r} is a {type(out).__qualname__}, not a float"
+            assert type(out) is float, (
+                f"{name}: scalar {out!r} is a {type(out).__qualname__}, not a float"
+            )
 
 
 def test_eval_bp_equals_numpy() -> None:
@@ -674,7 +724,7 @@ def test_eval_bp_equals_numpy() -> None:
 
 
 def test_public_reexports() -> None:
-    import bprop.linalg as linalg
+    from bprop import linalg
 
     missing = [n for n in la.__all__ if not hasattr(linalg, n)]
     if len(missing) == len(la.__all__):

@@ -23,20 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import bprop as bp
+import bprop.numpy
 import numpy as np
 import pytest
 import scipy.special as sc
+from bprop.numpy._registry import FUNCTIONS, METHODS, TABLE, UFUNCS
+from fd import check_vjp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import bprop as bp
-import bprop.numpy  # noqa: F401  (registers every entry)
-from bprop.numpy._registry import FUNCTIONS, METHODS, TABLE, UFUNCS
-from fd import check_vjp
-
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+FAST = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 
 # ---- drawing arguments ------------------------------------------------------------------------
 
@@ -59,7 +60,9 @@ class Draw:
     def flag(self) -> bool:
         return self.data.draw(st.booleans())
 
-    def shape(self, lo: int = 0, hi: int = 4, *, min_side: int = 1, max_side: int = 3) -> tuple[int, ...]:
+    def shape(
+        self, lo: int = 0, hi: int = 4, *, min_side: int = 1, max_side: int = 3
+    ) -> tuple[int, ...]:
         nd = self.int(lo, hi)
         return tuple(self.int(min_side, max_side) for _ in range(nd))
 
@@ -73,7 +76,9 @@ class Draw:
     def distinct(self, shape: tuple[int, ...]) -> Any:
         """Values at least 0.1 apart (no ties: max, min, sort are differentiable there)."""
         n = math.prod(shape)
-        return (self.rng.permutation(n) * 0.1 + self.rng.uniform(0, 0.01, size=n) - 0.05 * n).reshape(shape)
+        return (
+            self.rng.permutation(n) * 0.1 + self.rng.uniform(0, 0.01, size=n) - 0.05 * n
+        ).reshape(shape)
 
     def broadcast_pair(self, *, max_nd: int = 4) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Two shapes that broadcast against each other (different ranks, length-1 axes)."""
@@ -157,7 +162,9 @@ RNG = np.random.default_rng(20261208)
 
 def _compare(got: Any, expected: Any, *, exact: bool, where: str = "value") -> None:
     if isinstance(expected, (tuple, list)):
-        assert isinstance(got, (tuple, list)), f"{where}: expected a {type(expected).__name__}, got {type(got).__name__}"
+        assert isinstance(got, (tuple, list)), (
+            f"{where}: expected a {type(expected).__name__}, got {type(got).__name__}"
+        )
         assert len(got) == len(expected), f"{where}: {len(got)} parts, numpy gives {len(expected)}"
         for i, (g, e) in enumerate(zip(got, expected)):
             _compare(g, e, exact=exact, where=f"{where}[{i}]")
@@ -166,11 +173,15 @@ def _compare(got: Any, expected: Any, *, exact: bool, where: str = "value") -> N
     e = np.asarray(expected)
     if isinstance(got, np.ndarray):
         assert got.dtype != object, f"{where}: an object array"
-        assert got.dtype == np.float64 or got.dtype == e.dtype, f"{where}: dtype {got.dtype}, numpy gives {e.dtype}"
+        assert got.dtype == np.float64 or got.dtype == e.dtype, (
+            f"{where}: dtype {got.dtype}, numpy gives {e.dtype}"
+        )
         if got.ndim == 0:
             assert e.ndim == 0
     else:
-        assert isinstance(got, (float, np.floating)) or e.dtype.kind in "biu", f"{where}: {type(got).__name__}"
+        assert isinstance(got, (float, np.floating)) or e.dtype.kind in "biu", (
+            f"{where}: {type(got).__name__}"
+        )
         assert e.ndim == 0, f"{where}: a scalar, numpy gives shape {e.shape}"
     g = np.asarray(got)
     assert g.shape == e.shape, f"{where}: shape {g.shape}, numpy gives {e.shape}"
@@ -232,28 +243,76 @@ def _fn(name: str) -> Any:
 
 
 UNARY: dict[str, Sampler] = {
-    **{n: _u(-2, 2) for n in ["negative", "positive", "square", "exp", "exp2", "expm1", "sin", "cos", "sinh", "cosh",
-                              "tanh", "arctan", "arcsinh", "deg2rad", "rad2deg", "degrees", "radians", "conjugate",
-                              "erf", "erfc", "expit", "log_expit", "ndtr", "log_ndtr", "sinc"]},
+    **{
+        n: _u(-2, 2)
+        for n in [
+            "negative",
+            "positive",
+            "square",
+            "exp",
+            "exp2",
+            "expm1",
+            "sin",
+            "cos",
+            "sinh",
+            "cosh",
+            "tanh",
+            "arctan",
+            "arcsinh",
+            "deg2rad",
+            "rad2deg",
+            "degrees",
+            "radians",
+            "conjugate",
+            "erf",
+            "erfc",
+            "expit",
+            "log_expit",
+            "ndtr",
+            "log_ndtr",
+            "sinc",
+        ]
+    },
     **{n: _away() for n in ["abs", "absolute", "fabs", "sign", "reciprocal", "cbrt"]},
     **{n: _off_grid for n in ["floor", "ceil", "rint", "trunc", "fix", "round", "around"]},
-    "sqrt": _u(0.2, 3), "log": _u(0.2, 3), "log2": _u(0.2, 3), "log10": _u(0.2, 3), "log1p": _u(-0.7, 3),
-    "arcsin": _u(-0.9, 0.9), "arccos": _u(-0.9, 0.9), "arctanh": _u(-0.9, 0.9), "arccosh": _u(1.2, 3),
-    "tan": _u(-1.2, 1.2), "logit": _u(0.1, 0.9), "erfinv": _u(-0.9, 0.9), "erfcinv": _u(0.1, 1.9),
-    "ndtri": _u(0.1, 0.9), "gammaln": _u(0.3, 4), "psi": _u(0.3, 4), "digamma": _u(0.3, 4),
+    "sqrt": _u(0.2, 3),
+    "log": _u(0.2, 3),
+    "log2": _u(0.2, 3),
+    "log10": _u(0.2, 3),
+    "log1p": _u(-0.7, 3),
+    "arcsin": _u(-0.9, 0.9),
+    "arccos": _u(-0.9, 0.9),
+    "arctanh": _u(-0.9, 0.9),
+    "arccosh": _u(1.2, 3),
+    "tan": _u(-1.2, 1.2),
+    "logit": _u(0.1, 0.9),
+    "erfinv": _u(-0.9, 0.9),
+    "erfcinv": _u(0.1, 1.9),
+    "ndtri": _u(0.1, 0.9),
+    "gammaln": _u(0.3, 4),
+    "psi": _u(0.3, 4),
+    "digamma": _u(0.3, 4),
 }
 
 BINARY: dict[str, tuple[Sampler, Sampler]] = {
-    **{n: (_u(-2, 2), _u(-2, 2)) for n in ["add", "subtract", "multiply", "arctan2", "hypot", "logaddexp", "logaddexp2"]},
+    **{
+        n: (_u(-2, 2), _u(-2, 2))
+        for n in ["add", "subtract", "multiply", "arctan2", "hypot", "logaddexp", "logaddexp2"]
+    },
     **{n: (_u(-2, 2), _away(0.5, 2)) for n in ["divide", "true_divide"]},
     **{n: (_u(0.3, 2), _u(-2, 2)) for n in ["power", "float_power"]},
     **{n: (_u(0.1, 0.9), _u(1.1, 2)) for n in ["mod", "remainder", "fmod", "floor_divide"]},
     **{n: (_away(), _away()) for n in ["copysign", "heaviside"]},
-    "xlogy": (_u(-2, 2), _u(0.2, 3)), "xlog1py": (_u(-2, 2), _u(-0.5, 3)),
+    "xlogy": (_u(-2, 2), _u(0.2, 3)),
+    "xlog1py": (_u(-2, 2), _u(-0.5, 3)),
     # kinked where the arguments tie: integers against half-integers never tie
-    **{n: ((lambda d, s: d.rng.integers(-2, 3, size=s) + d.rng.uniform(0, 0.05, size=s)),
-           (lambda d, s: d.rng.integers(-2, 3, size=s) + 0.5 + d.rng.uniform(0, 0.05, size=s)))
-       for n in ["maximum", "minimum", "fmax", "fmin"]},
+    **{
+        n: (
+            (lambda d, s: d.rng.integers(-2, 3, size=s) + d.rng.uniform(0, 0.05, size=s)),
+            (lambda d, s: d.rng.integers(-2, 3, size=s) + 0.5 + d.rng.uniform(0, 0.05, size=s)),
+        )
+        for n in ["maximum", "minimum", "fmax", "fmin"]
+    },
 }
 
 
@@ -303,7 +362,12 @@ def _binary_case(name: str) -> CaseMaker:
             ib = np.full(np.shape(b), 2, dtype=np.int64)
         if name in ("heaviside", "copysign"):
             ib = np.where(ib == 0, 1, ib)
-        if name in ("maximum", "minimum", "fmax", "fmin"):  # a is an integer + noise: never ties a half-integer
+        if name in (
+            "maximum",
+            "minimum",
+            "fmax",
+            "fmin",
+        ):  # a is an integer + noise: never ties a half-integer
             return Case(lambda x: fn(x + 0.5, ib), [a])
         if name in ("xlogy",):
             ib = np.abs(ib) + 1
@@ -340,7 +404,9 @@ def _matmul(d: Draw) -> Case:
 # ---- reductions and scans ---------------------------------------------------------------------
 
 
-def _reduction(fn: Callable[..., Any], *, values: str = "any", ddof: bool = False, method: str | None = None) -> CaseMaker:
+def _reduction(
+    fn: Callable[..., Any], *, values: str = "any", ddof: bool = False, method: str | None = None
+) -> CaseMaker:
     def make(d: Draw) -> Case:
         s = d.shape()
         x = d.distinct(s) if values == "distinct" else d.values(s)
@@ -356,24 +422,46 @@ def _reduction(fn: Callable[..., Any], *, values: str = "any", ddof: bool = Fals
         n = math.prod(s[a] for a in axes)
         grad = n > kw.get("ddof", 0) and (x.size > 0)
         xv, view = d.view(x)
-        tol = {"rtol": 1e-4, "atol": 1e-6} if ddof else {}  # the std of 2-3 close values is strongly curved
+        tol = (
+            {"rtol": 1e-4, "atol": 1e-6} if ddof else {}
+        )  # the std of 2-3 close values is strongly curved
         if method is not None:
-            return Case(lambda v: getattr(view(v), method)(**kw), [xv], grad=grad,
-                        plain=lambda v: getattr(view(v), method)(**kw), **tol)
+            return Case(
+                lambda v: getattr(view(v), method)(**kw),
+                [xv],
+                grad=grad,
+                plain=lambda v: getattr(view(v), method)(**kw),
+                **tol,
+            )
         return Case(lambda v: fn(view(v), **kw), [xv], grad=grad, **tol)
 
     return make
 
 
 for _name, _fn_, _vals, _ddof in [
-    ("sum", np.sum, "any", False), ("mean", np.mean, "any", False), ("prod", np.prod, "zeros", False),
-    ("max", np.max, "distinct", False), ("min", np.min, "distinct", False), ("amax", np.amax, "distinct", False),
-    ("amin", np.amin, "distinct", False), ("var", np.var, "any", True), ("std", np.std, "any", True),
-    ("nansum", np.nansum, "any", False), ("nanmean", np.nanmean, "any", False), ("ptp", np.ptp, "distinct", False),
+    ("sum", np.sum, "any", False),
+    ("mean", np.mean, "any", False),
+    ("prod", np.prod, "zeros", False),
+    ("max", np.max, "distinct", False),
+    ("min", np.min, "distinct", False),
+    ("amax", np.amax, "distinct", False),
+    ("amin", np.amin, "distinct", False),
+    ("var", np.var, "any", True),
+    ("std", np.std, "any", True),
+    ("nansum", np.nansum, "any", False),
+    ("nanmean", np.nanmean, "any", False),
+    ("ptp", np.ptp, "distinct", False),
 ]:
     case(_name)(_reduction(_fn_, values=_vals, ddof=_ddof))
-for _name, _vals, _ddof in [("sum", "any", False), ("mean", "any", False), ("prod", "zeros", False), ("max", "distinct", False),
-                            ("min", "distinct", False), ("var", "any", True), ("std", "any", True)]:
+for _name, _vals, _ddof in [
+    ("sum", "any", False),
+    ("mean", "any", False),
+    ("prod", "zeros", False),
+    ("max", "distinct", False),
+    ("min", "distinct", False),
+    ("var", "any", True),
+    ("std", "any", True),
+]:
     case(f".{_name}")(_reduction(np.sum, values=_vals, ddof=_ddof, method=_name))
 
 
@@ -402,7 +490,11 @@ def _scan(fn: Callable[..., Any], method: str | None = None) -> CaseMaker:
             axis = d.pick([None, 0, -1])
         xv, view = d.view(x)
         if method is not None:
-            return Case(lambda v: getattr(view(v), method)(axis=axis), [xv], plain=lambda v: getattr(view(v), method)(axis=axis))
+            return Case(
+                lambda v: getattr(view(v), method)(axis=axis),
+                [xv],
+                plain=lambda v: getattr(view(v), method)(axis=axis),
+            )
         return Case(lambda v: fn(view(v), axis=axis), [xv])
 
     return make
@@ -451,7 +543,11 @@ def _reshape_target(d: Draw, s: tuple[int, ...]) -> Any:
     n = math.prod(s)
     divisors = [k for k in range(1, n + 1) if n % k == 0] or [1]
     k = d.pick(divisors)
-    options: list[Any] = [-1, (n,), (k, n // k), (-1, k), (1, n, 1), (n // k, -1)] if n else [(0,), (-1, 3), (3, 0, 2)]
+    options: list[Any] = (
+        [-1, (n,), (k, n // k), (-1, k), (1, n, 1), (n // k, -1)]
+        if n
+        else [(0,), (-1, 3), (3, 0, 2)]
+    )
     return d.pick(options)
 
 
@@ -535,7 +631,9 @@ def _dims(d: Draw, _: Any) -> Any:
         return (lambda v: np.expand_dims(view(v), ax)), x
     if how == "expand-tuple":
         k = d.int(1, 2)
-        ax2 = tuple(int(a) - (len(s) + k) if d.flag() else int(a) for a in d.rng.permutation(len(s) + k)[:k])
+        ax2 = tuple(
+            int(a) - (len(s) + k) if d.flag() else int(a) for a in d.rng.permutation(len(s) + k)[:k]
+        )
         return (lambda v: np.expand_dims(view(v), ax2)), x
     ones = tuple(i for i, n in enumerate(s) if n == 1)
     if how == "squeeze-axis" and ones:
@@ -565,7 +663,13 @@ def _joins(d: Draw) -> Case:
     fn = getattr(np, fn_name)
     s = d.shape(1 if fn_name == "concatenate" else 0, 3)
     k = d.int(1, 3)
-    ax = d.int(-len(s), len(s) - 1) if fn_name == "concatenate" and s else d.int(-len(s) - 1, len(s)) if fn_name == "stack" else 0
+    ax = (
+        d.int(-len(s), len(s) - 1)
+        if fn_name == "concatenate" and s
+        else d.int(-len(s) - 1, len(s))
+        if fn_name == "stack"
+        else 0
+    )
     shapes = []
     for _ in range(k):
         t = list(s)
@@ -606,7 +710,9 @@ def _splits(d: Draw) -> Case:
         sections: Any = k if d.flag() else [d.int(-n - 1, n + 2) for _ in range(d.int(0, 3))]
         fn = np.split
     else:
-        sections = d.int(1, n + 2) if d.flag() else [d.int(-n - 1, n + 2) for _ in range(d.int(0, 3))]
+        sections = (
+            d.int(1, n + 2) if d.flag() else [d.int(-n - 1, n + 2) for _ in range(d.int(0, 3))]
+        )
         fn = np.array_split
     return Case(lambda v: fn(v, sections, axis=ax), [x], exact=True)
 
@@ -621,7 +727,9 @@ def _repeat(d: Draw) -> Case:
         return Case(lambda v: np.repeat(view(v), r), [x], exact=True)
     if how in ("axis", "counts", "method") and s:
         ax = d.int(-len(s), len(s) - 1)
-        reps: Any = d.int(0, 3) if how != "counts" else [int(c) for c in d.rng.integers(0, 3, size=s[ax])]
+        reps: Any = (
+            d.int(0, 3) if how != "counts" else [int(c) for c in d.rng.integers(0, 3, size=s[ax])]
+        )
         if how == "method":
             return Case(lambda v: view(v).repeat(reps, axis=ax), [x], exact=True)
         return Case(lambda v: np.repeat(view(v), reps, axis=ax), [x], exact=True)
@@ -695,7 +803,9 @@ def _pad(d: Draw) -> Case:
         w = tuple((d.int(0, 2),) for _ in s)
     else:
         w = tuple((d.int(0, 2), d.int(0, 2)) for _ in s) or 1
-    kw: dict[str, Any] = {"constant_values": d.pick([0.0, 1.5, (1.0, -2.0)])} if how == "values" else {}
+    kw: dict[str, Any] = (
+        {"constant_values": d.pick([0.0, 1.5, (1.0, -2.0)])} if how == "values" else {}
+    )
     return Case(lambda v: np.pad(view(v), w, **kw), [x], exact=True)
 
 
@@ -715,6 +825,7 @@ def _copy(d: Draw) -> Case:
 def _dot(d: Draw) -> Case:
     k = d.int(1, 3)
     kind = d.pick(["00", "0n", "n0", "11", "21", "12", "22", "31", "13", "32", "23"])
+
     def shape(c: str, first: bool) -> tuple[int, ...]:
         if c == "0":
             return ()
@@ -723,6 +834,7 @@ def _dot(d: Draw) -> Case:
         if c == "2":
             return (d.int(1, 3), k) if first else (k, d.int(1, 3))
         return (d.int(1, 2), d.int(1, 3), k) if first else (d.int(1, 2), k, d.int(1, 3))
+
     if kind == "0n":
         sa, sb = (), d.shape(0, 3)
     elif kind == "n0":
@@ -777,11 +889,25 @@ def _tensordot(d: Draw) -> Case:
 
 
 EINSUMS: list[tuple[str, list[tuple[int, ...]]]] = [
-    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,i->", [(3,), (3,)]), ("i,j->ij", [(2,), (3,)]),
-    ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ij->ji", [(2, 3)]), ("ijk->", [(2, 3, 2)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
-    ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 2)]), ("...i,...i->...", [(3, 1, 4), (2, 4)]), ("i...->...", [(3, 2, 2)]),
-    ("ij,ij,ij->i", [(2, 3), (2, 3), (2, 3)]), ("ij,j", [(2, 3), (3,)]), ("iij->j", [(2, 2, 3)]), (",i->i", [(), (3,)]),
-    ("ab,cd->abcd", [(2, 1), (1, 3)]), ("ijk,kji->", [(2, 3, 2), (2, 3, 2)]), ("i,i,i", [(3,), (3,), (3,)]),
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 2)]),
+    ("i,i->", [(3,), (3,)]),
+    ("i,j->ij", [(2,), (3,)]),
+    ("ii->i", [(3, 3)]),
+    ("ii", [(3, 3)]),
+    ("ij->ji", [(2, 3)]),
+    ("ijk->", [(2, 3, 2)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 2)]),
+    ("...i,...i->...", [(3, 1, 4), (2, 4)]),
+    ("i...->...", [(3, 2, 2)]),
+    ("ij,ij,ij->i", [(2, 3), (2, 3), (2, 3)]),
+    ("ij,j", [(2, 3), (3,)]),
+    ("iij->j", [(2, 2, 3)]),
+    (",i->i", [(), (3,)]),
+    ("ab,cd->abcd", [(2, 1), (1, 3)]),
+    ("ijk,kji->", [(2, 3, 2), (2, 3, 2)]),
+    ("i,i,i", [(3,), (3,), (3,)]),
 ]
 
 
@@ -839,7 +965,9 @@ def _where(d: Draw) -> Case:
 @case("clip", ".clip")
 def _clip(d: Draw) -> Case:
     sx, sb = d.broadcast_pair()
-    x = d.rng.integers(-3, 3, size=sx) + 0.5 + d.rng.uniform(0, 0.05, size=sx)  # bounds are integers
+    x = (
+        d.rng.integers(-3, 3, size=sx) + 0.5 + d.rng.uniform(0, 0.05, size=sx)
+    )  # bounds are integers
     lo = d.rng.integers(-3, 1, size=sb).astype(np.float64)
     hi = lo + d.rng.integers(1, 3, size=sb)  # lo == hi is a kink of both bounds
     how = d.pick(["np", "np-bvars", "None-lo", "None-hi", "method", "swapped", "float"])
@@ -872,7 +1000,12 @@ def _take(d: Draw) -> Case:
     ax = d.int(-len(s), len(s) - 1)
     idx = d.rng.integers(-s[ax], s[ax], size=d.shape(0, 2))
     if how == "method":
-        return Case(lambda v: view(v).take(idx, axis=ax), [x], exact=True, plain=lambda v: view(v).take(idx, axis=ax))
+        return Case(
+            lambda v: view(v).take(idx, axis=ax),
+            [x],
+            exact=True,
+            plain=lambda v: view(v).take(idx, axis=ax),
+        )
     if how == "axis":
         return Case(lambda v: np.take(view(v), idx, axis=ax), [x], exact=True)
     if how == "along-none":
@@ -901,7 +1034,9 @@ def _choose(d: Draw) -> Case:
         conds = [d.rng.uniform(size=s) > 0.5 for _ in range(k)]
         chs = [d.values(s) for _ in range(k)]
         default = d.values(s[-1:])
-        return Case(lambda dflt, *cs: np.select(conds, list(cs), default=dflt), [default, *chs], exact=True)
+        return Case(
+            lambda dflt, *cs: np.select(conds, list(cs), default=dflt), [default, *chs], exact=True
+        )
     x = d.values(s)
     if how == "extract":
         cond = d.rng.uniform(size=s) > 0.5
@@ -960,7 +1095,9 @@ def _linalg_basic(d: Draw) -> Case:
         k = d.int(-2, 3)
         return Case(lambda m: L.matrix_power(m, k), [a])
     n = a.shape[-1]
-    b = d.values((*a.shape[:-2], n) if how == "solve" and a.ndim == 2 else (*a.shape[:-1], d.int(1, 2)))
+    b = d.values(
+        (*a.shape[:-2], n) if how == "solve" and a.ndim == 2 else (*a.shape[:-1], d.int(1, 2))
+    )
     return Case(lambda m, r: L.solve(m, r), [a, b])
 
 
@@ -992,9 +1129,11 @@ def _linalg_rect(d: Draw) -> Case:
     if how == "svals":
         return Case(lambda x: L.svd(x, compute_uv=False), [a])
     if how == "svd":
+
         def f(x: Any) -> Any:
             u, s, vt = L.svd(x, full_matrices=False)
             return s, u**2, vt**2
+
         return Case(f, [a], rtol=1e-4, atol=1e-6)
     if how == "pinv":
         return Case(lambda x: L.pinv(x), [a], rtol=1e-4, atol=1e-6)
@@ -1065,8 +1204,11 @@ def _special_arrays(d: Draw) -> Case:
         keep = d.flag()
         if not s:  # scipy 1.17's logsumexp of a 0-d array gives shape (1,) with keepdims or axis=()
             ax, keep = None, False
-        return Case(lambda v: bsp.logsumexp(v, axis=ax, keepdims=keep),
-                    [x], plain=lambda v: sc.logsumexp(v, axis=ax, keepdims=keep))
+        return Case(
+            lambda v: bsp.logsumexp(v, axis=ax, keepdims=keep),
+            [x],
+            plain=lambda v: sc.logsumexp(v, axis=ax, keepdims=keep),
+        )
     fn, ref = getattr(bsp, how), getattr(sc, how)
     return Case(lambda v: fn(v, axis=ax), [x], plain=lambda v: ref(v, axis=ax))
 
@@ -1074,15 +1216,32 @@ def _special_arrays(d: Draw) -> Case:
 # ---- functions with plain results (no gradient) -----------------------------------------------
 
 PLAIN: dict[str, Callable[[Any], Any]] = {
-    "argmax": lambda v: np.argmax(v, axis=-1), "argmin": lambda v: np.argmin(v), "argsort": lambda v: np.argsort(v, axis=0),
-    "argwhere": lambda v: np.argwhere(v > 0), "nonzero": lambda v: np.nonzero(v > 0), "flatnonzero": lambda v: np.flatnonzero(v > 0),
-    "count_nonzero": lambda v: np.count_nonzero(v > 0, axis=0), "searchsorted": lambda v: np.searchsorted(np.arange(3.0), v),
-    "shape": np.shape, "size": np.size, "ndim": np.ndim, "isclose": lambda v: np.isclose(v, 0.5, atol=0.3),
-    "allclose": lambda v: np.allclose(v, v), "array_equal": lambda v: np.array_equal(v, v),
-    "zeros_like": np.zeros_like, "ones_like": np.ones_like, "full_like": lambda v: np.full_like(v, 2.5),
-    "empty_like": lambda v: np.empty_like(v).shape, ".argmax": lambda v: v.argmax(), ".argmin": lambda v: v.argmin(axis=0),
-    ".argsort": lambda v: v.argsort(), ".nonzero": lambda v: v.nonzero(),
-    "any": lambda v: np.any(v > 0, axis=0), "all": lambda v: np.all(v > -1.0), ".any": lambda v: v.any(), ".all": lambda v: v.all(axis=-1),
+    "argmax": lambda v: np.argmax(v, axis=-1),
+    "argmin": lambda v: np.argmin(v),
+    "argsort": lambda v: np.argsort(v, axis=0),
+    "argwhere": lambda v: np.argwhere(v > 0),
+    "nonzero": lambda v: np.nonzero(v > 0),
+    "flatnonzero": lambda v: np.flatnonzero(v > 0),
+    "count_nonzero": lambda v: np.count_nonzero(v > 0, axis=0),
+    "searchsorted": lambda v: np.searchsorted(np.arange(3.0), v),
+    "shape": np.shape,
+    "size": np.size,
+    "ndim": np.ndim,
+    "isclose": lambda v: np.isclose(v, 0.5, atol=0.3),
+    "allclose": lambda v: np.allclose(v, v),
+    "array_equal": lambda v: np.array_equal(v, v),
+    "zeros_like": np.zeros_like,
+    "ones_like": np.ones_like,
+    "full_like": lambda v: np.full_like(v, 2.5),
+    "empty_like": lambda v: np.empty_like(v).shape,
+    ".argmax": lambda v: v.argmax(),
+    ".argmin": lambda v: v.argmin(axis=0),
+    ".argsort": lambda v: v.argsort(),
+    ".nonzero": lambda v: v.nonzero(),
+    "any": lambda v: np.any(v > 0, axis=0),
+    "all": lambda v: np.all(v > -1.0),
+    ".any": lambda v: v.any(),
+    ".all": lambda v: v.all(axis=-1),
 }
 
 
@@ -1100,7 +1259,10 @@ def test_plain_result(name: str, data: st.DataObject) -> None:
     bp.eval_bp_n(lambda v: (seen.append(fn(v)), v)[1], x)
     got = seen[0]
     assert not isinstance(got, bp.BVar)
-    for g, e in zip(got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)):
+    for g, e in zip(
+        got if isinstance(got, tuple) else (got,),
+        expected if isinstance(expected, tuple) else (expected,),
+    ):
         assert not isinstance(g, bp.BVar)
         np.testing.assert_array_equal(g, e)
         assert np.asarray(g).dtype == np.asarray(e).dtype or np.asarray(e).dtype == np.float64
@@ -1137,7 +1299,11 @@ def _key(d: Draw, s: tuple[int, ...]) -> Any:
         elif kind == "none":
             parts.append(None)
         elif kind == "intarr":
-            parts.append(d.rng.integers(-n, n, size=d.shape(0, 2)) if d.flag() else [int(i) for i in d.rng.integers(-n, n, size=d.int(0, 3))])
+            parts.append(
+                d.rng.integers(-n, n, size=d.shape(0, 2))
+                if d.flag()
+                else [int(i) for i in d.rng.integers(-n, n, size=d.int(0, 3))]
+            )
             used += 1
         elif kind == "ell" and not ell:
             parts.append(Ellipsis)
@@ -1241,7 +1407,9 @@ def test_every_registered_name_is_cross_checked() -> None:
     assert missing == [], f"registry entries without a cross-check case: {missing}"
     methods = sorted(m for m in METHODS if f".{m}" not in CASES and f".{m}" not in PLAIN)
     assert methods == [], f"ndarray methods without a cross-check case: {methods}"
-    assert set(UFUNCS) <= set(UNARY) | set(BINARY) | {"matmul"}, sorted(set(UFUNCS) - set(UNARY) - set(BINARY))
+    assert set(UFUNCS) <= set(UNARY) | set(BINARY) | {"matmul"}, sorted(
+        set(UFUNCS) - set(UNARY) - set(BINARY)
+    )
     assert len(FUNCTIONS) > 90
 
 
@@ -1265,7 +1433,10 @@ def _raises_like_numpy(f: Callable[..., Any], *xs: Any, name: str = "") -> None:
         except Exception as e:  # noqa: BLE001
             ok = isinstance(e, type(expected))
             ok = ok or (isinstance(expected, ValueError) and isinstance(e, bp.ShapeError))
-            ok = ok or (isinstance(e, TypeError) and ("not supported on BVars" in str(e) or bool(name) and name in str(e)))
+            ok = ok or (
+                isinstance(e, TypeError)
+                and ("not supported on BVars" in str(e) or bool(name) and name in str(e))
+            )
             assert ok, f"numpy raises {expected!r}, bprop {e!r}"
         else:
             raise AssertionError(f"numpy raises {expected!r}, bprop returns {got!r}")
@@ -1346,7 +1517,11 @@ INVALID: list[tuple[str, Callable[..., Any], list[Any]]] = [
     ("take out of bounds", lambda v: np.take(v, [12]), [X2]),
     ("take axis out of bounds", lambda v: np.take(v, [3], axis=0), [X2]),
     ("take_along_axis ndim", lambda v: np.take_along_axis(v, np.array([0]), axis=0), [X2]),
-    ("take_along_axis out of bounds", lambda v: np.take_along_axis(v, np.array([[5]]), axis=1), [X2]),
+    (
+        "take_along_axis out of bounds",
+        lambda v: np.take_along_axis(v, np.array([[5]]), axis=1),
+        [X2],
+    ),
     ("choose out of range", lambda a, b: np.choose(np.array([0, 2]), [a, b]), [V5[:2], V5[:2]]),
     ("compress out of range", lambda v: np.compress([True] * 4, v, axis=0), [X2]),
     ("select lengths", lambda a: np.select([X2 > 0.5], [a, a]), [X2]),
@@ -1408,12 +1583,31 @@ def test_invalid_axis_property(data: st.DataObject) -> None:
     d = Draw(data)
     s = d.shape(0, 3)
     x = d.values(s)
-    fn = d.pick([np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std, np.nansum, np.nanmean, np.ptp, np.cumsum,
-                 np.cumprod, np.flip, np.expand_dims, np.average])
+    fn = d.pick(
+        [
+            np.sum,
+            np.mean,
+            np.prod,
+            np.max,
+            np.min,
+            np.var,
+            np.std,
+            np.nansum,
+            np.nanmean,
+            np.ptp,
+            np.cumsum,
+            np.cumprod,
+            np.flip,
+            np.expand_dims,
+            np.average,
+        ]
+    )
     bad = d.pick(["big", "small", "repeat"])
     nd = len(s)
     if bad == "big":
-        axis: Any = nd + d.int(1 if fn is np.expand_dims else 0, 2) + (1 if fn is np.expand_dims else 0)
+        axis: Any = (
+            nd + d.int(1 if fn is np.expand_dims else 0, 2) + (1 if fn is np.expand_dims else 0)
+        )
     elif bad == "small":
         axis = -nd - d.int(1, 2) - (1 if fn is np.expand_dims else 0)
     else:
@@ -1477,9 +1671,26 @@ def test_binary_nan_inf_pattern(name: str) -> None:
     _check_value(lambda y: fn(a, y), b)
 
 
-REDUCERS: list[Callable[..., Any]] = [np.sum, np.mean, np.prod, np.max, np.min, np.var, np.std, np.nansum, np.nanmean,
-                                      np.ptp, np.cumsum, np.cumprod, np.linalg.norm, np.fmax.reduce, np.fmin.reduce,
-                                      np.maximum.reduce, np.add.reduce, np.sort]
+REDUCERS: list[Callable[..., Any]] = [
+    np.sum,
+    np.mean,
+    np.prod,
+    np.max,
+    np.min,
+    np.var,
+    np.std,
+    np.nansum,
+    np.nanmean,
+    np.ptp,
+    np.cumsum,
+    np.cumprod,
+    np.linalg.norm,
+    np.fmax.reduce,
+    np.fmin.reduce,
+    np.maximum.reduce,
+    np.add.reduce,
+    np.sort,
+]
 
 
 @pytest.mark.parametrize("fn", REDUCERS, ids=lambda f: getattr(f, "__name__", repr(f)))
@@ -1494,15 +1705,38 @@ def test_reductions_nan_inf_pattern(fn: Callable[..., Any]) -> None:
 @pytest.mark.parametrize(
     "f",
     [
-        lambda v: np.sum(v, axis=0), lambda v: np.sum(v), lambda v: np.mean(v, axis=1), lambda v: np.prod(v, axis=0),
-        lambda v: np.max(v, axis=1), lambda v: np.var(v, axis=1), lambda v: np.cumsum(v, axis=0), lambda v: np.cumprod(v),
-        lambda v: v.T @ v, lambda v: v @ v.T, lambda v: np.reshape(v, (3, 0)), lambda v: np.ravel(v),
-        lambda v: np.concatenate([v, v]), lambda v: np.stack([v, v], axis=-1), lambda v: np.exp(v) * 2.0,
-        lambda v: v[v > 0], lambda v: v[:, [0, 0]], lambda v: np.einsum("ij->j", v), lambda v: np.linalg.norm(v, axis=0),
-        lambda v: np.pad(v, 1), lambda v: np.tile(v, 2), lambda v: np.repeat(v, 2, axis=1), lambda v: np.flip(v),
-        lambda v: np.where(v > 0, v, 0.0), lambda v: np.sort(v, axis=0), lambda v: np.transpose(v),
-        lambda v: np.maximum(v, 0.5), lambda v: np.dot(v, np.ones((3, 2))), lambda v: np.tensordot(v, v, ([0], [0])),
-        lambda v: np.kron(v, np.ones((2, 1))), lambda v: np.take(v, [], axis=0), lambda v: np.split(v, [0]),
+        lambda v: np.sum(v, axis=0),
+        lambda v: np.sum(v),
+        lambda v: np.mean(v, axis=1),
+        lambda v: np.prod(v, axis=0),
+        lambda v: np.max(v, axis=1),
+        lambda v: np.var(v, axis=1),
+        lambda v: np.cumsum(v, axis=0),
+        lambda v: np.cumprod(v),
+        lambda v: v.T @ v,
+        lambda v: v @ v.T,
+        lambda v: np.reshape(v, (3, 0)),
+        lambda v: np.ravel(v),
+        lambda v: np.concatenate([v, v]),
+        lambda v: np.stack([v, v], axis=-1),
+        lambda v: np.exp(v) * 2.0,
+        lambda v: v[v > 0],
+        lambda v: v[:, [0, 0]],
+        lambda v: np.einsum("ij->j", v),
+        lambda v: np.linalg.norm(v, axis=0),
+        lambda v: np.pad(v, 1),
+        lambda v: np.tile(v, 2),
+        lambda v: np.repeat(v, 2, axis=1),
+        lambda v: np.flip(v),
+        lambda v: np.where(v > 0, v, 0.0),
+        lambda v: np.sort(v, axis=0),
+        lambda v: np.transpose(v),
+        lambda v: np.maximum(v, 0.5),
+        lambda v: np.dot(v, np.ones((3, 2))),
+        lambda v: np.tensordot(v, v, ([0], [0])),
+        lambda v: np.kron(v, np.ones((2, 1))),
+        lambda v: np.take(v, [], axis=0),
+        lambda v: np.split(v, [0]),
     ],
 )
 def test_empty_arrays(f: Callable[..., Any]) -> None:
@@ -1523,49 +1757,101 @@ def _zeros_like_out(y: Any) -> Any:
 def test_empty_reductions_like_numpy() -> None:
     """Reductions over an empty axis: numpy's identities and NaNs (with a warning)."""
     e = np.zeros((0, 3))
-    for f in [lambda v: np.sum(v, axis=0), lambda v: np.prod(v, axis=0), lambda v: np.mean(v, axis=0),
-              lambda v: np.var(v, axis=0), lambda v: np.std(v), lambda v: np.max(v, axis=1),
-              lambda v: np.nanmean(v, axis=0), lambda v: np.mean(v, axis=()), lambda v: np.sum(v, axis=())]:
+    for f in [
+        lambda v: np.sum(v, axis=0),
+        lambda v: np.prod(v, axis=0),
+        lambda v: np.mean(v, axis=0),
+        lambda v: np.var(v, axis=0),
+        lambda v: np.std(v),
+        lambda v: np.max(v, axis=1),
+        lambda v: np.nanmean(v, axis=0),
+        lambda v: np.mean(v, axis=()),
+        lambda v: np.sum(v, axis=()),
+    ]:
         _check_value(f, e)
 
 
 def test_length_one_axes() -> None:
     x = np.array([[[1.5]], [[-0.5]]])
-    for f in [lambda v: np.squeeze(v), lambda v: np.sum(v, axis=(1, 2)), lambda v: np.max(v, axis=-1, keepdims=True),
-              lambda v: v @ v.transpose(0, 2, 1), lambda v: np.broadcast_to(v, (2, 3, 4)) * 1.0,
-              lambda v: np.var(v, axis=1), lambda v: np.linalg.norm(v, axis=(1, 2)), lambda v: v[:, 0, 0],
-              lambda v: np.cumsum(v, axis=2), lambda v: np.linalg.det(v), lambda v: np.linalg.inv(v)]:
+    for f in [
+        lambda v: np.squeeze(v),
+        lambda v: np.sum(v, axis=(1, 2)),
+        lambda v: np.max(v, axis=-1, keepdims=True),
+        lambda v: v @ v.transpose(0, 2, 1),
+        lambda v: np.broadcast_to(v, (2, 3, 4)) * 1.0,
+        lambda v: np.var(v, axis=1),
+        lambda v: np.linalg.norm(v, axis=(1, 2)),
+        lambda v: v[:, 0, 0],
+        lambda v: np.cumsum(v, axis=2),
+        lambda v: np.linalg.det(v),
+        lambda v: np.linalg.inv(v),
+    ]:
         run_case(Case(f, [x]))
 
 
-@pytest.mark.parametrize("other", [np.arange(6).reshape(2, 3), np.arange(6).reshape(2, 3) % 2 == 0,
-                                   np.int32(3), True, 2, np.arange(3, dtype=np.uint8)], ids=str)
+@pytest.mark.parametrize(
+    "other",
+    [
+        np.arange(6).reshape(2, 3),
+        np.arange(6).reshape(2, 3) % 2 == 0,
+        np.int32(3),
+        True,
+        2,
+        np.arange(3, dtype=np.uint8),
+    ],
+    ids=str,
+)
 def test_integer_and_boolean_operands(other: Any) -> None:
     """Integer and boolean plain operands mixed with float BVars: numpy's float64 values."""
     x = np.linspace(0.55, 2.05, 6).reshape(2, 3)  # no integer: maximum and clip are smooth there
-    for f in [lambda v: v + other, lambda v: other - v, lambda v: v * other, lambda v: other / v,
-              lambda v: np.maximum(v, other), lambda v: np.where(other, v, -v) if np.ndim(other) else v,
-              lambda v: np.power(v, other), lambda v: np.arctan2(other, v), lambda v: np.hypot(v, other),
-              lambda v: np.clip(v, other, 10) if np.ndim(other) == 0 else v, lambda v: v @ np.ones((3, 2), dtype=np.int64),
-              lambda v: np.concatenate([v, np.broadcast_to(other, v.shape)]), lambda v: np.stack([v, np.broadcast_to(other, v.shape)])]:
+    for f in [
+        lambda v: v + other,
+        lambda v: other - v,
+        lambda v: v * other,
+        lambda v: other / v,
+        lambda v: np.maximum(v, other),
+        lambda v: np.where(other, v, -v) if np.ndim(other) else v,
+        lambda v: np.power(v, other),
+        lambda v: np.arctan2(other, v),
+        lambda v: np.hypot(v, other),
+        lambda v: np.clip(v, other, 10) if np.ndim(other) == 0 else v,
+        lambda v: v @ np.ones((3, 2), dtype=np.int64),
+        lambda v: np.concatenate([v, np.broadcast_to(other, v.shape)]),
+        lambda v: np.stack([v, np.broadcast_to(other, v.shape)]),
+    ]:
         run_case(Case(f, [x]))
 
 
 def test_zero_d_arrays_and_python_floats() -> None:
     """A 0-d array and a Python float are the same argument; scalar results are floats."""
     for x in (2.5, np.array(2.5), np.float64(2.5)):
-        for f in [lambda v: np.exp(v), lambda v: np.sum(v), lambda v: np.mean(v), lambda v: v * np.array(3.0),
-                  lambda v: np.maximum(v, 1.0), lambda v: np.dot(v, np.array(2.0)), lambda v: np.reshape(v, ()),
-                  lambda v: np.squeeze(v), lambda v: np.linalg.norm(v), lambda v: np.where(True, v, 0.0),
-                  lambda v: np.clip(v, 0.0, 1.0), lambda v: np.cumsum(v), lambda v: np.atleast_1d(v),
-                  lambda v: np.expand_dims(v, 0), lambda v: np.broadcast_to(v, (2,)), lambda v: v ** 2]:
+        for f in [
+            lambda v: np.exp(v),
+            lambda v: np.sum(v),
+            lambda v: np.mean(v),
+            lambda v: v * np.array(3.0),
+            lambda v: np.maximum(v, 1.0),
+            lambda v: np.dot(v, np.array(2.0)),
+            lambda v: np.reshape(v, ()),
+            lambda v: np.squeeze(v),
+            lambda v: np.linalg.norm(v),
+            lambda v: np.where(True, v, 0.0),
+            lambda v: np.clip(v, 0.0, 1.0),
+            lambda v: np.cumsum(v),
+            lambda v: np.atleast_1d(v),
+            lambda v: np.expand_dims(v, 0),
+            lambda v: np.broadcast_to(v, (2,)),
+            lambda v: v**2,
+        ]:
             xs = [x if isinstance(x, float) else np.asarray(x)]
             got = bp.eval_bp_n(f, *xs)
             expected = f(*xs)
             _compare(got, expected, exact=False)
             if np.ndim(expected) == 0:
                 # a float; native kernels keep a 0-d array operand 0-d (numpy: np.float64)
-                assert isinstance(got, float) or (isinstance(got, np.ndarray) and got.shape == () and got.dtype == np.float64)
+                assert isinstance(got, float) or (
+                    isinstance(got, np.ndarray) and got.shape == () and got.dtype == np.float64
+                )
             run_case(Case(f, [float(x)]))
 
 
@@ -1574,8 +1860,12 @@ def test_results_are_never_object_arrays() -> None:
     x = np.array([1.0, 2.0])
 
     def f(v: Any) -> Any:
-        for build in (lambda: np.array([v[0], v[1]]), lambda: np.asarray(v), lambda: np.array(v, dtype=object),
-                      lambda: np.asanyarray([v, v])):
+        for build in (
+            lambda: np.array([v[0], v[1]]),
+            lambda: np.asarray(v),
+            lambda: np.array(v, dtype=object),
+            lambda: np.asanyarray([v, v]),
+        ):
             with pytest.raises(TypeError):
                 build()
         return v
@@ -1603,7 +1893,13 @@ def test_regression_fmax_fmin_reduce_skip_nans() -> None:
     np.max / np.min, which propagate NaN: a wrong value for any input holding a NaN."""
     x = np.array([[np.nan, 1.0, 2.0], [np.nan, np.nan, -1.0], [0.5, np.nan, 3.0]])
     for u in (np.fmax, np.fmin):
-        for kw in ({}, {"axis": None}, {"axis": 1}, {"axis": -1, "keepdims": True}, {"axis": (0, 1)}):
+        for kw in (
+            {},
+            {"axis": None},
+            {"axis": 1},
+            {"axis": -1, "keepdims": True},
+            {"axis": (0, 1)},
+        ):
             _check_value(lambda v: u.reduce(v, **kw), x)
     y, pullback = bp.backprop_with_n(lambda v: np.fmax.reduce(v, axis=1), x)
     np.testing.assert_array_equal(y, [2.0, -1.0, 3.0])
@@ -1617,7 +1913,9 @@ def test_regression_accumulate_of_0d_raises() -> None:
     _raises_like_numpy(lambda v: np.multiply.accumulate(v), np.array(2.0))
 
 
-@pytest.mark.parametrize("axis", [True, [0, 1], np.array([0, 1]), (0, True), np.bool_(False)], ids=repr)
+@pytest.mark.parametrize(
+    "axis", [True, [0, 1], np.array([0, 1]), (0, True), np.bool_(False)], ids=repr
+)
 def test_regression_axis_must_be_int_or_tuple(axis: Any) -> None:
     """numpy's reductions take an int or a tuple of ints; bprop read `axis=True` as axis 1 and
     accepted lists and arrays (normalize_axis_tuple is lenient)."""
@@ -1637,18 +1935,33 @@ def test_regression_at_add_broadcast_update_with_multidimensional_index() -> Non
     idx = np.array([[0, 2], [2, 1]])
     u = np.array([10.0, 20.0])
     for key in (idx, (idx,), (Ellipsis, idx)):
-        np.testing.assert_array_equal(bp.eval_bp_n(lambda v, w: v.at[key].add(w), x, u), [11.0, 22.0, 33.0])
-        run_case(Case(lambda v, w: v.at[key].add(w), [x, u],
-                      plain=lambda v, w: v + np.bincount(idx.ravel(), np.broadcast_to(w, idx.shape).ravel(), minlength=3)))
+        np.testing.assert_array_equal(
+            bp.eval_bp_n(lambda v, w: v.at[key].add(w), x, u), [11.0, 22.0, 33.0]
+        )
+        run_case(
+            Case(
+                lambda v, w: v.at[key].add(w),
+                [x, u],
+                plain=lambda v, w: (
+                    v + np.bincount(idx.ravel(), np.broadcast_to(w, idx.shape).ravel(), minlength=3)
+                ),
+            )
+        )
 
 
 def test_regression_products_take_lists() -> None:
     """np.dot, np.matmul, `@`, np.inner and multi_dot accept plain lists as numpy does (they
     raised a TypeError naming matmul)."""
     x = np.array([0.5, -1.0, 2.0])
-    for f in (lambda v: np.dot([1.0, 2.0, 3.0], v), lambda v: np.dot(v, (1, 2, 3)), lambda v: np.matmul([1.0, 2.0, 3.0], v),
-              lambda v: [[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]] @ v, lambda v: v @ [[1.0], [2.0], [3.0]],
-              lambda v: np.inner([1.0, 2.0, 3.0], v), lambda v: np.linalg.multi_dot([[1.0, 2.0, 3.0], np.eye(3), v])):
+    for f in (
+        lambda v: np.dot([1.0, 2.0, 3.0], v),
+        lambda v: np.dot(v, (1, 2, 3)),
+        lambda v: np.matmul([1.0, 2.0, 3.0], v),
+        lambda v: [[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]] @ v,
+        lambda v: v @ [[1.0], [2.0], [3.0]],
+        lambda v: np.inner([1.0, 2.0, 3.0], v),
+        lambda v: np.linalg.multi_dot([[1.0, 2.0, 3.0], np.eye(3), v]),
+    ):
         run_case(Case(f, [x]))
     with pytest.raises(TypeError):  # a list holding BVars is never an object array
         bp.eval_bp_n(lambda v: np.dot([v[0], v[1], v[2]], v), x)
@@ -1666,7 +1979,9 @@ def test_regression_softmax_of_inf_is_nan_like_scipy() -> None:
         _check_value(lambda v: bsp.logsumexp(v, axis=axis), x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        np.testing.assert_array_equal(bp.eval_bp_n(lambda v: bsp.softmax(v, axis=1), x)[2], sc.softmax(x, axis=1)[2])
+        np.testing.assert_array_equal(
+            bp.eval_bp_n(lambda v: bsp.softmax(v, axis=1), x)[2], sc.softmax(x, axis=1)[2]
+        )
 
 
 def test_regression_tensordot_of_floats_and_lists() -> None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 from fd import check_vjp
 
 RNG = np.random.default_rng(20261206)
@@ -59,7 +58,11 @@ CASES: list[tuple[str, Callable[..., Any], Callable[[], list[Any]]]] = [
     ("expand_dims", lambda v: np.expand_dims(v, 1), lambda: [_any((3,))]),
     ("squeeze", lambda v: np.squeeze(v), lambda: [_any((3, 1))]),
     ("broadcast_to", lambda v: np.broadcast_to(v, (4, 3)), lambda: [_any((3,))]),
-    ("concatenate", lambda a, b: np.concatenate([a, b], axis=0), lambda: [_any((2, 3)), _any((1, 3))]),
+    (
+        "concatenate",
+        lambda a, b: np.concatenate([a, b], axis=0),
+        lambda: [_any((2, 3)), _any((1, 3))],
+    ),
     ("stack", lambda a, b: np.stack([a, b], axis=1), lambda: [_any((3,)), _any((3,))]),
     ("vstack", lambda a, b: np.vstack([a, b]), lambda: [_any((3,)), _any((2, 3))]),
     ("hstack", lambda a, b: np.hstack([a, b]), lambda: [_any((3,)), _any((2,))]),
@@ -72,8 +75,16 @@ CASES: list[tuple[str, Callable[..., Any], Callable[[], list[Any]]]] = [
     ("diag", lambda v: np.diag(v), lambda: [_any((3,))]),
     ("trace", lambda v: np.trace(v), lambda: [_any((3, 3))]),
     ("pad", lambda v: np.pad(v, 1), lambda: [_any((2, 2))]),
-    ("where", lambda v: np.where(v.value > 0 if isinstance(v, bp.BVar) else v > 0, v, 0.0), lambda: [_any((5,))]),
-    ("clip", lambda v: np.clip(v, -0.5, 0.5), lambda: [RNG.choice([-1.0, 0.0, 1.0], size=6) + RNG.uniform(-0.3, 0.3, size=6)]),
+    (
+        "where",
+        lambda v: np.where(v.value > 0 if isinstance(v, bp.BVar) else v > 0, v, 0.0),
+        lambda: [_any((5,))],
+    ),
+    (
+        "clip",
+        lambda v: np.clip(v, -0.5, 0.5),
+        lambda: [RNG.choice([-1.0, 0.0, 1.0], size=6) + RNG.uniform(-0.3, 0.3, size=6)],
+    ),
     ("take", lambda v: np.take(v, [0, 2, 2]), lambda: [_any((4,))]),
     ("maximum", lambda v: np.maximum(v, 0.0), lambda: [_off_zero((3, 4))]),
     ("logaddexp", lambda a, b: np.logaddexp(a, b), lambda: [_any((3,)), _any((3,))]),
@@ -85,7 +96,11 @@ CASES: list[tuple[str, Callable[..., Any], Callable[[], list[Any]]]] = [
     ("linalg.norm", lambda v: np.linalg.norm(v), lambda: [_any((3, 4))]),
     ("linalg.det", lambda v: np.linalg.det(v), lambda: [_any((3, 3)) + 3 * np.eye(3)]),
     ("linalg.inv", lambda v: np.linalg.inv(v), lambda: [_any((3, 3)) + 3 * np.eye(3)]),
-    ("linalg.solve", lambda a, b: np.linalg.solve(a, b), lambda: [_any((3, 3)) + 3 * np.eye(3), _any((3,))]),
+    (
+        "linalg.solve",
+        lambda a, b: np.linalg.solve(a, b),
+        lambda: [_any((3, 3)) + 3 * np.eye(3), _any((3,))],
+    ),
     # Functions bprop may not support: they must raise TypeError naming themselves.
     ("sort", lambda v: np.sort(v), lambda: [_any((4,))]),
     ("median", lambda v: np.median(v), lambda: [_any((5,))]),
@@ -107,7 +122,9 @@ def _first_output(y: Any) -> Any:
 
 
 @pytest.mark.parametrize("name,f,inputs", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
-def test_numpy_call_is_right_or_a_type_error(name: str, f: Callable[..., Any], inputs: Callable[[], list[Any]]) -> None:
+def test_numpy_call_is_right_or_a_type_error(
+    name: str, f: Callable[..., Any], inputs: Callable[[], list[Any]]
+) -> None:
     xs = inputs()
     expected = f(*[x.copy() for x in xs])
     try:
@@ -220,13 +237,24 @@ def test_array_namespace_is_bprop_numpy() -> None:
 def test_ufunc_reduce_and_accumulate() -> None:
     x = _any((3, 4))
     check_vjp(lambda v: np.add.reduce(v), [x], rng=RNG, plain=lambda v: np.add.reduce(v))
-    check_vjp(lambda v: np.maximum.reduce(v, axis=1), [x], rng=RNG, plain=lambda v: np.maximum.reduce(v, axis=1))
-    check_vjp(lambda v: np.multiply.accumulate(v), [x], rng=RNG, plain=lambda v: np.multiply.accumulate(v))
+    check_vjp(
+        lambda v: np.maximum.reduce(v, axis=1),
+        [x],
+        rng=RNG,
+        plain=lambda v: np.maximum.reduce(v, axis=1),
+    )
+    check_vjp(
+        lambda v: np.multiply.accumulate(v), [x], rng=RNG, plain=lambda v: np.multiply.accumulate(v)
+    )
 
 
 def test_errors_leave_the_next_call_working() -> None:
     x = np.ones(3)
-    for bad in (lambda v: np.median(v), lambda v: np.array([v]), lambda v: np.sum(v, out=np.zeros(()))):
+    for bad in (
+        lambda v: np.median(v),
+        lambda v: np.array([v]),
+        lambda v: np.sum(v, out=np.zeros(())),
+    ):
         with pytest.raises(TypeError):
             bp.grad_bp(bad, x)
         np.testing.assert_array_equal(bp.grad_bp(lambda v: np.sum(v * v), x), 2 * x)
@@ -244,6 +272,7 @@ def test_native_fast_path_agrees_with_the_registry(name: str, shape: tuple[int, 
     numpy_fn, registry_fn = getattr(np, name), getattr(bnp, name)
     for axis in [None, *range(-len(shape), len(shape))]:
         for keepdims in (False, True):
+
             def via_numpy(v: Any) -> Any:
                 return numpy_fn(v, axis=axis, keepdims=keepdims) * 1.5
 
@@ -253,7 +282,9 @@ def test_native_fast_path_agrees_with_the_registry(name: str, shape: tuple[int, 
             y1, p1 = bp.backprop_with(via_numpy, x)
             y2, p2 = bp.backprop_with(via_registry, x)
             np.testing.assert_array_equal(y1, y2)
-            np.testing.assert_allclose(y1, numpy_fn(x, axis=axis, keepdims=keepdims) * 1.5, rtol=1e-13, atol=1e-15)
+            np.testing.assert_allclose(
+                y1, numpy_fn(x, axis=axis, keepdims=keepdims) * 1.5, rtol=1e-13, atol=1e-15
+            )
             c = _any(np.shape(y1)) if np.ndim(y1) else 0.7
             np.testing.assert_allclose(p1(c), p2(c), rtol=1e-15, atol=0)
 
@@ -313,6 +344,9 @@ def test_more_ndarray_methods_and_attributes() -> None:
 def test_a_non_integer_axis_is_a_type_error_not_rounded() -> None:
     x = _any((3, 4))
     idx = np.zeros((3, 1), dtype=np.intp)
-    for bad in (lambda v: np.take_along_axis(v, idx, axis=1.5), lambda v: np.take(v, [0], axis=0.0)):
+    for bad in (
+        lambda v: np.take_along_axis(v, idx, axis=1.5),
+        lambda v: np.take(v, [0], axis=0.0),
+    ):
         with pytest.raises(TypeError, match="axis"):
             bp.grad_bp(lambda v: np.sum(bad(v)), x)

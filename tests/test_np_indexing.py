@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import bprop as bp
 from bprop.numpy._indexing import Key, index_update, plain_key, scatter_add, take_index
 from fd import check_vjp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 RNG = np.random.default_rng(20261207)
 
@@ -70,7 +69,10 @@ KEYS: list[tuple[tuple[int, ...], Any]] = [
     ((4, 5), (1, None)),
     ((4, 5), (slice(2, 2), [0, 1])),
     # 3-d
-    ((2, 3, 4), ([1, 0], slice(None), [3, 3])),  # advanced indices separated by a slice: moved to the front
+    (
+        (2, 3, 4),
+        ([1, 0], slice(None), [3, 3]),
+    ),  # advanced indices separated by a slice: moved to the front
     ((2, 3, 4), (0, slice(None), [1, 2])),  # an integer counts as advanced here
     ((2, 3, 4), (Ellipsis, [0, 0, 2])),
     ((2, 3, 4), (M23, slice(1, 3))),  # a mask of partial rank
@@ -96,7 +98,9 @@ def _ids(case: tuple[tuple[int, ...], Any]) -> str:
 @pytest.mark.parametrize("via", ["subscript", "take_index"])
 def test_index_value_and_gradient(shape: tuple[int, ...], key: Any, via: str) -> None:
     x = _x(shape)
-    read: Callable[[Any], Any] = (lambda v: v[key]) if via == "subscript" else (lambda v: take_index(v, key))
+    read: Callable[[Any], Any] = (
+        (lambda v: v[key]) if via == "subscript" else (lambda v: take_index(v, key))
+    )
     expected = x[key]
     got = bp.eval_bp(read, x)
     np.testing.assert_array_equal(np.asarray(got), expected)
@@ -135,7 +139,10 @@ def test_repeated_rows_and_pairs_accumulate() -> None:
     [
         ((50,), np.array([3, 3, -1, 7, 3])),  # 1-d, one index array: np.add.at on the key
         ((4, 5), (np.array([0, 0, 3, 0]), np.array([1, 1, 2, 1]))),  # small array: flat positions
-        ((30, 30), (np.array([0, 0, 3]), np.array([1, 1, -2]))),  # small selection: np.add.at on the key
+        (
+            (30, 30),
+            (np.array([0, 0, 3]), np.array([1, 1, -2])),
+        ),  # small selection: np.add.at on the key
         ((6, 3), (np.array([5, 5, 0, 5]), slice(None))),  # rows
         ((6, 3), Ellipsis),  # no repeats: assignment
     ],
@@ -146,7 +153,9 @@ def test_scatter_add_paths_agree_with_add_at(shape: tuple[int, ...], key: Any) -
     expected = np.zeros(shape)
     np.add.at(expected, key, g)
     np.testing.assert_allclose(scatter_add(shape, k, g), expected, rtol=0, atol=1e-14)
-    np.testing.assert_allclose(scatter_add(shape, Key(k.key, False, True), g), expected, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(
+        scatter_add(shape, Key(k.key, False, True), g), expected, rtol=0, atol=1e-14
+    )
 
 
 def test_all_entry_points_reach_numpy_indexing() -> None:
@@ -196,7 +205,7 @@ class _PlainAt(np.ndarray):
 
 def test_non_contiguous_operand() -> None:
     x = _x((4, 6))
-    f = lambda v: (v.T)[::-2, [1, 1, 3]]  # noqa: E731
+    f = lambda v: (v.T)[::-2, [1, 1, 3]]
     check_vjp(f, [x], rng=RNG, plain=lambda a: a.T[::-2, [1, 1, 3]])
     check_vjp(lambda v: v[::2][:, [0, 5]], [x], rng=RNG, plain=lambda a: a[::2][:, [0, 5]])
 
@@ -255,7 +264,8 @@ def test_bvar_in_index_raises() -> None:
 
 
 @pytest.mark.parametrize(
-    "key", [(5, 0), (0, -6), [0, 9], (slice(None), [5]), np.zeros(4, dtype=bool), (Ellipsis, Ellipsis)]
+    "key",
+    [(5, 0), (0, -6), [0, 9], (slice(None), [5]), np.zeros(4, dtype=bool), (Ellipsis, Ellipsis)],
 )
 def test_bad_index_raises_index_error(key: Any) -> None:
     with pytest.raises(IndexError):
@@ -308,7 +318,7 @@ def _np_set(v: np.ndarray, key: Any, x: Any) -> np.ndarray:
 
 def _np_add(v: np.ndarray, key: Any, x: Any) -> np.ndarray:
     out = v.copy()
-    np.add.at(out, key, np.asarray(x).reshape(np.shape(x)[max(np.ndim(x) - out[key].ndim, 0):]))
+    np.add.at(out, key, np.asarray(x).reshape(np.shape(x)[max(np.ndim(x) - out[key].ndim, 0) :]))
     return out
 
 
@@ -332,8 +342,18 @@ def test_at_repeated_indices_add_each_occurrence() -> None:
     gv, gx = pull(np.array([10.0, 20.0, 30.0, 40.0]))
     np.testing.assert_array_equal(gv, [10.0, 20.0, 30.0, 40.0])
     np.testing.assert_array_equal(gx, [20.0, 20.0, 40.0])
-    check_vjp(lambda v, x: v.at[key].add(x), [_x((4,)), x0], rng=RNG, plain=lambda v, x: _np_add(v, key, x))
-    check_vjp(lambda v, x: v.at[key].add(x), [_x((4,)), 0.5], rng=RNG, plain=lambda v, x: _np_add(v, key, x))
+    check_vjp(
+        lambda v, x: v.at[key].add(x),
+        [_x((4,)), x0],
+        rng=RNG,
+        plain=lambda v, x: _np_add(v, key, x),
+    )
+    check_vjp(
+        lambda v, x: v.at[key].add(x),
+        [_x((4,)), 0.5],
+        rng=RNG,
+        plain=lambda v, x: _np_add(v, key, x),
+    )
 
 
 def test_at_repeated_indices_set_last_write_wins() -> None:
@@ -345,11 +365,20 @@ def test_at_repeated_indices_set_last_write_wins() -> None:
     gv, gx = pull(np.array([10.0, 20.0, 30.0, 40.0]))
     np.testing.assert_array_equal(gv, [0.0, 0.0, 30.0, 0.0])
     np.testing.assert_array_equal(gx, [0.0, 40.0, 20.0, 10.0])  # only the element written last
-    check_vjp(lambda v, x: v.at[key].set(x), [_x((4,)), _x((4,))], rng=RNG, plain=lambda v, x: _np_set(v, key, x))
+    check_vjp(
+        lambda v, x: v.at[key].set(x),
+        [_x((4,)), _x((4,))],
+        rng=RNG,
+        plain=lambda v, x: _np_set(v, key, x),
+    )
     # in C order of the selection, also for several index arrays and a broadcast update
     key2 = (np.array([[0, 1], [0, 1]]), np.array([[2, 2], [2, 0]]))
-    check_vjp(lambda v, x: v.at[key2].set(x), [_x((2, 3)), _x((2,))], rng=RNG,
-              plain=lambda v, x: _np_set(v, key2, x))
+    check_vjp(
+        lambda v, x: v.at[key2].set(x),
+        [_x((2, 3)), _x((2,))],
+        rng=RNG,
+        plain=lambda v, x: _np_set(v, key2, x),
+    )
 
 
 def test_at_on_constant_and_plain_update() -> None:
@@ -375,14 +404,26 @@ def test_where() -> None:
     cond = x > 0
     got = bp.eval_bp_n(lambda a, b: np.where(cond, a, b), x, y)
     np.testing.assert_array_equal(got, np.where(cond, x, y))
-    check_vjp(lambda a, b: np.where(cond, a, b), [x, y], rng=RNG, plain=lambda a, b: np.where(cond, a, b))
-    check_vjp(lambda a: np.where(cond, a, 0.0), [x], rng=RNG, plain=lambda a: np.where(cond, a, 0.0))
-    check_vjp(lambda s: np.where(cond, 1.0, s), [0.3], rng=RNG, plain=lambda s: np.where(cond, 1.0, s))
+    check_vjp(
+        lambda a, b: np.where(cond, a, b), [x, y], rng=RNG, plain=lambda a, b: np.where(cond, a, b)
+    )
+    check_vjp(
+        lambda a: np.where(cond, a, 0.0), [x], rng=RNG, plain=lambda a: np.where(cond, a, 0.0)
+    )
+    check_vjp(
+        lambda s: np.where(cond, 1.0, s), [0.3], rng=RNG, plain=lambda s: np.where(cond, 1.0, s)
+    )
     c1 = np.array([True, False, True, False])
-    check_vjp(lambda a, b: np.where(c1[:, None, None], a, b), [_x((3, 1)), _x((1, 1, 2))], rng=RNG,
-              plain=lambda a, b: np.where(c1[:, None, None], a, b))
+    check_vjp(
+        lambda a, b: np.where(c1[:, None, None], a, b),
+        [_x((3, 1)), _x((1, 1, 2))],
+        rng=RNG,
+        plain=lambda a, b: np.where(c1[:, None, None], a, b),
+    )
     # a BVar condition is read by its value
-    check_vjp(lambda a: np.where(a, a, 2.0 * a), [x], rng=RNG, plain=lambda a: np.where(a, a, 2.0 * a))
+    check_vjp(
+        lambda a: np.where(a, a, 2.0 * a), [x], rng=RNG, plain=lambda a: np.where(a, a, 2.0 * a)
+    )
 
 
 def test_where_one_argument_is_plain() -> None:
@@ -402,7 +443,11 @@ CLIPS: list[tuple[str, Callable[..., Any], list[Any]]] = [
     ("kw min", lambda a: np.clip(a, min=-0.2), [_x((2, 3))]),
     ("kw max", lambda a: np.clip(a, max=0.1), [_x((2, 3))]),
     ("upper None", lambda a: np.clip(a, 0.0, None), [_x((5,))]),
-    ("array bounds", lambda a, lo, hi: np.clip(a, lo, hi), [_x((3, 4)), _x((4,)) - 0.5, _x((3, 1)) + 0.5]),
+    (
+        "array bounds",
+        lambda a, lo, hi: np.clip(a, lo, hi),
+        [_x((3, 4)), _x((4,)) - 0.5, _x((3, 1)) + 0.5],
+    ),
     ("bound broadcasts a", lambda a, lo: np.clip(a, lo, 1.0), [_x((3,)), _x((2, 3))]),
     ("float bounds", lambda a, lo, hi: np.clip(a, lo, hi), [_x((4,)), -0.3, 0.4]),
     ("crossed bounds", lambda a, lo, hi: np.clip(a, lo, hi), [_x((4,)), 0.5, -0.5]),
@@ -420,7 +465,9 @@ def test_clip(name: str, f: Callable[..., Any], xs: list[Any]) -> None:
 def test_clip_boundaries_are_inside() -> None:
     g = bp.grad_bp(lambda a: np.clip(a, -1.0, 1.0).sum(), np.array([-2.0, -1.0, 0.0, 1.0, 2.0]))
     np.testing.assert_array_equal(g, [0.0, 1.0, 1.0, 1.0, 0.0])
-    glo, ghi = bp.grad_bp_n(lambda a, b: np.clip(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), a, b).sum(), -1.0, 1.0)
+    glo, ghi = bp.grad_bp_n(
+        lambda a, b: np.clip(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), a, b).sum(), -1.0, 1.0
+    )
     assert (glo, ghi) == (1.0, 1.0)
 
 
@@ -447,18 +494,39 @@ TAKES: list[tuple[str, Callable[..., Any], list[Any]]] = [
     ("method", lambda a: a.take([1, 1, 0], axis=1), [_x((2, 3))]),
     ("empty", lambda a: np.take(a, [], axis=0), [_x((2, 3))]),
     ("float operand", lambda s: np.take(s, [0, 0, -1]), [0.4]),
-    ("along -1", lambda a: np.take_along_axis(a, np.array([[0, 0, 2], [1, 2, 1]]), axis=-1), [_x((2, 3))]),
-    ("along 0", lambda a: np.take_along_axis(a, np.array([[[1], [0], [1]]]), axis=0), [_x((2, 3, 4))]),
+    (
+        "along -1",
+        lambda a: np.take_along_axis(a, np.array([[0, 0, 2], [1, 2, 1]]), axis=-1),
+        [_x((2, 3))],
+    ),
+    (
+        "along 0",
+        lambda a: np.take_along_axis(a, np.array([[[1], [0], [1]]]), axis=0),
+        [_x((2, 3, 4))],
+    ),
     ("along bcast", lambda a: np.take_along_axis(a, np.array([[2], [0]]), axis=1), [_x((2, 3))]),
     ("along None", lambda a: np.take_along_axis(a, np.array([5, 0, 5]), axis=None), [_x((2, 3))]),
     ("compress", lambda a: np.compress([True, False, True], a, axis=1), [_x((2, 3))]),
     ("compress flat", lambda a: np.compress([0, 1, 1, 0, 1], a), [_x((2, 3))]),
     ("compress short", lambda a: np.compress([False, True], a, axis=0), [_x((3, 2))]),
     ("extract", lambda a: np.extract(np.arange(6).reshape(2, 3) % 2 == 0, a), [_x((2, 3))]),
-    ("choose", lambda a, b: np.choose(np.array([[0, 1, 1], [1, 0, 0]]), [a, b]), [_x((2, 3)), _x((3,))]),
-    ("choose wrap", lambda a, b: np.choose(np.array([2, -1, 0]), [a, b], mode="wrap"), [_x((3,)), 0.7]),
-    ("select", lambda a, b, d: np.select([np.array([True, False, True]), np.array([True, True, False])], [a, b], d),
-     [_x((3,)), _x((2, 3)), 0.25]),
+    (
+        "choose",
+        lambda a, b: np.choose(np.array([[0, 1, 1], [1, 0, 0]]), [a, b]),
+        [_x((2, 3)), _x((3,))],
+    ),
+    (
+        "choose wrap",
+        lambda a, b: np.choose(np.array([2, -1, 0]), [a, b], mode="wrap"),
+        [_x((3,)), 0.7],
+    ),
+    (
+        "select",
+        lambda a, b, d: np.select(
+            [np.array([True, False, True]), np.array([True, True, False])], [a, b], d
+        ),
+        [_x((3,)), _x((2, 3)), 0.25],
+    ),
     ("select default 0", lambda a: np.select([np.array([True, False])], [a]), [_x((2,))]),
 ]
 
@@ -525,7 +593,12 @@ def test_full_like() -> None:
     gv, gs = bp.grad_bp_n(lambda v, s: (np.full_like(v, s) * v).sum(), x, 1.0)
     np.testing.assert_array_equal(gv, np.ones((2, 3)))
     assert gs == pytest.approx(x.sum())
-    check_vjp(lambda v, s: np.full_like(v, s) * v, [x, 0.3], rng=RNG, plain=lambda v, s: np.full_like(v, s) * v)
+    check_vjp(
+        lambda v, s: np.full_like(v, s) * v,
+        [x, 0.3],
+        rng=RNG,
+        plain=lambda v, s: np.full_like(v, s) * v,
+    )
     # numpy dispatches full_like on its prototype only; with a plain one it writes the BVar
     # with np.copyto, which refuses (no silent constant)
     with pytest.raises(TypeError, match="copyto"):
@@ -558,7 +631,10 @@ PLAINS: list[tuple[str, Callable[..., Any]]] = [
     ("argsort", lambda a: np.argsort(a, axis=-1)),
     ("argwhere", lambda a: np.argwhere(a)),
     ("flatnonzero", lambda a: np.flatnonzero(a)),
-    ("searchsorted", lambda a: np.searchsorted(a[0], np.array([-0.5, 0.0, 0.5]), sorter=np.argsort(a[0]))),
+    (
+        "searchsorted",
+        lambda a: np.searchsorted(a[0], np.array([-0.5, 0.0, 0.5]), sorter=np.argsort(a[0])),
+    ),
     ("searchsorted v", lambda a: np.searchsorted(np.array([-1.0, 0.0, 1.0]), a)),
     ("count_nonzero", lambda a: np.count_nonzero(a > 0, axis=1)),
     ("shape", lambda a: np.shape(a)),

@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import pytest
-
 import bprop as bp
 import bprop.linalg as hm
-import bprop.numpy._linalg  # noqa: F401  (registers the entries)
+import bprop.numpy._linalg
+import numpy as np
+import pytest
 from bprop.errors import ShapeError
 from fd import check_vjp
 
@@ -120,7 +119,14 @@ def test_det_of_singular_matrix_has_the_cofactor_gradient() -> None:
 
 @pytest.mark.parametrize(
     ("sa", "sb"),
-    [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 1)), ((3, 3), (2, 3, 2)), ((1, 2, 2), (3, 2, 2))],
+    [
+        ((3, 3), (3,)),
+        ((3, 3), (3, 2)),
+        ((2, 3, 3), (3,)),
+        ((2, 3, 3), (2, 3, 1)),
+        ((3, 3), (2, 3, 2)),
+        ((1, 2, 2), (3, 2, 2)),
+    ],
     ids=str,
 )
 def test_solve(sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
@@ -227,7 +233,13 @@ def test_svd(shape: tuple[int, ...]) -> None:
     for part in range(3):
         check(lambda x: svd_fixed(x, part), a, seed=part)
     # all three outputs together
-    check(lambda x: svd_fixed(x, 0) * svd_fixed(x, 1)[..., None, :] @ svd_fixed(x, 2) + svd_fixed(x, 0)[..., :1, :1], a)
+    check(
+        lambda x: (
+            svd_fixed(x, 0) * svd_fixed(x, 1)[..., None, :] @ svd_fixed(x, 2)
+            + svd_fixed(x, 0)[..., :1, :1]
+        ),
+        a,
+    )
 
 
 def test_svd_square_full_matrices_and_refusals() -> None:
@@ -292,12 +304,19 @@ def test_matrix_power_zero_and_errors() -> None:
 
 def test_multi_dot() -> None:
     check(lambda a, b, c: L.multi_dot([a, b, c]), rand(1, 3), rand(2, 3, 4), rand(3, 4))
-    check(lambda a, b, c, d: L.multi_dot([a, b, c, d]), rand(1, 2, 3), rand(2, 3, 4), rand(3, 4, 2), rand(4, 2, 2))
+    check(
+        lambda a, b, c, d: L.multi_dot([a, b, c, d]),
+        rand(1, 2, 3),
+        rand(2, 3, 4),
+        rand(3, 4, 2),
+        rand(4, 2, 2),
+    )
     with pytest.raises(ShapeError, match="multi_dot"):
         bp.eval_bp(lambda a: L.multi_dot([a, a[None], a]), rand(1, 2, 2))
 
 
 # ---- norm ------------------------------------------------------------------------------------------
+
 
 # entries whose magnitudes, row sums and column sums are far apart (no ties near the input)
 def spread(seed: int, *shape: int) -> Any:
@@ -344,8 +363,12 @@ def test_norm_subgradients_at_zero_and_ties() -> None:
         g = bp.grad_bp(lambda x: L.norm(x, ord), np.zeros((2, 3)))
         if ord != "nuc":  # the zero matrix: zero subgradient (nuc: U Vᵀ, also a subgradient)
             np.testing.assert_array_equal(g, np.zeros((2, 3)))
-    np.testing.assert_array_equal(bp.grad_bp(lambda x: L.norm(x, np.inf), np.array([1.0, -3.0, 3.0])), [0, -1, 0])
-    np.testing.assert_array_equal(bp.grad_bp(lambda x: L.norm(x, 1), np.array([2.0, 0.0, -1.0])), [1, 0, -1])
+    np.testing.assert_array_equal(
+        bp.grad_bp(lambda x: L.norm(x, np.inf), np.array([1.0, -3.0, 3.0])), [0, -1, 0]
+    )
+    np.testing.assert_array_equal(
+        bp.grad_bp(lambda x: L.norm(x, 1), np.array([2.0, 0.0, -1.0])), [1, 0, -1]
+    )
     np.testing.assert_array_equal(
         bp.grad_bp(lambda x: L.norm(x, 1), np.array([[1.0, -2.0], [-2.0, 1.0]])), [[1, 0], [-1, 0]]
     )
@@ -383,7 +406,9 @@ def test_norm_errors() -> None:
     ],
     ids=lambda p: p if isinstance(p, str) else "",
 )
-def test_shape_errors_name_the_function(name: str, f: Callable[[Any], Any], shape: tuple[int, ...]) -> None:
+def test_shape_errors_name_the_function(
+    name: str, f: Callable[[Any], Any], shape: tuple[int, ...]
+) -> None:
     with pytest.raises(ShapeError, match=rf"numpy\.linalg\.{name}: .*{re_shape(shape)}"):
         bp.eval_bp(f, np.ones(shape))
 

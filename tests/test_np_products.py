@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
+import bprop.numpy._products
 import numpy as np
 import pytest
-
-import bprop as bp
-import bprop.numpy._products  # noqa: F401  (registers the entries)
 from bprop.errors import ShapeError
 from fd import check_vjp
 
@@ -124,7 +123,14 @@ def test_dot_shape_error_names_function() -> None:
 def test_vdot_inner_outer() -> None:
     check(lambda x, y: np.vdot(x, y), rand(2, 3), rand(3, 2))
     check(lambda x, y: np.vdot(x, y), rand(4), rand(4))
-    for sa, sb in [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (4, 3)), ((2, 2, 3), (4, 3)), ((3,), (2, 1, 3)), ((), (2, 3))]:
+    for sa, sb in [
+        ((3,), (3,)),
+        ((2, 3), (3,)),
+        ((2, 3), (4, 3)),
+        ((2, 2, 3), (4, 3)),
+        ((3,), (2, 1, 3)),
+        ((), (2, 3)),
+    ]:
         check(lambda x, y: np.inner(x, y), rand(*sa, seed=1), rand(*sb, seed=2))
     for sa, sb in [((3,), (2,)), ((2, 3), (2,)), ((2, 2), (3, 1, 2)), ((), (3,))]:
         check(lambda x, y: np.outer(x, y), rand(*sa, seed=3), rand(*sb, seed=4))
@@ -148,7 +154,9 @@ TENSORDOT_CASES: list[tuple[tuple[int, ...], tuple[int, ...], Any]] = [
 ]
 
 
-@pytest.mark.parametrize(("sa", "sb", "axes"), TENSORDOT_CASES, ids=[str(c[2]) for c in TENSORDOT_CASES])
+@pytest.mark.parametrize(
+    ("sa", "sb", "axes"), TENSORDOT_CASES, ids=[str(c[2]) for c in TENSORDOT_CASES]
+)
 def test_tensordot(sa: tuple[int, ...], sb: tuple[int, ...], axes: Any) -> None:
     check(lambda x, y: np.tensordot(x, y, axes=axes), rand(*sa, seed=5), rand(*sb, seed=6))
 
@@ -233,7 +241,13 @@ def test_einsum_errors() -> None:
 
 
 def test_kron() -> None:
-    for sa, sb in [((2, 3), (3, 2)), ((2,), (3,)), ((2, 3), (3,)), ((2,), (3, 1)), ((2, 1, 2), (1, 2, 2))]:
+    for sa, sb in [
+        ((2, 3), (3, 2)),
+        ((2,), (3,)),
+        ((2, 3), (3,)),
+        ((2,), (3, 1)),
+        ((2, 1, 2), (1, 2, 2)),
+    ]:
         check(lambda x, y: np.kron(x, y), rand(*sa, seed=1), rand(*sb, seed=2))
     check(lambda x: np.kron(x, np.eye(2)), rand(2, 3))
 

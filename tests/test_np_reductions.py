@@ -7,15 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
+import bprop.numpy._reductions
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import bprop as bp
-import bprop.numpy._reductions  # noqa: F401  (registers the entries)
 from bprop._core import Tape
 from fd import check_vjp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 RNG = np.random.default_rng(20261207)
 
@@ -54,7 +53,12 @@ def _axes_for(ndim: int) -> list[Any]:
     return out
 
 
-CASES = [(shape, axis, keepdims) for shape in SHAPES for axis in _axes_for(len(shape)) for keepdims in (False, True)]
+CASES = [
+    (shape, axis, keepdims)
+    for shape in SHAPES
+    for axis in _axes_for(len(shape))
+    for keepdims in (False, True)
+]
 
 
 def _case_id(c: Any) -> str:
@@ -150,7 +154,9 @@ def test_max_ties_split_evenly(x: list[float], expected: list[float]) -> None:
 
 def test_max_ties_along_axes() -> None:
     x = [[1.0, 1.0, 0.0], [2.0, 0.0, 2.0]]
-    np.testing.assert_allclose(_grad(lambda v: np.sum(np.max(v, axis=1)), x), [[0.5, 0.5, 0], [0.5, 0, 0.5]])
+    np.testing.assert_allclose(
+        _grad(lambda v: np.sum(np.max(v, axis=1)), x), [[0.5, 0.5, 0], [0.5, 0, 0.5]]
+    )
     g = _grad(lambda v: np.amin(v, axis=(0, 1)), [[0.0, 1.0], [0.0, 0.0]])
     np.testing.assert_allclose(g, [[1 / 3, 0], [1 / 3, 1 / 3]])
     g = _grad(lambda v: np.sum(v.max(axis=0, keepdims=True) * np.array([[1.0, 2.0, 3.0]])), x)
@@ -205,7 +211,9 @@ def _cumprod_grad(x: np.ndarray, c: np.ndarray) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("x", [[2.0, 0.0, 3.0, 4.0], [0.0, 5.0, 0.0, 2.0], [1.5, 2.0, 0.0, 0.0, 3.0], [0.0]])
+@pytest.mark.parametrize(
+    "x", [[2.0, 0.0, 3.0, 4.0], [0.0, 5.0, 0.0, 2.0], [1.5, 2.0, 0.0, 0.0, 3.0], [0.0]]
+)
 def test_cumprod_exact_with_zeros(x: list[float]) -> None:
     xa = np.array(x)
     c = RNG.normal(size=xa.size)
@@ -367,7 +375,11 @@ def test_refused_arguments(call: Callable[[Any], Any]) -> None:
 
 def test_errors_on_0d() -> None:
     x = np.array(1.5)
-    for call in (lambda v: np.mean(v, axis=0), lambda v: np.sum(v, axis=(0,)), lambda v: np.var(v, axis=-1)):
+    for call in (
+        lambda v: np.mean(v, axis=0),
+        lambda v: np.sum(v, axis=(0,)),
+        lambda v: np.var(v, axis=-1),
+    ):
         with pytest.raises(np.exceptions.AxisError):
             call(x)
         with pytest.raises(np.exceptions.AxisError):

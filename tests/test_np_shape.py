@@ -7,15 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
+import bprop.numpy._shape
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-import bprop as bp
-import bprop.numpy._shape  # noqa: F401  (registers the entries)
 from bprop._core import Tape
 from fd import check_vjp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 RNG = np.random.default_rng(20261208)
 
@@ -66,7 +65,11 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("atleast_3d-1d", lambda v: np.atleast_3d(v), [(3,)]),
     ("atleast_3d-2d", lambda v: np.atleast_3d(v), [(2, 3)]),
     ("atleast_3d-4d", lambda v: np.atleast_3d(v), [(1, 2, 1, 2)]),
-    ("atleast_2d-many", lambda v, w: np.concatenate([np.ravel(a) for a in np.atleast_2d(v, w)]), [(), (2,)]),
+    (
+        "atleast_2d-many",
+        lambda v, w: np.concatenate([np.ravel(a) for a in np.atleast_2d(v, w)]),
+        [(), (2,)],
+    ),
     # permutations of axes
     ("transpose", lambda v: np.transpose(v), [(2, 3, 4)]),
     ("transpose-axes", lambda v: np.transpose(v, (1, 2, 0)), [(2, 3, 4)]),
@@ -92,7 +95,11 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("broadcast_to-same", lambda v: np.broadcast_to(v, (2, 2)), [(2, 2)]),
     # joins
     ("concatenate", lambda a, b: np.concatenate([a, b]), [(2, 3), (1, 3)]),
-    ("concatenate-axis", lambda a, b, c: np.concatenate((a, b, c), axis=-1), [(2, 3), (2, 1), (2, 2)]),
+    (
+        "concatenate-axis",
+        lambda a, b, c: np.concatenate((a, b, c), axis=-1),
+        [(2, 3), (2, 1), (2, 2)],
+    ),
     ("concatenate-None", lambda a, b: np.concatenate([a, b], axis=None), [(2, 3), (4,)]),
     ("concatenate-3d", lambda a, b: np.concatenate([a, b], axis=1), [(2, 1, 3), (2, 2, 3)]),
     ("concatenate-one", lambda a: np.concatenate([a]), [(3,)]),
@@ -116,7 +123,11 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("split-axis", lambda v: np.concatenate(np.split(v, [1, 3], axis=-1)[::-1], axis=-1), [(2, 5)]),
     ("split-one-used", lambda v: np.split(v, 2, axis=1)[1] * 3.0, [(2, 4)]),
     ("array_split", lambda v: np.concatenate(np.array_split(v, 3)[::-1]), [(7,)]),
-    ("array_split-empty", lambda v: np.concatenate(np.array_split(v, 5, axis=1)[::-1], axis=1), [(2, 3)]),
+    (
+        "array_split-empty",
+        lambda v: np.concatenate(np.array_split(v, 5, axis=1)[::-1], axis=1),
+        [(2, 3)],
+    ),
     # repeat and tile
     ("repeat", lambda v: np.repeat(v, 2), [(2, 3)]),
     ("repeat-axis", lambda v: np.repeat(v, 3, axis=1), [(2, 3)]),
@@ -171,7 +182,11 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("pad", lambda v: np.pad(v, 1), [(2, 3)]),
     ("pad-pairs", lambda v: np.pad(v, ((1, 0), (0, 2))), [(2, 3)]),
     ("pad-value", lambda v: np.pad(v, (2, 1), constant_values=3.5), [(3,)]),
-    ("pad-values", lambda v: np.pad(v, 1, mode="constant", constant_values=((1, 2), (3, 4))), [(2, 2)]),
+    (
+        "pad-values",
+        lambda v: np.pad(v, 1, mode="constant", constant_values=((1, 2), (3, 4))),
+        [(2, 2)],
+    ),
     ("pad-3d", lambda v: np.pad(v, [(0, 1), (2, 0), (1, 1)]), [(2, 1, 2)]),
 ]
 
@@ -189,7 +204,9 @@ def test_joins_mix_bvars_and_plain_arrays() -> None:
     _check(lambda a: np.hstack((c, a)), _x(2, 2))
     _check(lambda a: np.column_stack([c[0], a]), _x(3))
     _check(lambda a, b: np.concatenate([a, c, b], axis=1), _x(2, 1), _x(2, 2))
-    g = bp.grad_bp(lambda a: np.sum(np.concatenate([c, a]) * np.arange(9.0).reshape(3, 3)), np.zeros((1, 3)))
+    g = bp.grad_bp(
+        lambda a: np.sum(np.concatenate([c, a]) * np.arange(9.0).reshape(3, 3)), np.zeros((1, 3))
+    )
     np.testing.assert_array_equal(g, [[6.0, 7.0, 8.0]])
 
 

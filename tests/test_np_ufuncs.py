@@ -11,16 +11,15 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
 import scipy.special as sc
+from bprop.numpy import _special, _ufuncs  # noqa: F401  (registers the entries)
+from fd import check_vjp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-import bprop as bp
-from bprop.numpy import _special, _ufuncs  # noqa: F401  (registers the entries)
-from fd import check_vjp
 
 Sampler = Callable[[np.random.Generator, tuple[int, ...]], Any]
 
@@ -93,7 +92,9 @@ UNARY: dict[str, tuple[Callable[..., Any], Sampler]] = {
 }
 
 
-def _mod_pair(rng: np.random.Generator, sx: tuple[int, ...], sy: tuple[int, ...]) -> tuple[Any, Any]:
+def _mod_pair(
+    rng: np.random.Generator, sx: tuple[int, ...], sy: tuple[int, ...]
+) -> tuple[Any, Any]:
     """(x, y) with every x/y (under broadcasting) at least 0.07 from an integer, away from the
     jumps of the remainder: |y| in [1, 1.05], x an integer plus a fraction in [0.25, 0.75]."""
     y = _uniform(1.0, 1.05)(rng, sy) * rng.choice([-1.0, 1.0], size=sy)
@@ -102,7 +103,9 @@ def _mod_pair(rng: np.random.Generator, sx: tuple[int, ...], sy: tuple[int, ...]
 
 
 def _pair(sample_x: Sampler, sample_y: Sampler) -> Callable[..., tuple[Any, Any]]:
-    def sample(rng: np.random.Generator, sx: tuple[int, ...], sy: tuple[int, ...]) -> tuple[Any, Any]:
+    def sample(
+        rng: np.random.Generator, sx: tuple[int, ...], sy: tuple[int, ...]
+    ) -> tuple[Any, Any]:
         return sample_x(rng, sx), sample_y(rng, sy)
 
     return sample
@@ -140,11 +143,23 @@ CONSTANT: dict[str, Callable[..., Any]] = {
 }
 
 SHAPES = [(), (5,), (3, 4)]
-PAIR_SHAPES = [((), ()), ((4,), (4,)), ((3, 4), (3, 4)), ((3, 1), (4,)), ((2, 3), ()), ((), (2, 3)), ((1, 3), (2, 1))]
+PAIR_SHAPES = [
+    ((), ()),
+    ((4,), (4,)),
+    ((3, 4), (3, 4)),
+    ((3, 1), (4,)),
+    ((2, 3), ()),
+    ((), (2, 3)),
+    ((1, 3), (2, 1)),
+]
 
 
 def _sum(v: Any) -> Any:
-    return bp.linalg.sum_elements(v) if isinstance(v, bp.BVar) and not isinstance(v.value, float) else v
+    return (
+        bp.linalg.sum_elements(v)
+        if isinstance(v, bp.BVar) and not isinstance(v.value, float)
+        else v
+    )
 
 
 # ---- unary -------------------------------------------------------------------------------------
@@ -206,7 +221,13 @@ def test_binary_non_contiguous(name: str) -> None:
     check_vjp(lambda a, b: f(a.T, b), [x, y], rng=rng, plain=lambda a, b: f(a.T, b), what=name)
     xp, _ = sample(rng, (4, 6), (4, 6))
     strided = xp[:, ::2]  # a plain non-contiguous operand
-    check_vjp(lambda b: f(strided, b), [y[:, :3].copy()], rng=rng, plain=lambda b: f(strided, b), what=name)
+    check_vjp(
+        lambda b: f(strided, b),
+        [y[:, :3].copy()],
+        rng=rng,
+        plain=lambda b: f(strided, b),
+        what=name,
+    )
 
 
 @settings(max_examples=25, deadline=None)
@@ -346,7 +367,9 @@ def test_float_power_and_softplus_go_through_their_routes() -> None:
     rng = np.random.default_rng(1)
     x = rng.uniform(0.5, 2.0, size=4)
     assert bp.eval_bp(lambda v: sc.softplus(v), x) == pytest.approx(sc.softplus(x), rel=1e-14)
-    np.testing.assert_allclose(bp.eval_bp(lambda v: np.float_power(v, 2.5), x), np.float_power(x, 2.5), rtol=1e-14)
+    np.testing.assert_allclose(
+        bp.eval_bp(lambda v: np.float_power(v, 2.5), x), np.float_power(x, 2.5), rtol=1e-14
+    )
 
 
 # ---- zero-gradient functions -------------------------------------------------------------------
@@ -389,19 +412,44 @@ def test_round_refuses_out() -> None:
 
 # ---- keywords, the native ufuncs through the Python path, and unsupported ufuncs ---------------
 
-NATIVE_UNARY = ["negative", "absolute", "fabs", "sign", "reciprocal", "exp", "log", "sqrt", "sin", "cos", "tan",
-                "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "positive"]
+NATIVE_UNARY = [
+    "negative",
+    "absolute",
+    "fabs",
+    "sign",
+    "reciprocal",
+    "exp",
+    "log",
+    "sqrt",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "positive",
+]
 NATIVE_BINARY = ["add", "subtract", "multiply", "divide", "true_divide", "power", "float_power"]
 DOMAIN = {"log": 1.5, "sqrt": 1.5, "arccosh": 1.5, "reciprocal": 1.5}
 
 
-@pytest.mark.parametrize("name", NATIVE_UNARY + [n for n in UNARY if not n.startswith("sc.") and n != "sinc"])
+@pytest.mark.parametrize(
+    "name", NATIVE_UNARY + [n for n in UNARY if not n.startswith("sc.") and n != "sinc"]
+)
 def test_unary_keywords(name: str) -> None:
     f = getattr(np, name)
     x = np.array([DOMAIN.get(name, 0.4), DOMAIN.get(name, 0.6)])
     rng = np.random.default_rng(4)
     np.testing.assert_allclose(bp.eval_bp(lambda v: f(v, dtype=np.float64), x), f(x), rtol=1e-12)
-    check_vjp(lambda v: f(v, dtype=np.float64, casting="same_kind"), [x], rng=rng, plain=f, what=name)
+    check_vjp(
+        lambda v: f(v, dtype=np.float64, casting="same_kind"), [x], rng=rng, plain=f, what=name
+    )
     v = bp.const_var(x)
     with pytest.raises(TypeError, match=rf"numpy\.{f.__name__}.*out="):
         f(v, out=np.zeros(2))
@@ -459,7 +507,9 @@ def test_integer_and_bool_operands_with_bvars() -> None:
     val, pull = bp.backprop_with(lambda v: np.maximum(v, np.array([1, 1, 1])), x)
     np.testing.assert_array_equal(val, np.maximum(x, 1))
     np.testing.assert_array_equal(pull(np.ones(3)), [0.0, 1.0, 0.0])
-    np.testing.assert_allclose(bp.eval_bp(lambda v: np.arctan2(v, 2), x), np.arctan2(x, 2), rtol=1e-15)
+    np.testing.assert_allclose(
+        bp.eval_bp(lambda v: np.arctan2(v, 2), x), np.arctan2(x, 2), rtol=1e-15
+    )
 
 
 # ---- scipy.special.logsumexp / softmax / log_softmax ------------------------------------------
@@ -490,7 +540,10 @@ def test_logsumexp_softmax_log_softmax(shape: tuple[int, ...], axis: Any, keepdi
     rng = np.random.default_rng(_seed(shape, axis))
     x = _normal(3.0)(rng, shape)
     cases: list[tuple[Callable[..., Any], Callable[..., Any]]] = [
-        (lambda v: _special.logsumexp(v, axis=axis, keepdims=keepdims), lambda a: sc.logsumexp(a, axis=axis, keepdims=keepdims)),
+        (
+            lambda v: _special.logsumexp(v, axis=axis, keepdims=keepdims),
+            lambda a: sc.logsumexp(a, axis=axis, keepdims=keepdims),
+        ),
         (lambda v: _special.softmax(v, axis=axis), lambda a: sc.softmax(a, axis=axis)),
         (lambda v: _special.log_softmax(v, axis=axis), lambda a: sc.log_softmax(a, axis=axis)),
     ]
@@ -506,7 +559,9 @@ def test_logsumexp_large_and_infinite() -> None:
     x = np.array([[1000.0, 1000.0], [-np.inf, -np.inf], [np.inf, 0.0]])
     got = bp.eval_bp(lambda v: _special.logsumexp(v, axis=1), x)
     np.testing.assert_allclose(got, sc.logsumexp(x, axis=1), rtol=1e-15)
-    np.testing.assert_array_equal(bp.eval_bp(lambda v: _special.log_softmax(v, axis=1), x[:1]), sc.log_softmax(x[:1], axis=1))
+    np.testing.assert_array_equal(
+        bp.eval_bp(lambda v: _special.log_softmax(v, axis=1), x[:1]), sc.log_softmax(x[:1], axis=1)
+    )
     g = bp.grad_bp(lambda v: _sum(_special.logsumexp(v, axis=1)), x[:1])
     np.testing.assert_array_equal(g, [[0.5, 0.5]])
     with pytest.raises(TypeError, match="return_sign"):

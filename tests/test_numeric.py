@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
+from fd import assert_grad_close, central_diff, close
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-import bprop as bp
-from fd import assert_grad_close, central_diff, close
 
 FAST = settings(max_examples=25, deadline=None)
 SLOW = settings(max_examples=150, deadline=None)
@@ -60,8 +59,24 @@ class Unary:
 
 
 UNARY: list[Unary] = [
-    Unary("neg", bp.neg_op, bp._core.neg, lambda x: -x, reals(-100, 100), (np.negative,), (("-v", lambda v: -v),)),
-    Unary("abs", bp.abs_op, bp._core.abs, abs, away_from_zero(0.1, 100), (np.absolute, np.fabs), (("abs(v)", abs),)),
+    Unary(
+        "neg",
+        bp.neg_op,
+        bp._core.neg,
+        lambda x: -x,
+        reals(-100, 100),
+        (np.negative,),
+        (("-v", lambda v: -v),),
+    ),
+    Unary(
+        "abs",
+        bp.abs_op,
+        bp._core.abs,
+        abs,
+        away_from_zero(0.1, 100),
+        (np.absolute, np.fabs),
+        (("abs(v)", abs),),
+    ),
     Unary("signum", bp.signum_op, bp.signum, _signum, away_from_zero(0.1, 100), (np.sign,)),
     Unary(
         "recip",
@@ -72,9 +87,25 @@ UNARY: list[Unary] = [
         (np.reciprocal,),
         (("1 / v", lambda v: 1 / v), ("1.0 / v", lambda v: 1.0 / v), ("v ** -1", lambda v: v**-1)),
     ),
-    Unary("exp", bp.exp_op, bp.exp, math.exp, reals(-20, 20), (np.exp,), (("e ** v", lambda v: math.e**v),)),
+    Unary(
+        "exp",
+        bp.exp_op,
+        bp.exp,
+        math.exp,
+        reals(-20, 20),
+        (np.exp,),
+        (("e ** v", lambda v: math.e**v),),
+    ),
     Unary("log", bp.log_op, bp.log, math.log, reals(0.05, 100), (np.log,)),
-    Unary("sqrt", bp.sqrt_op, bp.sqrt, math.sqrt, reals(0.05, 100), (np.sqrt,), (("v ** 0.5", lambda v: v**0.5),)),
+    Unary(
+        "sqrt",
+        bp.sqrt_op,
+        bp.sqrt,
+        math.sqrt,
+        reals(0.05, 100),
+        (np.sqrt,),
+        (("v ** 0.5", lambda v: v**0.5),),
+    ),
     Unary("sin", bp.sin_op, bp.sin, math.sin, reals(-10, 10), (np.sin,)),
     Unary("cos", bp.cos_op, bp.cos, math.cos, reals(-10, 10), (np.cos,)),
     Unary("tan", bp.tan_op, bp.tan, math.tan, reals(-1.4, 1.4), (np.tan,)),
@@ -147,7 +178,11 @@ BINARY: list[Binary] = [
         bp.div_op,
         lambda x, y: x / y,
         st.tuples(reals(-100, 100), away_from_zero(0.1, 100)),
-        (("v / w", lambda v, w: v / w), ("np.divide", np.divide), ("np.true_divide", np.true_divide)),
+        (
+            ("v / w", lambda v, w: v / w),
+            ("np.divide", np.divide),
+            ("np.true_divide", np.true_divide),
+        ),
     ),
     Binary(
         "pow",
@@ -197,7 +232,9 @@ def test_unary_op(u: Unary, data: st.DataObject) -> None:
     assert bp.eval_op(u.op, (x,)) == pytest.approx(y, rel=1e-15)
     assert_grad_close(g, d, what=f"run_op({u.name}_op, {x!r})")
     assert_grad_close(bp.grad_op(u.op, (x,)), (d,), what=f"grad_op({u.name}_op, {x!r})")
-    assert_grad_close(bp.grad_op_with(u.op, (x,), dy), (dy * d,), what=f"grad_op_with({u.name}_op, {x!r}, {dy!r})")
+    assert_grad_close(
+        bp.grad_op_with(u.op, (x,), dy), (dy * d,), what=f"grad_op_with({u.name}_op, {x!r}, {dy!r})"
+    )
 
 
 @pytest.mark.parametrize("b", BINARY, ids=BINARY_IDS)
@@ -213,7 +250,9 @@ def test_binary_op(b: Binary, data: st.DataObject) -> None:
     assert_grad_close(grads, (dx, dy), what=f"run_op({b.name}_op, {(x, y)!r})")
     assert_grad_close(bp.grad_op(b.op, (x, y)), (dx, dy), what=f"grad_op({b.name}_op, {(x, y)!r})")
     assert_grad_close(
-        bp.grad_op_with(b.op, (x, y), dz), (dz * dx, dz * dy), what=f"grad_op_with({b.name}_op, {(x, y)!r}, {dz!r})"
+        bp.grad_op_with(b.op, (x, y), dz),
+        (dz * dx, dz * dy),
+        what=f"grad_op_with({b.name}_op, {(x, y)!r}, {dz!r})",
     )
 
 
@@ -303,7 +342,9 @@ _pos = reals(0.1, 10)
 _any = reals(-10, 10)
 _nz = away_from_zero(0.1, 10)
 _not_one = st.one_of(reals(0.1, 0.9), reals(1.1, 10))
-MIXED: list[tuple[str, Callable[[Any], Any], Callable[[float], float], st.SearchStrategy[float]]] = [
+MIXED: list[
+    tuple[str, Callable[[Any], Any], Callable[[float], float], st.SearchStrategy[float]]
+] = [
     ("2.0 + v", lambda v: 2.0 + v, lambda x: 2.0 + x, _any),
     ("2 + v", lambda v: 2 + v, lambda x: 2 + x, _any),
     ("v + 2", lambda v: v + 2, lambda x: x + 2, _any),
@@ -332,19 +373,39 @@ MIXED: list[tuple[str, Callable[[Any], Any], Callable[[float], float], st.Search
     ("np.power(2.0, v)", lambda v: np.power(2.0, v), lambda x: 2.0**x, _any),
     ("np.power(v, 2)", lambda v: np.power(v, 2), lambda x: x**2, _any),
     ("np.add(v, 1.5)", lambda v: np.add(v, 1.5), lambda x: x + 1.5, _any),
-    ("bp.log_base(2.0, v)", lambda v: bp.log_base(2.0, v), lambda x: math.log(x) / math.log(2.0), _pos),
-    ("bp.log_base(10, v)", lambda v: bp.log_base(10, v), lambda x: math.log(x) / math.log(10), _pos),
-    ("bp.log_base(v, 10.0)", lambda v: bp.log_base(v, 10.0), lambda b: math.log(10.0) / math.log(b), _not_one),
+    (
+        "bp.log_base(2.0, v)",
+        lambda v: bp.log_base(2.0, v),
+        lambda x: math.log(x) / math.log(2.0),
+        _pos,
+    ),
+    (
+        "bp.log_base(10, v)",
+        lambda v: bp.log_base(10, v),
+        lambda x: math.log(x) / math.log(10),
+        _pos,
+    ),
+    (
+        "bp.log_base(v, 10.0)",
+        lambda v: bp.log_base(v, 10.0),
+        lambda b: math.log(10.0) / math.log(b),
+        _not_one,
+    ),
     ("lift_op2(mul_op, 2.0, v)", lambda v: bp.lift_op2(bp.mul_op, 2.0, v), lambda x: 2.0 * x, _any),  # type: ignore[arg-type]
     ("pow_op(v, 2.0)", lambda v: bp.pow_op(v, bp.const_var(2.0)), lambda x: x**2.0, _any),
 ]
 
 
-@pytest.mark.parametrize(("f", "ref", "dom"), [pytest.param(f, r, d, id=lab) for lab, f, r, d in MIXED])
+@pytest.mark.parametrize(
+    ("f", "ref", "dom"), [pytest.param(f, r, d, id=lab) for lab, f, r, d in MIXED]
+)
 @settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_mixed_with_plain_constants(
-    f: Callable[[Any], Any], ref: Callable[[float], float], dom: st.SearchStrategy[float], data: st.DataObject
+    f: Callable[[Any], Any],
+    ref: Callable[[float], float],
+    dom: st.SearchStrategy[float],
+    data: st.DataObject,
 ) -> None:
     x = data.draw(dom, label="x")
     dy = data.draw(cotangents, label="dy")
@@ -497,7 +558,9 @@ def programs(draw: st.DrawFn) -> tuple[list[float], list[Step]]:
     return xs, steps
 
 
-def run_program(m: Any, steps: list[Step], xs: tuple[Any, ...], trace: list[float] | None = None) -> Any:
+def run_program(
+    m: Any, steps: list[Step], xs: tuple[Any, ...], trace: list[float] | None = None
+) -> Any:
     regs = list(xs)
     for kind, name, i, j in steps:
         if kind == "u":
@@ -548,14 +611,18 @@ def test_random_compositions(ns: Any, prog: tuple[list[float], list[Step]], dy: 
     # higher derivatives, where the stencil is not accurate enough to judge anything.
     halved = central_diff(ref, xs, rel_step=5e-4)
     y0 = ref(*xs)
-    assume(all(close(a, b, rtol=1e-8, atol=1e-10 * (1.0 + abs(y0))) for a, b in zip(expected, halved)))
+    assume(
+        all(close(a, b, rtol=1e-8, atol=1e-10 * (1.0 + abs(y0))) for a, b in zip(expected, halved))
+    )
     y, grads = bp.backprop_n(f, *xs)
     assert isinstance(y, float)
     assert y == pytest.approx(y0, rel=1e-10, abs=1e-12)
     tol = {"rtol": 1e-6, "atol": 1e-8 * (1.0 + abs(y0))}
     assert_grad_close(grads, expected, what=f"program {steps} at {xs}", **tol)
     _, pb = bp.backprop_with_n(f, *xs)
-    assert_grad_close(pb(dy), tuple(dy * e for e in expected), what=f"program {steps} at {xs}, dy={dy}", **tol)
+    assert_grad_close(
+        pb(dy), tuple(dy * e for e in expected), what=f"program {steps} at {xs}, dy={dy}", **tol
+    )
 
 
 @FAST
@@ -635,7 +702,10 @@ def test_int_pow_by_constant_exponent_is_quiet(x: int) -> None:
 @FAST
 @given(data=st.data())
 def test_int_math_functions(
-    fn: Callable[[Any], Any], ref: Callable[[float], float], dom: st.SearchStrategy[int], data: st.DataObject
+    fn: Callable[[Any], Any],
+    ref: Callable[[float], float],
+    dom: st.SearchStrategy[int],
+    data: st.DataObject,
 ) -> None:
     x = data.draw(dom, label="x")
     y, g = bp.backprop(fn, x)
@@ -644,7 +714,9 @@ def test_int_math_functions(
     assert_grad_close(g, d)
 
 
-def complexes(re_lo: float = 0.2, re_hi: float = 3.0, im: float = 3.0) -> st.SearchStrategy[complex]:
+def complexes(
+    re_lo: float = 0.2, re_hi: float = 3.0, im: float = 3.0
+) -> st.SearchStrategy[complex]:
     return st.builds(complex, reals(re_lo, re_hi), reals(-im, im))
 
 
@@ -669,7 +741,11 @@ COMPLEX_BINARY: list[Any] = [
 @FAST
 @given(x=complexes(), y=complexes(), dz=complex_cotangents)
 def test_complex_binary(
-    f: Callable[[Any, Any], Any], ref: Callable[[complex, complex], complex], x: complex, y: complex, dz: complex
+    f: Callable[[Any, Any], Any],
+    ref: Callable[[complex, complex], complex],
+    x: complex,
+    y: complex,
+    dz: complex,
 ) -> None:
     expected = central_diff(ref, (x, y))  # real steps: f'(z) for holomorphic f
     z, grads = bp.backprop2(f, x, y)
@@ -690,16 +766,22 @@ COMPLEX_UNARY: list[Any] = [
     pytest.param(bp.recip, lambda z: 1 / z, id="recip"),
     pytest.param(lambda v: -v, lambda z: -z, id="neg"),
     pytest.param(lambda v: 2 - 3 / v + v**2 * 4, lambda z: 2 - 3 / z + z**2 * 4, id="int-consts"),
-    pytest.param(lambda v: (1 + 2j) * v - 1j / v, lambda z: (1 + 2j) * z - 1j / z, id="complex-consts"),
+    pytest.param(
+        lambda v: (1 + 2j) * v - 1j / v, lambda z: (1 + 2j) * z - 1j / z, id="complex-consts"
+    ),
     pytest.param(np.exp, cmath.exp, id="np.exp"),
-    pytest.param(lambda v: bp.sin(v) * bp.exp(v) / v, lambda z: cmath.sin(z) * cmath.exp(z) / z, id="chain"),
+    pytest.param(
+        lambda v: bp.sin(v) * bp.exp(v) / v, lambda z: cmath.sin(z) * cmath.exp(z) / z, id="chain"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("f", "ref"), COMPLEX_UNARY)
 @FAST
 @given(x=complexes(im=1.5), dy=complex_cotangents)
-def test_complex_unary(f: Callable[[Any], Any], ref: Callable[[complex], complex], x: complex, dy: complex) -> None:
+def test_complex_unary(
+    f: Callable[[Any], Any], ref: Callable[[complex], complex], x: complex, dy: complex
+) -> None:
     (d,) = central_diff(ref, (x,))
     y, g = bp.backprop(f, x)
     assert complex(y) == pytest.approx(ref(x), rel=1e-12)

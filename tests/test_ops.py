@@ -12,12 +12,11 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import bprop as bp
 import pytest
+from fd import central_diff as fd_grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from fd import central_diff as fd_grad
-import bprop as bp
 
 FAST = settings(max_examples=25, deadline=None)
 REL = 1e-6
@@ -36,8 +35,9 @@ def away_from_zero(lo: float, hi: float) -> st.SearchStrategy[float]:
     return st.tuples(floats(lo, hi), st.booleans()).map(lambda p: -p[0] if p[1] else p[0])
 
 
-
-def assert_close(got: Sequence[float], want: Sequence[float], rel: float = REL, abs_: float = ABS) -> None:
+def assert_close(
+    got: Sequence[float], want: Sequence[float], rel: float = REL, abs_: float = ABS
+) -> None:
     assert len(got) == len(want), (got, want)
     for g, w in zip(got, want):
         assert math.isclose(g, w, rel_tol=rel, abs_tol=abs_), (got, want)
@@ -98,7 +98,9 @@ def test_add_and_mul_op2(x: float, y: float) -> None:
     assert bp.run_op(my_add, (x, y)) == (x + y, (1.0, 1.0))
     assert bp.run_op(my_mul, (x, y)) == (x * y, (y, x))
     # the guide's `liftOp2 . op2` usage: a function of BVars built from custom ops
-    val, (gx, gy) = bp.backprop2(lambda a, b: bp.lift_op2(my_mul, bp.lift_op2(my_add, a, b), a), x, y)
+    val, (gx, gy) = bp.backprop2(
+        lambda a, b: bp.lift_op2(my_mul, bp.lift_op2(my_add, a, b), a), x, y
+    )
     assert math.isclose(val, (x + y) * x, rel_tol=1e-12, abs_tol=1e-12)
     assert_close((gx, gy), fd_grad(lambda a, b: (a + b) * a, [x, y]), abs_=1e-6)
 
@@ -223,7 +225,9 @@ def test_op_coerce(x: float, dy: float) -> None:
 # ---- op3 and op_n ---------------------------------------------------------------------------
 
 
-def prod3_fwd(x: float, y: float, z: float) -> tuple[float, Callable[[float], tuple[float, float, float]]]:
+def prod3_fwd(
+    x: float, y: float, z: float
+) -> tuple[float, Callable[[float], tuple[float, float, float]]]:
     return x * y * z, lambda d: (d * y * z, d * x * z, d * x * y)
 
 
@@ -335,13 +339,19 @@ def quad_fwd(x: float, y: float) -> tuple[float, Callable[[float], tuple[float, 
 quad: bp.Op[float, float, float] = bp.op2(quad_fwd)  # x^2 + y^2 + 1, never zero
 sin_xy: bp.Op[float, float, float] = bp.bp_op(lambda a, b: bp.sin(a) * b)
 
-ARITH: list[tuple[str, Callable[[], bp.Op[float, float, float]], Callable[[float, float], float]]] = [
+ARITH: list[
+    tuple[str, Callable[[], bp.Op[float, float, float]], Callable[[float, float], float]]
+] = [
     ("mul + quad", lambda: bp.mul_op + quad, lambda x, y: x * y + (x * x + y * y + 1)),
     ("mul - sin_xy", lambda: bp.mul_op - sin_xy, lambda x, y: x * y - math.sin(x) * y),
     ("quad * sin_xy", lambda: quad * sin_xy, lambda x, y: (x * x + y * y + 1) * math.sin(x) * y),
     ("sin_xy / quad", lambda: sin_xy / quad, lambda x, y: math.sin(x) * y / (x * x + y * y + 1)),
     ("-quad", lambda: -quad, lambda x, y: -(x * x + y * y + 1)),
-    ("-(mul + my_add) * quad", lambda: -(bp.mul_op + my_add) * quad, lambda x, y: -(x * y + x + y) * (x * x + y * y + 1)),
+    (
+        "-(mul + my_add) * quad",
+        lambda: -(bp.mul_op + my_add) * quad,
+        lambda x, y: -(x * y + x + y) * (x * x + y * y + 1),
+    ),
 ]
 
 
@@ -349,7 +359,11 @@ ARITH: list[tuple[str, Callable[[], bp.Op[float, float, float]], Callable[[float
 @given(floats(-3, 3), floats(-3, 3))
 @pytest.mark.parametrize(("name", "make", "ref"), ARITH, ids=[a[0] for a in ARITH])
 def test_op_arithmetic(
-    name: str, make: Callable[[], bp.Op[float, float, float]], ref: Callable[[float, float], float], x: float, y: float
+    name: str,
+    make: Callable[[], bp.Op[float, float, float]],
+    ref: Callable[[float, float], float],
+    x: float,
+    y: float,
 ) -> None:
     o = make()
     val, gs = bp.run_op(o, (x, y))
@@ -391,13 +405,18 @@ def test_lift_op1_2_3() -> None:
     assert bp.backprop(lambda x: bp.lift_op1(bp.exp_op, x), 0.0) == (1.0, 1.0)
     assert bp.backprop2(lambda x, y: bp.lift_op2(my_mul, x, y), 3.0, 5.0) == (15.0, (5.0, 3.0))
     assert bp.backprop2(lambda x, y: bp.lift_op2(bp.sub_op, x, y), 3.0, 5.0) == (-2.0, (1.0, -1.0))
-    assert bp.backprop_n(lambda x, y, z: bp.lift_op3(prod3, x, y, z), 2.0, 3.0, 4.0) == (24.0, (12.0, 8.0, 6.0))
+    assert bp.backprop_n(lambda x, y, z: bp.lift_op3(prod3, x, y, z), 2.0, 3.0, 4.0) == (
+        24.0,
+        (12.0, 8.0, 6.0),
+    )
     # plain values are taken as constants
     assert bp.backprop(lambda x: bp.lift_op2(my_mul, x, 4.0), 3.0) == (12.0, 4.0)  # type: ignore[arg-type]
 
 
 def weighted_fwd(*xs: float) -> tuple[float, Callable[[float], tuple[float, ...]]]:
-    return sum((i + 1) * x for i, x in enumerate(xs)), lambda d: tuple((i + 1) * d for i in range(len(xs)))
+    return sum((i + 1) * x for i, x in enumerate(xs)), lambda d: tuple(
+        (i + 1) * d for i in range(len(xs))
+    )
 
 
 weighted: bp.Op[*tuple[float, ...], float] = bp.op_n(weighted_fwd)
@@ -434,7 +453,9 @@ def _sign(x: float) -> float:
     return 0.0 if x == 0 else math.copysign(1.0, x)
 
 
-UNARY_NATIVE: list[tuple[str, bp.Op[float, float], Callable[[float], float], st.SearchStrategy[float]]] = [
+UNARY_NATIVE: list[
+    tuple[str, bp.Op[float, float], Callable[[float], float], st.SearchStrategy[float]]
+] = [
     ("neg_op", bp.neg_op, lambda x: -x, floats(-5, 5)),
     ("abs_op", bp.abs_op, abs, signed(0.05, 5)),
     ("signum_op", bp.signum_op, _sign, signed(0.05, 5)),
@@ -457,7 +478,9 @@ UNARY_NATIVE: list[tuple[str, bp.Op[float, float], Callable[[float], float], st.
 ]
 
 
-@pytest.mark.parametrize(("name", "op", "ref", "dom"), UNARY_NATIVE, ids=[u[0] for u in UNARY_NATIVE])
+@pytest.mark.parametrize(
+    ("name", "op", "ref", "dom"), UNARY_NATIVE, ids=[u[0] for u in UNARY_NATIVE]
+)
 def test_native_unary_ops(
     name: str, op: bp.Op[float, float], ref: Callable[[float], float], dom: st.SearchStrategy[float]
 ) -> None:
@@ -472,7 +495,12 @@ def test_native_unary_ops(
 
 
 BINARY_NATIVE: list[
-    tuple[str, bp.Op[float, float, float], Callable[[float, float], float], st.SearchStrategy[tuple[float, float]]]
+    tuple[
+        str,
+        bp.Op[float, float, float],
+        Callable[[float, float], float],
+        st.SearchStrategy[tuple[float, float]],
+    ]
 ] = [
     ("add_op", bp.add_op, lambda x, y: x + y, st.tuples(floats(-5, 5), floats(-5, 5))),
     ("sub_op", bp.sub_op, lambda x, y: x - y, st.tuples(floats(-5, 5), floats(-5, 5))),
@@ -488,7 +516,9 @@ BINARY_NATIVE: list[
 ]
 
 
-@pytest.mark.parametrize(("name", "op", "ref", "dom"), BINARY_NATIVE, ids=[b[0] for b in BINARY_NATIVE])
+@pytest.mark.parametrize(
+    ("name", "op", "ref", "dom"), BINARY_NATIVE, ids=[b[0] for b in BINARY_NATIVE]
+)
 def test_native_binary_ops(
     name: str,
     op: bp.Op[float, float, float],
@@ -560,6 +590,7 @@ def test_no_grad_error_names_construction_site() -> None:
 def test_no_grad_not_raised_when_unused_or_unreached() -> None:
     # output unused
     assert bp.grad_bp(lambda x: (rnd(x), x * 2.0)[1], 2.6) == 2.0
+
     # output used only by a node the gradient never reaches
     def unreached(x: bp.BVar[float]) -> bp.BVar[float]:
         r = rnd(x)

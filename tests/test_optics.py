@@ -15,14 +15,13 @@ import collections
 import copy
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 from bprop import BVar, _containers
 from fd import central_diff
 
@@ -78,7 +77,9 @@ def leaves(x: Any) -> list[Any]:
 
 def flatten(x: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Every leaf coordinate of `x`, in order, as one float vector."""
-    return np.concatenate([np.ravel(np.asarray(leaf, dtype=np.float64)) for leaf in leaves(x)] + [np.zeros(0)])
+    return np.concatenate(
+        [np.ravel(np.asarray(leaf, dtype=np.float64)) for leaf in leaves(x)] + [np.zeros(0)]
+    )
 
 
 def unflatten(template: Any, vec: np.ndarray[Any, Any]) -> Any:
@@ -117,22 +118,34 @@ def skeleton(x: Any) -> Any:
 
 def random_like(rng: np.random.Generator, x: Any) -> Any:
     """A random tree of the structure of `x` (a random cotangent for an output `x`)."""
-    return tree_map(lambda l: rng.normal(size=l.shape) if isinstance(l, np.ndarray) else float(rng.normal()), x)
+    return tree_map(
+        lambda l: rng.normal(size=l.shape) if isinstance(l, np.ndarray) else float(rng.normal()), x
+    )
 
 
 def assert_tree_close(got: Any, want: Any, *, rtol: float = 1e-12, atol: float = 1e-12) -> None:
-    assert skeleton(got) == skeleton(want), f"structure differs:\n got  {skeleton(got)}\n want {skeleton(want)}"
+    assert skeleton(got) == skeleton(want), (
+        f"structure differs:\n got  {skeleton(got)}\n want {skeleton(want)}"
+    )
     np.testing.assert_allclose(flatten(got), flatten(want), rtol=rtol, atol=atol)
 
 
-def check_grad(f: Callable[..., BVar[Any]], *xs: Any, rng: np.random.Generator, rtol: float = 1e-6, atol: float = 1e-8) -> tuple[Any, ...]:
+def check_grad(
+    f: Callable[..., BVar[Any]],
+    *xs: Any,
+    rng: np.random.Generator,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+) -> tuple[Any, ...]:
     """Check the vector-Jacobian product of `f` at `xs` for a random output cotangent against
     central differences of every input coordinate; return the gradients. The gradients must
     have the inputs' structure."""
     y, pullback = bp.backprop_with_n(f, *xs)
     cot = random_like(rng, y)
     grads = pullback(cot)
-    assert skeleton(grads) == skeleton(tuple(xs)), f"gradient structure:\n got  {skeleton(grads)}\n want {skeleton(tuple(xs))}"
+    assert skeleton(grads) == skeleton(tuple(xs)), (
+        f"gradient structure:\n got  {skeleton(grads)}\n want {skeleton(tuple(xs))}"
+    )
     c, x0 = flatten(cot), flatten(tuple(xs))
 
     def objective(vec: np.ndarray[Any, Any]) -> float:
@@ -214,7 +227,16 @@ def make_record(kind: str, comps: list[Any]) -> tuple[Any, list[list[Read]]]:
         else:
             rec = tuple(comps) if kind == "tuple" else list(comps)
         # negative indices too, and numpy integers
-        ways = [[via(bp.item(i)), via(bp.item(i - n)), indexing(i), indexing(i - n), indexing(np.int64(i))] for i in range(n)]
+        ways = [
+            [
+                via(bp.item(i)),
+                via(bp.item(i - n)),
+                indexing(i),
+                indexing(i - n),
+                indexing(np.int64(i)),
+            ]
+            for i in range(n)
+        ]
         if kind == "NamedTuple":
             for i, m in enumerate(names):
                 ways[i].append(via(bp.attr(m)))
@@ -253,7 +275,10 @@ def test_view_var_reads_components(kind: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 6))
     rec, ways = make_record(kind, [random_leaf(rng) for _ in range(n)])
-    plan = [(int(i), int(rng.integers(len(ways[i])))) for i in rng.integers(n, size=int(rng.integers(1, 2 * n + 1)))]
+    plan = [
+        (int(i), int(rng.integers(len(ways[i]))))
+        for i in rng.integers(n, size=int(rng.integers(1, 2 * n + 1)))
+    ]
     weights = rng.normal(size=len(plan))
 
     def f(v: BVar[Any]) -> BVar[float]:
@@ -304,7 +329,9 @@ def test_composed_lenses_on_nested_dataclasses(seed: int) -> None:
     rng = np.random.default_rng(seed)
     sizes = [int(d) for d in rng.integers(1, 4, size=int(rng.integers(2, 4)))]
     model = Model(
-        layers=[Layer(rng.normal(size=(o, i)), rng.normal(size=o)) for i, o in zip(sizes, sizes[1:])],
+        layers=[
+            Layer(rng.normal(size=(o, i)), rng.normal(size=o)) for i, o in zip(sizes, sizes[1:])
+        ],
         scale=float(rng.normal()),
         extra=(float(rng.normal()), float(rng.normal())),
     )
@@ -372,7 +399,16 @@ def test_unreached_fields_get_zero_of_their_own_type() -> None:
         count: int
         nothing: None
 
-    m = Mixed(1.5, np.ones((2, 3)), [1.0, 2.0], {"p": 1.0, "q": np.ones(2)}, Pair(1.0, [2.0]), (1.0, np.ones(1)), 3, None)
+    m = Mixed(
+        1.5,
+        np.ones((2, 3)),
+        [1.0, 2.0],
+        {"p": 1.0, "q": np.ones(2)},
+        Pair(1.0, [2.0]),
+        (1.0, np.ones(1)),
+        3,
+        None,
+    )
     g = bp.grad_bp(lambda v: bp.view_var(bp.attr("x"), v) * 2.0, m)
     assert type(g) is Mixed and g.x == 2.0
     for f in dataclasses.fields(Mixed):
@@ -407,7 +443,9 @@ class Scale:
 def test_field_gradients_of_a_validating_dataclass() -> None:
     g = bp.grad_bp(lambda v: bp.view_var(bp.attr("mu"), v) * 2.0, Scale(1.0, 2.0))
     assert type(g) is Scale and (g.mu, g.sigma) == (2.0, 0.0)
-    g = bp.grad_bp(lambda v: bp.view_var(bp.attr("sigma"), bp.set_var(bp.attr("mu"), 0.0, v)), Scale(1.0, 2.0))
+    g = bp.grad_bp(
+        lambda v: bp.view_var(bp.attr("sigma"), bp.set_var(bp.attr("mu"), 0.0, v)), Scale(1.0, 2.0)
+    )
     assert type(g) is Scale and (g.mu, g.sigma) == (0.0, 1.0)
     g = bp.grad_bp(lambda v: bp.view_var(bp.attr("sigma"), v) * -3.0, Scale(1.0, 2.0))
     assert (g.mu, g.sigma) == (0.0, -3.0)
@@ -424,7 +462,9 @@ def test_init_false_fields_are_components() -> None:
 
     g = bp.grad_bp(lambda v: bp.view_var(bp.attr("a"), v) * 2.0, Derived(1.0))
     assert (g.a, g.b) == (2.0, 0.0)  # b is not read: zero, as in bp.zero(Derived(1.0))
-    g = bp.grad_bp(lambda v: bp.view_var(bp.attr("b"), v) * bp.view_var(bp.attr("a"), v), Derived(1.0))
+    g = bp.grad_bp(
+        lambda v: bp.view_var(bp.attr("b"), v) * bp.view_var(bp.attr("a"), v), Derived(1.0)
+    )
     assert (g.a, g.b) == (10.0, 1.0)  # b is a field of its own: no chain rule through __post_init__
     assert [x.value for x in bp.to_list_of_var(bp.each, bp.const_var(Derived(2.0)))] == [2.0, 20.0]
 
@@ -441,7 +481,11 @@ def test_set_var_and_over_var_return_the_container(seed: int) -> None:
     d = {"u": float(rng.normal()), "v": [float(rng.normal()), float(rng.normal())]}
 
     def on_pair(v: BVar[Pair]) -> BVar[Pair]:
-        return bp.set_var(bp.attr("a"), bp.sin(bp.view_var(bp.attr("a"), v)) * scalar(bp.view_var(bp.attr("b"), v)), v)
+        return bp.set_var(
+            bp.attr("a"),
+            bp.sin(bp.view_var(bp.attr("a"), v)) * scalar(bp.view_var(bp.attr("b"), v)),
+            v,
+        )
 
     def on_rows(v: BVar[Any]) -> BVar[Any]:
         return bp.over_var(bp.item(1), lambda r: r * v[0] + bp.exp(r), v)
@@ -468,8 +512,8 @@ def test_set_var_with_a_second_input_and_with_a_constant() -> None:
 
 def test_over_var_is_set_var_of_f_of_the_view() -> None:
     x = [1.0, 2.0, 3.0]
-    f = lambda v: bp.over_var(bp.item(1), bp.sin, v)  # noqa: E731
-    g = lambda v: bp.set_var(bp.item(1), bp.sin(bp.view_var(bp.item(1), v)), v)  # noqa: E731
+    f = lambda v: bp.over_var(bp.item(1), bp.sin, v)
+    g = lambda v: bp.set_var(bp.item(1), bp.sin(bp.view_var(bp.item(1), v)), v)
     cot = [0.5, -1.0, 2.0]
     assert bp.backprop_with(f, x)[1](cot) == bp.backprop_with(g, x)[1](cot)
     assert bp.eval_bp(f, x) == [1.0, math.sin(2.0), 3.0]
@@ -481,7 +525,9 @@ def test_over_var_is_set_var_of_f_of_the_view() -> None:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_to_list_of_var_through_each(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    layers = [Layer(rng.normal(size=(2, 2)), rng.normal(size=2)) for _ in range(int(rng.integers(1, 4)))]
+    layers = [
+        Layer(rng.normal(size=(2, 2)), rng.normal(size=2)) for _ in range(int(rng.integers(1, 4)))
+    ]
 
     def f(v: BVar[Any]) -> BVar[Any]:
         ws = bp.to_list_of_var(bp.each @ bp.attr("w"), v)
@@ -498,7 +544,10 @@ def test_to_list_of_var_through_each(seed: int) -> None:
 
 def test_each_visits_every_kind_of_container_in_order() -> None:
     def weighted(v: BVar[Any]) -> BVar[float]:
-        return sum((x * float(i + 1) for i, x in enumerate(bp.to_list_of_var(bp.each, v))), bp.const_var(0.0))
+        return sum(
+            (x * float(i + 1) for i, x in enumerate(bp.to_list_of_var(bp.each, v))),
+            bp.const_var(0.0),
+        )
 
     assert bp.grad_bp(weighted, {"z": 1.0, "a": 1.0}) == {"z": 1.0, "a": 2.0}  # insertion order
     assert bp.grad_bp(weighted, Pair(1.0, 1.0)) == Pair(1.0, 2.0)
@@ -532,8 +581,13 @@ def test_opaque_lens_and_traversal_on_bvars(seed: int) -> None:
     """`lens(get, set)` and `traversal(to_list, from_list)` on types the structural steps do not
     know (here: an array entry and the even positions of a list), composed with `attr`."""
     rng = np.random.default_rng(seed)
-    corner = bp.lens(lambda s: s[0, -1], lambda s, a: np.where(np.arange(s.size).reshape(s.shape) == s.shape[1] - 1, a, s))
-    evens = bp.traversal(lambda s: s[::2], lambda s, xs: [xs[i // 2] if i % 2 == 0 else x for i, x in enumerate(s)])
+    corner = bp.lens(
+        lambda s: s[0, -1],
+        lambda s, a: np.where(np.arange(s.size).reshape(s.shape) == s.shape[1] - 1, a, s),
+    )
+    evens = bp.traversal(
+        lambda s: s[::2], lambda s, xs: [xs[i // 2] if i % 2 == 0 else x for i, x in enumerate(s)]
+    )
     p = Pair(rng.normal(size=(2, 3)), [float(x) for x in rng.normal(size=int(rng.integers(1, 6)))])
 
     def f(v: BVar[Pair]) -> BVar[float]:
@@ -552,7 +606,11 @@ def test_opaque_lens_and_traversal_on_bvars(seed: int) -> None:
 def test_sequence_var_then_collect_var(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 6))
-    for x in ([float(t) for t in rng.normal(size=n)], tuple(float(t) for t in rng.normal(size=n)), rng.normal(size=(n, 2))):
+    for x in (
+        [float(t) for t in rng.normal(size=n)],
+        tuple(float(t) for t in rng.normal(size=n)),
+        rng.normal(size=(n, 2)),
+    ):
 
         def f(v: BVar[Any]) -> BVar[Any]:
             xs = bp.sequence_var(v)
@@ -601,7 +659,9 @@ def test_split_var_gives_the_same_container_and_join_var_inverts_it(x: Any) -> N
     def f(v: BVar[Any]) -> BVar[Any]:
         s = bp.split_var(v)
         comps, build = _parts(s)  # type: ignore[misc]
-        return bp.join_var(build([bp.sin(c) * scalar(comps[0]) if i % 2 == 0 else c for i, c in enumerate(comps)]))
+        return bp.join_var(
+            build([bp.sin(c) * scalar(comps[0]) if i % 2 == 0 else c for i, c in enumerate(comps)])
+        )
 
     check_grad(f, x, rng=rng)
 
@@ -645,20 +705,26 @@ def test_pullbacks_over_containers_are_reusable_and_linear() -> None:
 
     def f(v: BVar[Pair]) -> BVar[Pair]:
         b = bp.split_var(bp.view_var(bp.attr("b"), v))
-        return bp.join_var(Pair(bp.view_var(bp.attr("a"), v) * b[0], bp.join_var([b[1] * b[1], b[0]])))
+        return bp.join_var(
+            Pair(bp.view_var(bp.attr("a"), v) * b[0], bp.join_var([b[1] * b[1], b[0]]))
+        )
 
     _, pullback = bp.backprop_with(f, x)
     y = bp.eval_bp(f, x)
     c1, c2 = random_like(rng, y), random_like(rng, y)
     g1, g2 = pullback(c1), pullback(c2)
-    assert_tree_close(pullback(unflatten(y, flatten(c1) + flatten(c2))), unflatten(x, flatten(g1) + flatten(g2)))
+    assert_tree_close(
+        pullback(unflatten(y, flatten(c1) + flatten(c2))), unflatten(x, flatten(g1) + flatten(g2))
+    )
     assert_tree_close(pullback(c1), g1)  # a second call gives the same answer
 
 
 def test_whole_and_partial_gradients_of_one_record_add() -> None:
     """A record used whole (by an op) and by field reads: the two kinds of gradient meet."""
     rng = np.random.default_rng(6)
-    norm2 = bp.op1(lambda p: (p.a**2 + float(np.sum(p.b**2)), lambda g: Pair(2 * g * p.a, 2 * g * p.b)))
+    norm2 = bp.op1(
+        lambda p: (p.a**2 + float(np.sum(p.b**2)), lambda g: Pair(2 * g * p.a, 2 * g * p.b))
+    )
 
     def f(v: BVar[Pair]) -> BVar[float]:
         return norm2(v) * bp.view_var(bp.attr("a"), v) + scalar(bp.view_var(bp.attr("b"), v))
@@ -689,7 +755,9 @@ def test_iso_vars() -> None:
 
     def fn(*vs: BVar[float]) -> BVar[Any]:
         p = bp.iso_var_n(lambda *xs: Point(xs[0], list(xs[1:])), lambda g: (g.x, *g.y), *vs)
-        return bp.join_var([bp.view_var(bp.attr("x"), p) * q for q in bp.to_list_of_var(bp.attr("y") @ bp.each, p)])
+        return bp.join_var(
+            [bp.view_var(bp.attr("x"), p) * q for q in bp.to_list_of_var(bp.attr("y") @ bp.each, p)]
+        )
 
     check_grad(f1, 0.7, rng=rng)
     check_grad(f2, 0.3, rng.normal(size=2), rng=rng)
@@ -700,7 +768,11 @@ def test_iso_vars() -> None:
 # ---- 6. optics on plain values and composition -------------------------------------------------
 
 
-NESTED = {"xs": [Pair(1.0, (2.0, 3.0)), Pair(4.0, (5.0, 6.0))], "m": np.arange(6.0).reshape(3, 2), "p": Point(7.0, 8.0)}
+NESTED = {
+    "xs": [Pair(1.0, (2.0, 3.0)), Pair(4.0, (5.0, 6.0))],
+    "m": np.arange(6.0).reshape(3, 2),
+    "p": Point(7.0, 8.0),
+}
 LENSES = [
     bp.key("xs") @ bp.item(1) @ bp.attr("b") @ bp.item(-1),
     bp.key("m") @ bp.item(2) @ bp.item(0),
@@ -708,7 +780,8 @@ LENSES = [
     bp.key("p") @ bp.attr("y"),
     bp.key("p") @ bp.item(0),
     bp.compose(bp.key("xs"), bp.item(0)),
-    bp.key("xs") @ bp.lens(lambda xs: xs[0].a, lambda xs, a: [dataclasses.replace(xs[0], a=a), *xs[1:]]),
+    bp.key("xs")
+    @ bp.lens(lambda xs: xs[0].a, lambda xs, a: [dataclasses.replace(xs[0], a=a), *xs[1:]]),
 ]
 
 
@@ -729,12 +802,19 @@ def test_traversals_on_plain_values() -> None:
     t = bp.key("xs") @ bp.each @ bp.attr("b") @ bp.each
     assert t.to_list(NESTED) == [2.0, 3.0, 5.0, 6.0]
     out = t.rebuild(NESTED, [-1.0, -2.0, -3.0, -4.0])
-    assert out["xs"] == [Pair(1.0, (-1.0, -2.0)), Pair(4.0, (-3.0, -4.0))] and type(out["xs"][0].b) is tuple
+    assert (
+        out["xs"] == [Pair(1.0, (-1.0, -2.0)), Pair(4.0, (-3.0, -4.0))]
+        and type(out["xs"][0].b) is tuple
+    )
     assert_tree_close(t.rebuild(NESTED, t.to_list(NESTED)), NESTED)
     rows = (bp.key("m") @ bp.each).to_list(NESTED)
     assert [r.tolist() for r in rows] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
-    np.testing.assert_array_equal(bp.each.rebuild(np.zeros((2, 2)), [np.ones(2), np.full(2, 2.0)]), [[1, 1], [2, 2]])
-    evens = bp.traversal(lambda s: s[::2], lambda s, xs: [xs[i // 2] if i % 2 == 0 else x for i, x in enumerate(s)])
+    np.testing.assert_array_equal(
+        bp.each.rebuild(np.zeros((2, 2)), [np.ones(2), np.full(2, 2.0)]), [[1, 1], [2, 2]]
+    )
+    evens = bp.traversal(
+        lambda s: s[::2], lambda s, xs: [xs[i // 2] if i % 2 == 0 else x for i, x in enumerate(s)]
+    )
     assert (bp.item(0) @ evens).rebuild(([1, 2, 3], 9), [7, 8]) == ([7, 2, 8], 9)
     assert bp.each.to_list([]) == [] and bp.each.rebuild((), []) == ()
     for wrong in ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0, 5.0]):
@@ -768,9 +848,17 @@ def test_probe_tuple_fields() -> None:
 
 def test_probe_an_overwritten_field_gets_zero() -> None:
     # the old value of item(0) is replaced: it cannot influence the output
-    g = bp.grad_bp(lambda t: bp.view_var(bp.item(0), bp.set_var(bp.item(0), t[1] * 5.0, t)), (2.0, 3.0))
+    g = bp.grad_bp(
+        lambda t: bp.view_var(bp.item(0), bp.set_var(bp.item(0), t[1] * 5.0, t)), (2.0, 3.0)
+    )
     assert g == (0.0, 5.0)
-    g2 = bp.grad_bp(lambda p: bp.view_var(bp.attr("a"), bp.set_var(bp.attr("a"), 1.0, p)) + bp.view_var(bp.attr("b"), p), Pair(2.0, 3.0))
+    g2 = bp.grad_bp(
+        lambda p: (
+            bp.view_var(bp.attr("a"), bp.set_var(bp.attr("a"), 1.0, p))
+            + bp.view_var(bp.attr("b"), p)
+        ),
+        Pair(2.0, 3.0),
+    )
     assert g2 == Pair(0.0, 1.0)
 
 
@@ -831,7 +919,10 @@ def wide_record(n: int) -> Any:
     bp.register_backprop(
         cls,
         zero=_counting("record zero", lambda r: cls(*(Counted(0.0) for _ in range(n)))),
-        add=_counting("record add", lambda r, s: cls(*(Counted(a.x + b.x) for a, b in zip(_parts(r)[0], _parts(s)[0])))),  # type: ignore[index]
+        add=_counting(
+            "record add",
+            lambda r, s: cls(*(Counted(a.x + b.x) for a, b in zip(_parts(r)[0], _parts(s)[0]))),
+        ),  # type: ignore[index]
         one=_counting("record one", lambda r: cls(*(Counted(1.0) for _ in range(n)))),
     )
     return cls(*(Counted(float(i)) for i in range(n)))
@@ -852,7 +943,9 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
 
 
 @pytest.mark.parametrize(("n", "k"), [(1, 1), (3, 4), (50, 3), (200, 5)])
-def test_field_reads_never_add_whole_records(counts: collections.Counter[str], n: int, k: int) -> None:
+def test_field_reads_never_add_whole_records(
+    counts: collections.Counter[str], n: int, k: int
+) -> None:
     """Reading each of n fields k times: n(k-1) field adds, no record add, no record zero,
     exactly one record built from its field gradients (Haskell: n·k record adds)."""
     rec = wide_record(n)
@@ -867,12 +960,16 @@ def test_field_reads_never_add_whole_records(counts: collections.Counter[str], n
         return total
 
     g = bp.grad_bp(f, rec)
-    assert [getattr(g, m).x for m in names] == [float(sum(r + i for r in range(k))) for i in range(n)]
+    assert [getattr(g, m).x for m in names] == [
+        float(sum(r + i for r in range(k))) for i in range(n)
+    ]
     assert counts == collections.Counter({"field add": n * (k - 1), f"embed Wide{n}": 1})
 
 
 @pytest.mark.parametrize(("n", "k"), [(3, 4), (100, 3)])
-def test_split_var_never_adds_whole_records(counts: collections.Counter[str], n: int, k: int) -> None:
+def test_split_var_never_adds_whole_records(
+    counts: collections.Counter[str], n: int, k: int
+) -> None:
     rec = wide_record(n)
 
     def f(v: BVar[Any]) -> BVar[float]:
@@ -884,14 +981,18 @@ def test_split_var_never_adds_whole_records(counts: collections.Counter[str], n:
     assert counts == collections.Counter({"field add": n * (k - 1), f"embed Wide{n}": 1})
 
 
-def test_a_joined_record_read_field_by_field_is_never_rebuilt(counts: collections.Counter[str]) -> None:
+def test_a_joined_record_read_field_by_field_is_never_rebuilt(
+    counts: collections.Counter[str],
+) -> None:
     """join then view: the join's pullback takes the field gradients slot by slot."""
     n = 20
     cls = type(wide_record(n))
 
     def f(*xs: BVar[Any]) -> BVar[float]:
         r = bp.join_var(cls(*xs))
-        return sum((to_float(bp.view_var(bp.attr(f"f{i}"), r)) for i in range(n)), bp.const_var(0.0))
+        return sum(
+            (to_float(bp.view_var(bp.attr(f"f{i}"), r)) for i in range(n)), bp.const_var(0.0)
+        )
 
     grads = bp.grad_bp_n(f, *(Counted(float(i)) for i in range(n)))
     assert [c.x for c in grads] == [1.0] * n
@@ -908,7 +1009,9 @@ def test_an_opaque_lens_costs_a_record_add_per_read(counts: collections.Counter[
         return bp.lens(lambda r: getattr(r, m), lambda r, a: dataclasses.replace(r, **{m: a}))
 
     lenses = [field_lens(f"f{i}") for i in range(n)]
-    g = bp.grad_bp(lambda v: sum((to_float(bp.view_var(l, v)) for l in lenses), bp.const_var(0.0)), rec)
+    g = bp.grad_bp(
+        lambda v: sum((to_float(bp.view_var(l, v)) for l in lenses), bp.const_var(0.0)), rec
+    )
     assert all(getattr(g, f"f{i}").x == 1.0 for i in range(n))
     assert counts["record zero"] == n and counts["record add"] == n - 1
 
@@ -920,14 +1023,18 @@ def test_sequence_and_collect_of_100000_scalars() -> None:
     rng = np.random.default_rng(9)
     x = [float(t) for t in rng.normal(size=n)]
     coef = rng.normal(size=n)
-    y, pullback = bp.backprop_with(lambda v: bp.collect_var([a * c for a, c in zip(bp.sequence_var(v), coef)]), x)
+    y, pullback = bp.backprop_with(
+        lambda v: bp.collect_var([a * c for a, c in zip(bp.sequence_var(v), coef)]), x
+    )
     cot = rng.normal(size=n)
     g = pullback(list(cot))
     assert type(g) is list and len(g) == n
     np.testing.assert_allclose(g, coef * cot, rtol=1e-15)
     np.testing.assert_allclose(y, np.array(x) * coef, rtol=1e-15)
     d = {i: float(i) for i in range(n)}
-    gd = bp.grad_bp(lambda v: sum((c * 2.0 for c in bp.split_var(v).values()), bp.const_var(0.0)), d)
+    gd = bp.grad_bp(
+        lambda v: sum((c * 2.0 for c in bp.split_var(v).values()), bp.const_var(0.0)), d
+    )
     assert list(gd) == list(d) and set(gd.values()) == {2.0}
 
 
@@ -945,7 +1052,10 @@ def test_dict_of_lists_of_dataclasses_of_arrays(seed: int) -> None:
     rng = np.random.default_rng(seed)
     d = int(rng.integers(1, 4))
     params = {
-        "enc": [Unit(rng.normal(size=(d, d)), float(rng.normal())) for _ in range(int(rng.integers(1, 3)))],
+        "enc": [
+            Unit(rng.normal(size=(d, d)), float(rng.normal()))
+            for _ in range(int(rng.integers(1, 3)))
+        ],
         "dec": [Unit(rng.normal(size=(2, d)), float(rng.normal()))],
         "unused": [Unit(rng.normal(size=(1, 1)), 0.0)],
     }
@@ -971,7 +1081,9 @@ def test_dict_of_lists_of_dataclasses_of_arrays(seed: int) -> None:
     (g,) = check_grad(by_optics, params, rng=rng)
     assert type(g["enc"][0]) is Unit and not flatten(g["unused"]).any()
     cot = rng.normal(size=2)
-    assert_tree_close(bp.backprop_with(by_splitting, params)[1](cot), bp.backprop_with(by_optics, params)[1](cot))
+    assert_tree_close(
+        bp.backprop_with(by_splitting, params)[1](cot), bp.backprop_with(by_optics, params)[1](cot)
+    )
 
 
 # ---- 10. a neural network's parameters as a dataclass -------------------------------------------
@@ -1006,7 +1118,12 @@ def test_training_a_network_by_its_parameter_dataclass(seed: int) -> None:
     n, d, hidden, out = 32, 3, 8, 2
     x = rng.normal(size=(n, d))
     y = np.tanh(x @ rng.normal(size=(d, out))) + 0.05 * rng.normal(size=(n, out))
-    p = MLP(0.5 * rng.normal(size=(hidden, d)), np.zeros(hidden), 0.5 * rng.normal(size=(out, hidden)), np.zeros(out))
+    p = MLP(
+        0.5 * rng.normal(size=(hidden, d)),
+        np.zeros(hidden),
+        0.5 * rng.normal(size=(out, hidden)),
+        np.zeros(out),
+    )
     losses = []
     for _ in range(25):
         loss, g = bp.backprop(lambda v: mlp_loss(v, x, y), p)
@@ -1023,48 +1140,152 @@ def test_training_a_network_by_its_parameter_dataclass(seed: int) -> None:
 def test_network_gradient_by_split_var_matches_view_var() -> None:
     rng = np.random.default_rng(10)
     x, y = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
-    p = MLP(rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=(1, 3)), rng.normal(size=1))
+    p = MLP(
+        rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=(1, 3)), rng.normal(size=1)
+    )
 
     def split_loss(v: BVar[MLP]) -> BVar[float]:
         q = bp.split_var(v)
         r = bp.tanh(x @ q.w1.T + q.b1) @ q.w2.T + q.b2 - y
         return bp.linalg.mean(r * r)
 
-    assert_tree_close(bp.grad_bp(split_loss, p), mlp_grad_by_hand(p, x, y)[1], rtol=1e-10, atol=1e-12)
+    assert_tree_close(
+        bp.grad_bp(split_loss, p), mlp_grad_by_hand(p, x, y)[1], rtol=1e-10, atol=1e-12
+    )
 
 
 # ---- 11. errors -------------------------------------------------------------------------------------
 
 
 ERRORS: list[tuple[str, Any, Callable[[BVar[Any]], Any], type[BaseException], str]] = [
-    ("traversal in view_var", [1.0], lambda v: bp.view_var(bp.each, v), TypeError, "traversal, not a lens"),  # type: ignore[arg-type]
-    ("traversal in set_var", [1.0], lambda v: bp.set_var(bp.each @ bp.item(0), 1.0, v), TypeError, "not a lens"),  # type: ignore[arg-type]
+    (
+        "traversal in view_var",
+        [1.0],
+        lambda v: bp.view_var(bp.each, v),
+        TypeError,
+        "traversal, not a lens",
+    ),  # type: ignore[arg-type]
+    (
+        "traversal in set_var",
+        [1.0],
+        lambda v: bp.set_var(bp.each @ bp.item(0), 1.0, v),
+        TypeError,
+        "not a lens",
+    ),  # type: ignore[arg-type]
     ("not an optic", [1.0], lambda v: bp.view_var(0, v), TypeError, "expected a Lens, got int"),  # type: ignore[arg-type]
-    ("not an optic (preview)", [1.0], lambda v: bp.preview_var("each", v), TypeError, "expected a Traversal"),  # type: ignore[arg-type]
-    ("attr on a dict", {"a": 1.0}, lambda v: bp.view_var(bp.attr("a"), v), TypeError, "dict has no components by field name"),
-    ("missing field", Pair(1.0, 2.0), lambda v: bp.view_var(bp.attr("c"), v), AttributeError, r"Pair has no field 'c' \(fields: a, b\)"),
-    ("missing NamedTuple field", Point(1.0, 2.0), lambda v: bp.view_var(bp.attr("z"), v), AttributeError, r"fields: x, y"),
+    (
+        "not an optic (preview)",
+        [1.0],
+        lambda v: bp.preview_var("each", v),
+        TypeError,
+        "expected a Traversal",
+    ),  # type: ignore[arg-type]
+    (
+        "attr on a dict",
+        {"a": 1.0},
+        lambda v: bp.view_var(bp.attr("a"), v),
+        TypeError,
+        "dict has no components by field name",
+    ),
+    (
+        "missing field",
+        Pair(1.0, 2.0),
+        lambda v: bp.view_var(bp.attr("c"), v),
+        AttributeError,
+        r"Pair has no field 'c' \(fields: a, b\)",
+    ),
+    (
+        "missing NamedTuple field",
+        Point(1.0, 2.0),
+        lambda v: bp.view_var(bp.attr("z"), v),
+        AttributeError,
+        r"fields: x, y",
+    ),
     ("missing key", {"a": 1.0}, lambda v: v["b"], KeyError, "'b'"),
     ("item out of range", [1.0, 2.0], lambda v: v[2], IndexError, "length 2"),
-    ("negative item out of range", (1.0, 2.0), lambda v: bp.view_var(bp.item(-3), v), IndexError, "item.-3."),
+    (
+        "negative item out of range",
+        (1.0, 2.0),
+        lambda v: bp.view_var(bp.item(-3), v),
+        IndexError,
+        "item.-3.",
+    ),
     ("row out of range", np.ones((2, 2)), lambda v: v[5], IndexError, "length 2"),
-    ("item of a float", 1.0, lambda v: bp.view_var(bp.item(0), v), TypeError, "a float value is not a container"),
+    (
+        "item of a float",
+        1.0,
+        lambda v: bp.view_var(bp.item(0), v),
+        TypeError,
+        "a float value is not a container",
+    ),
     ("index a float", 1.0, lambda v: v[0], TypeError, "a float value has no items"),
-    ("non-container", 1 + 2j, lambda v: bp.split_var(v), TypeError, "complex value is not a container"),
-    ("item with a string", [1.0], lambda v: bp.view_var(bp.item("a"), v), TypeError, "indexed by an int"),  # type: ignore[arg-type]
+    (
+        "non-container",
+        1 + 2j,
+        lambda v: bp.split_var(v),
+        TypeError,
+        "complex value is not a container",
+    ),
+    (
+        "item with a string",
+        [1.0],
+        lambda v: bp.view_var(bp.item("a"), v),
+        TypeError,
+        "indexed by an int",
+    ),  # type: ignore[arg-type]
     ("item with a bool", [1.0], lambda v: bp.view_var(bp.item(True), v), TypeError, "not a bool"),
-    ("key on a list", [1.0], lambda v: bp.view_var(bp.key(0), v), TypeError, "list has no components by key"),
-    ("row of a 0-d array", np.array(1.0), lambda v: bp.view_var(bp.item(0), v), TypeError, "0-d array"),
+    (
+        "key on a list",
+        [1.0],
+        lambda v: bp.view_var(bp.key(0), v),
+        TypeError,
+        "list has no components by key",
+    ),
+    (
+        "row of a 0-d array",
+        np.array(1.0),
+        lambda v: bp.view_var(bp.item(0), v),
+        TypeError,
+        "0-d array",
+    ),
     ("slice of a list", [1.0, 2.0], lambda v: v[:1], TypeError, "only single integer indices"),
-    ("index tuple of a list", [1.0, 2.0], lambda v: v[0, 1], TypeError, "only single integer indices"),
-    ("sequence_var of a dict", {"a": 1.0}, lambda v: bp.sequence_var(v), TypeError, "not a sequence"),
-    ("collect_var of a BVar", [1.0], lambda v: bp.collect_var(v), TypeError, "expected a list or tuple"),  # type: ignore[call-overload]
-    ("view_var of a plain value", [1.0], lambda v: bp.view_var(bp.item(0), v.value), TypeError, "expected a BVar"),
+    (
+        "index tuple of a list",
+        [1.0, 2.0],
+        lambda v: v[0, 1],
+        TypeError,
+        "only single integer indices",
+    ),
+    (
+        "sequence_var of a dict",
+        {"a": 1.0},
+        lambda v: bp.sequence_var(v),
+        TypeError,
+        "not a sequence",
+    ),
+    (
+        "collect_var of a BVar",
+        [1.0],
+        lambda v: bp.collect_var(v),
+        TypeError,
+        "expected a list or tuple",
+    ),  # type: ignore[call-overload]
+    (
+        "view_var of a plain value",
+        [1.0],
+        lambda v: bp.view_var(bp.item(0), v.value),
+        TypeError,
+        "expected a BVar",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("x", "f", "error", "match"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
-def test_errors_then_the_next_call_works(x: Any, f: Callable[[BVar[Any]], Any], error: type[BaseException], match: str) -> None:
+@pytest.mark.parametrize(
+    ("x", "f", "error", "match"), [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS]
+)
+def test_errors_then_the_next_call_works(
+    x: Any, f: Callable[[BVar[Any]], Any], error: type[BaseException], match: str
+) -> None:
     with pytest.raises(error, match=match):
         bp.grad_bp(f, x)
     assert bp.grad_bp(lambda v: v * 2.0, 1.5) == 2.0
@@ -1082,10 +1303,19 @@ def test_bvars_outlive_their_run_only_as_errors() -> None:
     kept: list[BVar[Any]] = []
     bp.grad_bp(lambda v: kept.append(v) or v[0], [1.0, 2.0])  # type: ignore[func-returns-value]
     (old,) = kept
-    for use in (lambda: old[0], lambda: bp.view_var(bp.item(1), old), lambda: bp.split_var(old), lambda: bp.sequence_var(old)):
+    for use in (
+        lambda: old[0],
+        lambda: bp.view_var(bp.item(1), old),
+        lambda: bp.split_var(old),
+        lambda: bp.sequence_var(old),
+    ):
         with pytest.raises(bp.TapeScopeError, match="after its backprop run finished"):
             use()
-    for mix in (lambda v: bp.join_var([v, old]), lambda v: bp.collect_var((old, v)), lambda v: bp.join_var(Pair(v, old))):
+    for mix in (
+        lambda v: bp.join_var([v, old]),
+        lambda v: bp.collect_var((old, v)),
+        lambda v: bp.join_var(Pair(v, old)),
+    ):
         with pytest.raises(bp.TapeScopeError, match="two different backprop runs"):
             bp.grad_bp(mix, 1.0)
     assert bp.grad_bp(lambda v: bp.view_var(bp.item(1), v) * 3.0, [1.0, 2.0]) == [0.0, 3.0]
@@ -1117,7 +1347,11 @@ class Lst(list):  # type: ignore[type-arg]
     pass
 
 
-@pytest.mark.parametrize("x", [collections.OrderedDict(a=1.0, b=2.0), Tup((1.0, 2.0)), Lst([1.0, 2.0])], ids=lambda x: type(x).__name__)
+@pytest.mark.parametrize(
+    "x",
+    [collections.OrderedDict(a=1.0, b=2.0), Tup((1.0, 2.0)), Lst([1.0, 2.0])],
+    ids=lambda x: type(x).__name__,
+)
 def test_gradients_of_container_subclasses_keep_their_type(x: Any) -> None:
     first = bp.key("a") if isinstance(x, dict) else bp.item(0)
     g = bp.grad_bp(lambda v: bp.view_var(first, v) * 2.0, x)

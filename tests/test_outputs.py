@@ -11,10 +11,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, NamedTuple
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 from bprop import linalg as L
 
 
@@ -59,10 +58,16 @@ CASES: dict[str, tuple[Any, list[tuple[tuple[Any, ...], Any]]]] = {
     "list": (lambda x, y: [c0(x, y), c1(x, y), c2(x, y)], [((0,), c0), ((1,), c1), ((2,), c2)]),
     "dict": (lambda x, y: {"b": c1(x, y), "a": c0(x, y)}, [(("b",), c1), (("a",), c0)]),
     "dataclass": (lambda x, y: Pair(c0(x, y), c3(x, y)), [(("a",), c0), (("b",), c3)]),
-    "frozen-dataclass": (lambda x, y: Frozen(c2(x, y), c1(x, y)), [(("loss",), c2), (("aux",), c1)]),
+    "frozen-dataclass": (
+        lambda x, y: Frozen(c2(x, y), c1(x, y)),
+        [(("loss",), c2), (("aux",), c1)],
+    ),
     "namedtuple": (lambda x, y: NT(c1(x, y), c0(x, y)), [(("u",), c1), (("v",), c0)]),
     "nested": (
-        lambda x, y: {"p": (c0(x, y), [c1(x, y), {"q": c2(x, y)}]), "r": Pair(c3(x, y), (c0(x, y),))},
+        lambda x, y: {
+            "p": (c0(x, y), [c1(x, y), {"q": c2(x, y)}]),
+            "r": Pair(c3(x, y), (c0(x, y),)),
+        },
         [
             (("p", 0), c0),
             (("p", 1, 0), c1),
@@ -91,11 +96,16 @@ def with_leaves(tree: Any, leaves: dict[tuple[Any, ...], Any], path: tuple[Any, 
     if isinstance(tree, dict):
         return {k: with_leaves(v, leaves, path + (k,)) for k, v in tree.items()}
     if isinstance(tree, tuple) and hasattr(type(tree), "_fields"):
-        return type(tree)(*(with_leaves(getattr(tree, f), leaves, path + (f,)) for f in tree._fields))
+        return type(tree)(
+            *(with_leaves(getattr(tree, f), leaves, path + (f,)) for f in tree._fields)
+        )
     if isinstance(tree, (tuple, list)):
         return type(tree)(with_leaves(v, leaves, path + (i,)) for i, v in enumerate(tree))
     if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        fields = {f.name: with_leaves(getattr(tree, f.name), leaves, path + (f.name,)) for f in dataclasses.fields(tree)}
+        fields = {
+            f.name: with_leaves(getattr(tree, f.name), leaves, path + (f.name,))
+            for f in dataclasses.fields(tree)
+        }
         return type(tree)(**fields)
     return tree
 
@@ -145,7 +155,9 @@ def test_backprop_seeds_with_the_container_of_ones(case: str) -> None:
 
 
 def test_eval_bp_returns_the_plain_container() -> None:
-    r = bp.eval_bp(lambda x: {"a": (x, x * 2.0), "b": Pair(x + 1.0, [np.ones(2) * x]), "c": "label"}, 1.5)
+    r = bp.eval_bp(
+        lambda x: {"a": (x, x * 2.0), "b": Pair(x + 1.0, [np.ones(2) * x]), "c": "label"}, 1.5
+    )
     assert r["a"] == (1.5, 3.0) and r["c"] == "label"
     assert isinstance(r["b"], Pair) and r["b"].a == 2.5
     np.testing.assert_array_equal(r["b"].b[0], [1.5, 1.5])

@@ -12,10 +12,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import bprop as bp
 import numpy as np
 import pytest
-
-import bprop as bp
 from bprop import linalg as L
 
 
@@ -55,7 +54,13 @@ def test_mutating_an_input_after_backprop_with_changes_nothing(mutate: Any) -> N
 
 def test_non_float64_and_non_contiguous_inputs_are_snapshotted() -> None:
     base = np.arange(12.0).reshape(3, 4)
-    for x in [base.T, base[:, ::2], np.arange(4), np.array([True, False]), np.ones(3, dtype=np.float32)]:
+    for x in [
+        base.T,
+        base[:, ::2],
+        np.arange(4),
+        np.array([True, False]),
+        np.ones(3, dtype=np.float32),
+    ]:
         want = 2 * np.asarray(x, dtype=np.float64)
         y, pull = bp.backprop_with(sum_sq, x)
         x[...] = 0

@@ -13,15 +13,14 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import bprop as bp
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
-
-import bprop as bp
 from bprop import prelude as P
 from bprop._core import Tape
 from fd import central_diff
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 FAST = settings(max_examples=30, deadline=None)
 RTOL = 1e-6
@@ -34,7 +33,9 @@ KINDS = ["list", "tuple", "array"]
 
 def as_kind(kind: str, xs: list[float]) -> Any:
     """`xs` as a container of `kind`."""
-    return {"list": list, "tuple": tuple, "array": lambda v: np.array(v, dtype=np.float64)}[kind](xs)
+    return {"list": list, "tuple": tuple, "array": lambda v: np.array(v, dtype=np.float64)}[kind](
+        xs
+    )
 
 
 def flat(v: Any) -> np.ndarray:
@@ -71,7 +72,9 @@ def assert_same_kind(g: Any, x: Any) -> None:
         assert len(g) == len(x), (g, x)
 
 
-def check_grad(f: Callable[[Any], Any], x: Any, rng: np.random.Generator, *, cotangent: Any = None) -> Any:
+def check_grad(
+    f: Callable[[Any], Any], x: Any, rng: np.random.Generator, *, cotangent: Any = None
+) -> Any:
     """The gradient of `<c, f(x)>` (c random) against central differences over every scalar of x;
     returns the gradient."""
     y, pullback = bp.backprop_with(f, x)
@@ -153,7 +156,9 @@ def test_empty_sum_is_zero_and_product_is_one(kind: str) -> None:
     kind=st.sampled_from(KINDS),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_product_one_zero_gradient_only_at_the_zero(xs: list[float], zero_at: st.DataObject, kind: str, seed: int) -> None:
+def test_product_one_zero_gradient_only_at_the_zero(
+    xs: list[float], zero_at: st.DataObject, kind: str, seed: int
+) -> None:
     i = zero_at.draw(st.integers(0, len(xs) - 1))
     xs[i] = 0.0
     x = as_kind(kind, xs)
@@ -173,7 +178,9 @@ def test_product_one_zero_gradient_only_at_the_zero(xs: list[float], zero_at: st
     kind=st.sampled_from(KINDS),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_product_two_zeros_all_gradients_zero(xs: list[float], data: st.DataObject, kind: str, seed: int) -> None:
+def test_product_two_zeros_all_gradients_zero(
+    xs: list[float], data: st.DataObject, kind: str, seed: int
+) -> None:
     i, j = data.draw(st.lists(st.integers(0, len(xs) - 1), min_size=2, max_size=2, unique=True))
     xs[i] = xs[j] = 0.0
     x = as_kind(kind, xs)
@@ -246,7 +253,9 @@ def test_min_max_distinct_match_fd(kind: str, seed: int) -> None:
     g=floats(-3.0, 3.0),
     order=st.randoms(use_true_random=False),
 )
-def test_min_max_ties_split_evenly(base: list[float], k: int, kind: str, g: float, order: Any) -> None:
+def test_min_max_ties_split_evenly(
+    base: list[float], k: int, kind: str, g: float, order: Any
+) -> None:
     for f, extreme in ((P.minimum, -5.0), (P.maximum, 5.0)):
         xs = base + [extreme] * k
         order.shuffle(xs)
@@ -261,10 +270,14 @@ def test_min_max_of_matrix_rows_are_entrywise_with_per_entry_ties() -> None:
     m = np.array([[1.0, 5.0, 0.0], [1.0, 2.0, 0.0], [3.0, 5.0, 0.0]])
     y, pullback = bp.backprop_with(P.minimum, m)
     np.testing.assert_array_equal(y, [1.0, 2.0, 0.0])
-    np.testing.assert_array_equal(pullback(np.array([1.0, 2.0, 3.0])), [[0.5, 0, 1], [0.5, 2, 1], [0, 0, 1]])
+    np.testing.assert_array_equal(
+        pullback(np.array([1.0, 2.0, 3.0])), [[0.5, 0, 1], [0.5, 2, 1], [0, 0, 1]]
+    )
     y, pullback = bp.backprop_with(P.maximum, m)
     np.testing.assert_array_equal(y, [3.0, 5.0, 0.0])
-    np.testing.assert_array_equal(pullback(np.array([1.0, 2.0, 3.0])), [[0, 1, 1], [0, 0, 1], [1, 1, 1]])
+    np.testing.assert_array_equal(
+        pullback(np.array([1.0, 2.0, 3.0])), [[0, 1, 1], [0, 0, 1], [1, 1, 1]]
+    )
     rng = np.random.default_rng(1)
     for n in range(1, 5):
         distinct = np.stack([spread(rng, n) for _ in range(3)], axis=1)
@@ -274,7 +287,10 @@ def test_min_max_of_matrix_rows_are_entrywise_with_per_entry_ties() -> None:
 
 def test_min_max_keep_the_element_type_and_the_first_tie() -> None:
     assert bp.eval_bp(P.minimum, (3, 1, 2)) == 1 and type(bp.eval_bp(P.minimum, (3, 1, 2))) is int
-    assert bp.eval_bp(P.maximum, [np.array([1.0, 4.0]), np.array([2.0, 3.0])]).tolist() == [2.0, 4.0]
+    assert bp.eval_bp(P.maximum, [np.array([1.0, 4.0]), np.array([2.0, 3.0])]).tolist() == [
+        2.0,
+        4.0,
+    ]
 
 
 def test_min_max_nan_takes_the_gradient() -> None:
@@ -293,7 +309,9 @@ def test_min_max_of_empty_raise_naming_the_function(kind: str, f: Callable[[Any]
 # ---- length, to_list, pure, broadcast -----------------------------------------------------
 
 
-@pytest.mark.parametrize("x", [[], [1.0, 2.0], (1.0,), np.zeros(3), np.zeros((4, 2)), np.zeros((0, 2))])
+@pytest.mark.parametrize(
+    "x", [[], [1.0, 2.0], (1.0,), np.zeros(3), np.zeros((4, 2)), np.zeros((0, 2))]
+)
 def test_length_is_a_constant_float(x: Any) -> None:
     out: list[Any] = []
     y, g = bp.backprop(lambda v: out.append(P.length(v)) or out[0], x)
@@ -398,7 +416,8 @@ def test_real_to_frac_rejects_integers_and_complex(bad: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("x", "r"), [(0.5, 0.0), (1.5, 2.0), (2.5, 2.0), (-2.5, -2.0), (-0.4, -0.0), (2.6, 3.0), (7.0, 7.0)]
+    ("x", "r"),
+    [(0.5, 0.0), (1.5, 2.0), (2.5, 2.0), (-2.5, -2.0), (-0.4, -0.0), (2.6, 3.0), (7.0, 7.0)],
 )
 def test_round_half_even_straight_through(x: float, r: float) -> None:
     y, pullback = bp.backprop_with(P.round, x)
@@ -429,7 +448,9 @@ ONE_NODE: dict[str, Callable[[Any], Any]] = {
 
 
 @pytest.mark.parametrize("name", ONE_NODE)
-@pytest.mark.parametrize("x", [[1.0, 2.0, 3.0, 4.0], (1.0, 2.0), np.arange(1.0, 9.0), np.ones((6, 3))], ids=repr)
+@pytest.mark.parametrize(
+    "x", [[1.0, 2.0, 3.0, 4.0], (1.0, 2.0), np.arange(1.0, 9.0), np.ones((6, 3))], ids=repr
+)
 def test_container_ops_record_one_node(name: str, x: Any) -> None:
     assert nodes_recorded(ONE_NODE[name], x) == 1
 
@@ -443,10 +464,14 @@ def test_scalar_ops_record_one_node_and_length_none() -> None:
     assert nodes_recorded(P.round, 3.3) == 1
 
 
-@pytest.mark.parametrize("f", [P.sum, P.product, P.minimum, P.maximum, P.to_list, P.length], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "f", [P.sum, P.product, P.minimum, P.maximum, P.to_list, P.length], ids=lambda f: f.__name__
+)
 @pytest.mark.parametrize("bad", [3.0, np.array(2.0), {"a": 1.0}], ids=repr)
 def test_non_containers_rejected_naming_the_function(f: Callable[[Any], Any], bad: Any) -> None:
-    with pytest.raises(TypeError, match=rf"^{f.__name__}: (expected a list, tuple or numpy array|a 0-d array)"):
+    with pytest.raises(
+        TypeError, match=rf"^{f.__name__}: (expected a list, tuple or numpy array|a 0-d array)"
+    ):
         bp.backprop(f, bad)
 
 
@@ -499,7 +524,9 @@ def test_map_over_matrix_rows_and_sequences_of_bvars() -> None:
         np.testing.assert_allclose(y, (m * m).sum(axis=1) if len(m) else np.zeros(0))
         check_grad(lambda v: P.map(lambda r: r * bp.sin(r), v), m, rng)
     y, grads = bp.backprop_n(lambda a, b: P.sum(P.map(wobble, (a, b))), 0.3, -1.2)
-    assert grads == pytest.approx(central_diff(lambda a, b: sum(bp.eval_bp(wobble, t) for t in (a, b)), [0.3, -1.2]))
+    assert grads == pytest.approx(
+        central_diff(lambda a, b: sum(bp.eval_bp(wobble, t) for t in (a, b)), [0.3, -1.2])
+    )
 
 
 def fold_step(x: Any, acc: Any) -> Any:
@@ -553,8 +580,15 @@ def accum_step(acc: Any, x: Any) -> tuple[Any, Any]:
 
 
 @FAST
-@given(xs=float_lists(5), s=floats(-1.0, 1.0), kind=st.sampled_from(KINDS), seed=st.integers(0, 2**32 - 1))
-def test_map_accum_matches_hand_written_loops(xs: list[float], s: float, kind: str, seed: int) -> None:
+@given(
+    xs=float_lists(5),
+    s=floats(-1.0, 1.0),
+    kind=st.sampled_from(KINDS),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_map_accum_matches_hand_written_loops(
+    xs: list[float], s: float, kind: str, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     cs = rng.normal(size=len(xs) + 1)  # cotangent: accumulator, then each output
     x = as_kind(kind, xs)
@@ -576,7 +610,9 @@ def test_map_accum_matches_hand_written_loops(xs: list[float], s: float, kind: s
         gs, gx = pullback((float(cs[0]), as_kind(kind, list(cs[1:]))))
         want_y, want_g = bp.backprop_n(by_hand, s, *xs)
         assert_same_kind(ys, x)
-        assert acc * cs[0] + float(np.dot(flat(ys), cs[1:])) == pytest.approx(want_y, rel=1e-12, abs=1e-12), name
+        assert acc * cs[0] + float(np.dot(flat(ys), cs[1:])) == pytest.approx(
+            want_y, rel=1e-12, abs=1e-12
+        ), name
         assert gs == pytest.approx(want_g[0], rel=1e-12, abs=1e-12), name
         assert_same_kind(gx, x)
         np.testing.assert_allclose(flat(gx), want_g[1:], rtol=1e-12, atol=1e-12, err_msg=name)
@@ -584,22 +620,36 @@ def test_map_accum_matches_hand_written_loops(xs: list[float], s: float, kind: s
 
 
 def test_map_accum_outputs_keep_positions() -> None:
-    steps = lambda acc, x: (acc + 1.0, acc * 10.0 + x)  # noqa: E731
-    acc, ys = bp.eval_bp(lambda v: bp.op_tup(*P.map_accum_l(steps, bp.const_var(0.0), v)), [1.0, 2.0, 3.0])
+    steps = lambda acc, x: (acc + 1.0, acc * 10.0 + x)
+    acc, ys = bp.eval_bp(
+        lambda v: bp.op_tup(*P.map_accum_l(steps, bp.const_var(0.0), v)), [1.0, 2.0, 3.0]
+    )
     assert acc == 3.0 and ys == [1.0, 12.0, 23.0]
-    acc, ys = bp.eval_bp(lambda v: bp.op_tup(*P.map_accum_r(steps, bp.const_var(0.0), v)), [1.0, 2.0, 3.0])
+    acc, ys = bp.eval_bp(
+        lambda v: bp.op_tup(*P.map_accum_r(steps, bp.const_var(0.0), v)), [1.0, 2.0, 3.0]
+    )
     assert acc == 3.0 and ys == [21.0, 12.0, 3.0]
 
 
 @FAST
-@given(xs=float_lists(), ys=float_lists(), kx=st.sampled_from(KINDS), ky=st.sampled_from(KINDS), seed=st.integers(0, 2**32 - 1))
-def test_zip_with_truncates_and_matches_scalars(xs: list[float], ys: list[float], kx: str, ky: str, seed: int) -> None:
-    f = lambda a, b: a * bp.sin(b) + b * b  # noqa: E731
+@given(
+    xs=float_lists(),
+    ys=float_lists(),
+    kx=st.sampled_from(KINDS),
+    ky=st.sampled_from(KINDS),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_zip_with_truncates_and_matches_scalars(
+    xs: list[float], ys: list[float], kx: str, ky: str, seed: int
+) -> None:
+    f = lambda a, b: a * bp.sin(b) + b * b
     x, y = as_kind(kx, xs), as_kind(ky, ys)
     n = min(len(xs), len(ys))
     out, pullback = bp.backprop_with2(lambda a, b: P.zip_with(f, a, b), x, y)
     assert type(out) is type(x) and len(out) == n
-    np.testing.assert_allclose(flat(out), [bp.eval_bp2(f, a, b) for a, b in zip(xs, ys)], rtol=1e-12)
+    np.testing.assert_allclose(
+        flat(out), [bp.eval_bp2(f, a, b) for a, b in zip(xs, ys)], rtol=1e-12
+    )
     c = list(np.random.default_rng(seed).normal(size=n))
     gx, gy = pullback(as_kind(kx, c))
     assert_same_kind(gx, x)

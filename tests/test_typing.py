@@ -35,8 +35,9 @@ CHECK_FILES = sorted(TYPING_DIR.glob("check_*.py"))
 # reports several errors for that one line).
 IGNORE_RE = re.compile(r"^# type: ignore\[(?P<codes>[a-z][a-z-]*(?:, [a-z][a-z-]*)*)\]$")
 ANY_IGNORE_RE = re.compile(r"type:\s*ignore")
-ERROR_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): error: (?P<message>.*?)(?:  \[(?P<code>[a-z-]+)\])?$")
-
+ERROR_RE = re.compile(
+    r"^(?P<path>.+?):(?P<line>\d+): error: (?P<message>.*?)(?:  \[(?P<code>[a-z-]+)\])?$"
+)
 
 
 def test_check_files_present() -> None:
@@ -68,9 +69,12 @@ class MypyRun:
 def run_mypy(*targets: Path) -> MypyRun:
     """`python -m mypy --strict` with tests/typing/mypy.ini, from the repository root."""
     cmd = [
-        sys.executable, "-m", "mypy",
+        sys.executable,
+        "-m",
+        "mypy",
         "--strict",
-        "--config-file", str(CONFIG),
+        "--config-file",
+        str(CONFIG),
         "--show-absolute-path",
         "--no-pretty",
         "--no-color-output",
@@ -84,7 +88,9 @@ def run_mypy(*targets: Path) -> MypyRun:
     for line in proc.stdout.splitlines():
         m = ERROR_RE.match(line)
         if m:
-            errors.append(MypyError(Path(m["path"]).resolve(), int(m["line"]), m["code"], m["message"]))
+            errors.append(
+                MypyError(Path(m["path"]).resolve(), int(m["line"]), m["code"], m["message"])
+            )
     assert (proc.returncode == 0) == (not errors), f"could not parse mypy's output:\n{output}"
     return MypyRun(proc.returncode, output, tuple(errors))
 
@@ -218,7 +224,14 @@ def test_stubtest_core() -> None:
     BVar's __float__/__int__/__complex__ exist at run time only to raise TypeError, and are
     absent from the stub so that mypy rejects float(v) statically.
     """
-    cmd = [sys.executable, "-m", "mypy.stubtest", "bprop._core", "--allowlist", str(STUBTEST_ALLOWLIST)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mypy.stubtest",
+        "bprop._core",
+        "--allowlist",
+        str(STUBTEST_ALLOWLIST),
+    ]
     # Not tests/typing/mypy.ini: stubtest ignores `strict` in a config file but honours
     # warn_unused_ignores, so the package's ignores for strict-only errors would be reported as
     # unused. MYPYPATH makes it read this checkout's stub.
@@ -232,9 +245,14 @@ def test_stubtest_numpy() -> None:
     runtime registry's functions: names, parameters and defaults. The allowlist covers only the
     private implementation modules (stubtest reads their sources as stubs)."""
     cmd = [
-        sys.executable, "-m", "mypy.stubtest", "bprop.numpy",
-        "--mypy-config-file", str(REPO / "tests" / "typing" / "mypy.ini"),
-        "--allowlist", str(REPO / "tests" / "typing" / "stubtest_numpy_allowlist.txt"),
+        sys.executable,
+        "-m",
+        "mypy.stubtest",
+        "bprop.numpy",
+        "--mypy-config-file",
+        str(REPO / "tests" / "typing" / "mypy.ini"),
+        "--allowlist",
+        str(REPO / "tests" / "typing" / "stubtest_numpy_allowlist.txt"),
     ]
     env = {**os.environ, "MYPYPATH": str(REPO / "python")}
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .classes import build_dataclass, zero
 
-__all__ = ["Container", "container_of", "components", "embed"]
+__all__ = ["Container", "components", "container_of", "embed"]
 
 
 class Container:
@@ -45,7 +45,9 @@ class Container:
 
     def index(self, x: Any, how: str, key: Any) -> int:
         """Position of the component that `item(key)`, `key(key)` or `attr(key)` names."""
-        raise TypeError(f"{how}({key!r}): a {_type_name(x)} has no components by {_by[how]}{_hint[how]}")
+        raise TypeError(
+            f"{how}({key!r}): a {_type_name(x)} has no components by {_by[how]}{_hint[how]}"
+        )
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
         """A container like `x` holding `comps`, made with the type's constructor."""
@@ -57,7 +59,9 @@ class Container:
 
     def embed(self, x: Any, slots: Sequence[Any]) -> Any:
         """The whole gradient of `x` whose component gradients are `slots` (None: zero)."""
-        return self.rebuild(x, [zero(c) if g is None else g for c, g in zip(self.components(x), slots)])
+        return self.rebuild(
+            x, [zero(c) if g is None else g for c, g in zip(self.components(x), slots)]
+        )
 
 
 _by = {"item": "position", "key": "key", "attr": "field name"}
@@ -114,7 +118,9 @@ class _NamedTuple(_Tuple):
         try:
             return fields.index(key)
         except ValueError:
-            raise AttributeError(f"attr({key!r}): {_type_name(x)} has no field {key!r} (fields: {', '.join(fields)})") from None
+            raise AttributeError(
+                f"attr({key!r}): {_type_name(x)} has no field {key!r} (fields: {', '.join(fields)})"
+            ) from None
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
         return type(x)._make(comps)
@@ -181,7 +187,9 @@ class _Dataclass(Container):
             return super().index(x, how, key)
         i = self.positions.get(key)
         if i is None:
-            raise AttributeError(f"attr({key!r}): {_type_name(x)} has no field {key!r} (fields: {', '.join(self.names)})")
+            raise AttributeError(
+                f"attr({key!r}): {_type_name(x)} has no field {key!r} (fields: {', '.join(self.names)})"
+            )
         return i
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:

@@ -2,55 +2,65 @@
 # `python -m mypy.stubtest bprop._core`.
 from collections.abc import Callable, Iterator, Sequence
 from types import EllipsisType, GenericAlias
-from typing import Any, Generic, Literal, NoReturn, SupportsIndex, TypeAlias, TypeVar, final, overload
+from typing import (
+    Any,
+    Generic,
+    Literal,
+    NoReturn,
+    SupportsIndex,
+    TypeAlias,
+    TypeVar,
+    final,
+    overload,
+)
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "Tape",
     "BVar",
-    "const_var",
-    "install_hooks",
-    "lift_custom",
-    "project",
-    "set_add",
-    "join",
-    "neg",
+    "Tape",
     "abs",
-    "signum",
-    "recip",
-    "exp",
-    "log",
-    "sqrt",
-    "sin",
-    "cos",
-    "tan",
-    "asin",
     "acos",
-    "atan",
-    "sinh",
-    "cosh",
-    "tanh",
-    "asinh",
     "acosh",
-    "atanh",
     "add",
-    "sub",
-    "mul",
+    "asin",
+    "asinh",
+    "atan",
+    "atanh",
+    "const_var",
+    "cos",
+    "cosh",
     "div",
-    "pow",
+    "exp",
+    "install_hooks",
+    "join",
+    "lift_custom",
+    "log",
     "log_base",
-    "maximum",
-    "minimum",
     "matmul",
-    "transpose",
-    "reshape",
-    "sum",
-    "mean",
     "max",
+    "maximum",
+    "mean",
     "min",
+    "minimum",
+    "mul",
+    "neg",
+    "pow",
+    "project",
+    "recip",
+    "reshape",
+    "set_add",
+    "signum",
+    "sin",
+    "sinh",
     "softmax_cross_entropy",
+    "sqrt",
+    "sub",
+    "sum",
+    "tan",
+    "tanh",
+    "transpose",
 ]
 
 _A = TypeVar("_A")
@@ -64,14 +74,23 @@ _ArrC: TypeAlias = npt.NDArray[np.floating[Any] | np.integer[Any] | np.bool_]
 _Axis: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
 _Shape: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
 # `dtype=` accepts float64 only (the one differentiable dtype).
-_F64: TypeAlias = type[float] | type[np.float64] | np.dtype[np.float64] | Literal["float64", "f8", "d"] | None
+_F64: TypeAlias = (
+    type[float] | type[np.float64] | np.dtype[np.float64] | Literal["float64", "f8", "d"] | None
+)
 _Order: TypeAlias = Literal["C", "F", "A", "K"]
 _Int: TypeAlias = int | np.integer[Any]
 _Index: TypeAlias = SupportsIndex | Sequence[SupportsIndex] | npt.NDArray[np.integer[Any]]
 # Keys of `v[key]` that always give an array: slices, `...`, `None`, integer arrays and lists,
 # boolean masks, and tuples that contain one of these (integers alone may give a scalar).
 _ArrayKey: TypeAlias = (
-    slice | EllipsisType | None | list[int] | list[bool] | npt.NDArray[np.integer[Any]] | npt.NDArray[np.bool_] | tuple[Any, ...]
+    slice
+    | EllipsisType
+    | None
+    | list[int]
+    | list[bool]
+    | npt.NDArray[np.integer[Any]]
+    | npt.NDArray[np.bool_]
+    | tuple[Any, ...]
 )
 
 @final
@@ -197,85 +216,300 @@ class BVar(Generic[_A]):
     # them: tests/typing/stubtest_allowlist.txt lists them. Full reductions (no axis, no keepdims)
     # give float BVars, as numpy's give scalars; `keepdims` given as a plain bool gives either.
     @overload
-    def sum(self: BVar[_Arr], axis: None = None, dtype: _F64 = None, out: None = None, *, keepdims: Literal[False] = False) -> BVar[float]: ...
+    def sum(
+        self: BVar[_Arr],
+        axis: None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: Literal[False] = False,
+    ) -> BVar[float]: ...
     @overload
-    def sum(self: BVar[_Arr], axis: _Axis, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[_Arr]: ...
+    def sum(
+        self: BVar[_Arr],
+        axis: _Axis,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr]: ...
     @overload
-    def sum(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: Literal[True]) -> BVar[_Arr]: ...
+    def sum(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: Literal[True],
+    ) -> BVar[_Arr]: ...
     @overload
-    def sum(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[_Arr] | BVar[float]: ...
+    def sum(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr] | BVar[float]: ...
     @overload
-    def sum(self: BVar[float], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[float]: ...
+    def sum(
+        self: BVar[float],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[float]: ...
     @overload
-    def mean(self: BVar[_Arr], axis: None = None, dtype: _F64 = None, out: None = None, *, keepdims: Literal[False] = False) -> BVar[float]: ...
+    def mean(
+        self: BVar[_Arr],
+        axis: None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: Literal[False] = False,
+    ) -> BVar[float]: ...
     @overload
-    def mean(self: BVar[_Arr], axis: _Axis, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[_Arr]: ...
+    def mean(
+        self: BVar[_Arr],
+        axis: _Axis,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr]: ...
     @overload
-    def mean(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: Literal[True]) -> BVar[_Arr]: ...
+    def mean(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: Literal[True],
+    ) -> BVar[_Arr]: ...
     @overload
-    def mean(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[_Arr] | BVar[float]: ...
+    def mean(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr] | BVar[float]: ...
     @overload
-    def mean(self: BVar[float], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[float]: ...
+    def mean(
+        self: BVar[float],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[float]: ...
     @overload
-    def prod(self: BVar[_Arr], axis: None = None, dtype: _F64 = None, out: None = None, *, keepdims: Literal[False] = False) -> BVar[float]: ...
+    def prod(
+        self: BVar[_Arr],
+        axis: None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: Literal[False] = False,
+    ) -> BVar[float]: ...
     @overload
-    def prod(self: BVar[_Arr], axis: _Axis, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[_Arr]: ...
+    def prod(
+        self: BVar[_Arr],
+        axis: _Axis,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr]: ...
     @overload
-    def prod(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: Literal[True]) -> BVar[_Arr]: ...
+    def prod(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: Literal[True],
+    ) -> BVar[_Arr]: ...
     @overload
-    def prod(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[_Arr] | BVar[float]: ...
+    def prod(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr] | BVar[float]: ...
     @overload
-    def prod(self: BVar[float], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, *, keepdims: bool = False) -> BVar[float]: ...
+    def prod(
+        self: BVar[float],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[float]: ...
     @overload
-    def max(self: BVar[_Arr], axis: None = None, out: None = None, *, keepdims: Literal[False] = False) -> BVar[float]: ...
+    def max(
+        self: BVar[_Arr], axis: None = None, out: None = None, *, keepdims: Literal[False] = False
+    ) -> BVar[float]: ...
     @overload
-    def max(self: BVar[_Arr], axis: _Axis, out: None = None, *, keepdims: bool = False) -> BVar[_Arr]: ...
+    def max(
+        self: BVar[_Arr], axis: _Axis, out: None = None, *, keepdims: bool = False
+    ) -> BVar[_Arr]: ...
     @overload
-    def max(self: BVar[_Arr], axis: _Axis | None = None, out: None = None, *, keepdims: Literal[True]) -> BVar[_Arr]: ...
+    def max(
+        self: BVar[_Arr], axis: _Axis | None = None, out: None = None, *, keepdims: Literal[True]
+    ) -> BVar[_Arr]: ...
     @overload
-    def max(self: BVar[_Arr], axis: _Axis | None = None, out: None = None, *, keepdims: bool = False) -> BVar[_Arr] | BVar[float]: ...
+    def max(
+        self: BVar[_Arr], axis: _Axis | None = None, out: None = None, *, keepdims: bool = False
+    ) -> BVar[_Arr] | BVar[float]: ...
     @overload
-    def max(self: BVar[float], axis: _Axis | None = None, out: None = None, *, keepdims: bool = False) -> BVar[float]: ...
+    def max(
+        self: BVar[float], axis: _Axis | None = None, out: None = None, *, keepdims: bool = False
+    ) -> BVar[float]: ...
     @overload
-    def min(self: BVar[_Arr], axis: None = None, out: None = None, *, keepdims: Literal[False] = False) -> BVar[float]: ...
+    def min(
+        self: BVar[_Arr], axis: None = None, out: None = None, *, keepdims: Literal[False] = False
+    ) -> BVar[float]: ...
     @overload
-    def min(self: BVar[_Arr], axis: _Axis, out: None = None, *, keepdims: bool = False) -> BVar[_Arr]: ...
+    def min(
+        self: BVar[_Arr], axis: _Axis, out: None = None, *, keepdims: bool = False
+    ) -> BVar[_Arr]: ...
     @overload
-    def min(self: BVar[_Arr], axis: _Axis | None = None, out: None = None, *, keepdims: Literal[True]) -> BVar[_Arr]: ...
+    def min(
+        self: BVar[_Arr], axis: _Axis | None = None, out: None = None, *, keepdims: Literal[True]
+    ) -> BVar[_Arr]: ...
     @overload
-    def min(self: BVar[_Arr], axis: _Axis | None = None, out: None = None, *, keepdims: bool = False) -> BVar[_Arr] | BVar[float]: ...
+    def min(
+        self: BVar[_Arr], axis: _Axis | None = None, out: None = None, *, keepdims: bool = False
+    ) -> BVar[_Arr] | BVar[float]: ...
     @overload
-    def min(self: BVar[float], axis: _Axis | None = None, out: None = None, *, keepdims: bool = False) -> BVar[float]: ...
+    def min(
+        self: BVar[float], axis: _Axis | None = None, out: None = None, *, keepdims: bool = False
+    ) -> BVar[float]: ...
     @overload
-    def var(self: BVar[_Arr], axis: None = None, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: Literal[False] = False) -> BVar[float]: ...
+    def var(
+        self: BVar[_Arr],
+        axis: None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: Literal[False] = False,
+    ) -> BVar[float]: ...
     @overload
-    def var(self: BVar[_Arr], axis: _Axis, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: bool = False) -> BVar[_Arr]: ...
+    def var(
+        self: BVar[_Arr],
+        axis: _Axis,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr]: ...
     @overload
-    def var(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: Literal[True]) -> BVar[_Arr]: ...
+    def var(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: Literal[True],
+    ) -> BVar[_Arr]: ...
     @overload
-    def var(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: bool = False) -> BVar[_Arr] | BVar[float]: ...
+    def var(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr] | BVar[float]: ...
     @overload
-    def var(self: BVar[float], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: bool = False) -> BVar[float]: ...
+    def var(
+        self: BVar[float],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[float]: ...
     @overload
-    def std(self: BVar[_Arr], axis: None = None, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: Literal[False] = False) -> BVar[float]: ...
+    def std(
+        self: BVar[_Arr],
+        axis: None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: Literal[False] = False,
+    ) -> BVar[float]: ...
     @overload
-    def std(self: BVar[_Arr], axis: _Axis, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: bool = False) -> BVar[_Arr]: ...
+    def std(
+        self: BVar[_Arr],
+        axis: _Axis,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr]: ...
     @overload
-    def std(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: Literal[True]) -> BVar[_Arr]: ...
+    def std(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: Literal[True],
+    ) -> BVar[_Arr]: ...
     @overload
-    def std(self: BVar[_Arr], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: bool = False) -> BVar[_Arr] | BVar[float]: ...
+    def std(
+        self: BVar[_Arr],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[_Arr] | BVar[float]: ...
     @overload
-    def std(self: BVar[float], axis: _Axis | None = None, dtype: _F64 = None, out: None = None, ddof: float = 0, *, keepdims: bool = False) -> BVar[float]: ...
-    def cumsum(self: BVar[_Arr], axis: SupportsIndex | None = None, dtype: _F64 = None, out: None = None) -> BVar[_Arr]: ...
-    def cumprod(self: BVar[_Arr], axis: SupportsIndex | None = None, dtype: _F64 = None, out: None = None) -> BVar[_Arr]: ...
+    def std(
+        self: BVar[float],
+        axis: _Axis | None = None,
+        dtype: _F64 = None,
+        out: None = None,
+        ddof: float = 0,
+        *,
+        keepdims: bool = False,
+    ) -> BVar[float]: ...
+    def cumsum(
+        self: BVar[_Arr], axis: SupportsIndex | None = None, dtype: _F64 = None, out: None = None
+    ) -> BVar[_Arr]: ...
+    def cumprod(
+        self: BVar[_Arr], axis: SupportsIndex | None = None, dtype: _F64 = None, out: None = None
+    ) -> BVar[_Arr]: ...
     @overload
-    def reshape(self: BVar[_Arr], shape: _Shape, /, *, order: _Order = "C", copy: bool | None = None) -> BVar[_Arr]: ...
+    def reshape(
+        self: BVar[_Arr], shape: _Shape, /, *, order: _Order = "C", copy: bool | None = None
+    ) -> BVar[_Arr]: ...
     @overload
-    def reshape(self: BVar[_Arr], *shape: SupportsIndex, order: _Order = "C", copy: bool | None = None) -> BVar[_Arr]: ...
+    def reshape(
+        self: BVar[_Arr], *shape: SupportsIndex, order: _Order = "C", copy: bool | None = None
+    ) -> BVar[_Arr]: ...
     def ravel(self: BVar[_Arr], order: _Order = "C") -> BVar[_Arr]: ...
     def flatten(self: BVar[_Arr], order: _Order = "C") -> BVar[_Arr]: ...
     @overload
-    def transpose(self: BVar[_Arr], axes: Sequence[SupportsIndex] | None = None, /) -> BVar[_Arr]: ...
+    def transpose(
+        self: BVar[_Arr], axes: Sequence[SupportsIndex] | None = None, /
+    ) -> BVar[_Arr]: ...
     @overload
     def transpose(self: BVar[_Arr], *axes: SupportsIndex) -> BVar[_Arr]: ...
     def swapaxes(self: BVar[_Arr], axis1: SupportsIndex, axis2: SupportsIndex, /) -> BVar[_Arr]: ...
@@ -288,30 +522,103 @@ class BVar(Generic[_A]):
     @overload
     def dot(self: BVar[float], b: BVar[float] | float, /, out: None = None) -> BVar[float]: ...
     @overload
-    def clip(self: BVar[_Arr], min: BVar[_Arr] | BVar[float] | _ArrC | float | None = None, max: BVar[_Arr] | BVar[float] | _ArrC | float | None = None, out: None = None) -> BVar[_Arr]: ...
+    def clip(
+        self: BVar[_Arr],
+        min: BVar[_Arr] | BVar[float] | _ArrC | float | None = None,
+        max: BVar[_Arr] | BVar[float] | _ArrC | float | None = None,
+        out: None = None,
+    ) -> BVar[_Arr]: ...
     @overload
-    def clip(self: BVar[float], min: BVar[float] | float | None = None, max: BVar[float] | float | None = None, out: None = None) -> BVar[float]: ...
+    def clip(
+        self: BVar[float],
+        min: BVar[float] | float | None = None,
+        max: BVar[float] | float | None = None,
+        out: None = None,
+    ) -> BVar[float]: ...
     @overload
-    def take(self: BVar[_Arr], indices: Sequence[SupportsIndex] | npt.NDArray[np.integer[Any]], axis: SupportsIndex | None = None, out: None = None, mode: Literal["raise", "wrap", "clip"] = "raise") -> BVar[_Arr]: ...
+    def take(
+        self: BVar[_Arr],
+        indices: Sequence[SupportsIndex] | npt.NDArray[np.integer[Any]],
+        axis: SupportsIndex | None = None,
+        out: None = None,
+        mode: Literal["raise", "wrap", "clip"] = "raise",
+    ) -> BVar[_Arr]: ...
     @overload
-    def take(self: BVar[_Arr], indices: int | np.integer[Any], axis: None = None, out: None = None, mode: Literal["raise", "wrap", "clip"] = "raise") -> BVar[float]: ...
+    def take(
+        self: BVar[_Arr],
+        indices: int | np.integer[Any],
+        axis: None = None,
+        out: None = None,
+        mode: Literal["raise", "wrap", "clip"] = "raise",
+    ) -> BVar[float]: ...
     @overload
-    def take(self: BVar[_Arr], indices: int | np.integer[Any], axis: SupportsIndex, out: None = None, mode: Literal["raise", "wrap", "clip"] = "raise") -> BVar[_Arr]: ...
-    def repeat(self: BVar[_Arr], repeats: _Index, axis: SupportsIndex | None = None) -> BVar[_Arr]: ...
-    def diagonal(self: BVar[_Arr], offset: SupportsIndex = 0, axis1: SupportsIndex = 0, axis2: SupportsIndex = 1) -> BVar[_Arr]: ...
+    def take(
+        self: BVar[_Arr],
+        indices: int | np.integer[Any],
+        axis: SupportsIndex,
+        out: None = None,
+        mode: Literal["raise", "wrap", "clip"] = "raise",
+    ) -> BVar[_Arr]: ...
+    def repeat(
+        self: BVar[_Arr], repeats: _Index, axis: SupportsIndex | None = None
+    ) -> BVar[_Arr]: ...
+    def diagonal(
+        self: BVar[_Arr],
+        offset: SupportsIndex = 0,
+        axis1: SupportsIndex = 0,
+        axis2: SupportsIndex = 1,
+    ) -> BVar[_Arr]: ...
     # The trace of a matrix (an array of them for stacked matrices at run time).
-    def trace(self: BVar[_Arr], offset: SupportsIndex = 0, axis1: SupportsIndex = 0, axis2: SupportsIndex = 1, dtype: _F64 = None, out: None = None) -> BVar[float]: ...
+    def trace(
+        self: BVar[_Arr],
+        offset: SupportsIndex = 0,
+        axis1: SupportsIndex = 0,
+        axis2: SupportsIndex = 1,
+        dtype: _F64 = None,
+        out: None = None,
+    ) -> BVar[float]: ...
     def copy(self, order: _Order = "C") -> BVar[_A]: ...
     # Index results carry no gradient: plain integers and integer arrays.
     @overload
-    def argmax(self: BVar[_Arr] | BVar[float], axis: None = None, out: None = None, *, keepdims: Literal[False] = False) -> np.intp: ...
+    def argmax(
+        self: BVar[_Arr] | BVar[float],
+        axis: None = None,
+        out: None = None,
+        *,
+        keepdims: Literal[False] = False,
+    ) -> np.intp: ...
     @overload
-    def argmax(self: BVar[_Arr] | BVar[float], axis: SupportsIndex | None = None, out: None = None, *, keepdims: bool = False) -> npt.NDArray[np.intp]: ...
+    def argmax(
+        self: BVar[_Arr] | BVar[float],
+        axis: SupportsIndex | None = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> npt.NDArray[np.intp]: ...
     @overload
-    def argmin(self: BVar[_Arr] | BVar[float], axis: None = None, out: None = None, *, keepdims: Literal[False] = False) -> np.intp: ...
+    def argmin(
+        self: BVar[_Arr] | BVar[float],
+        axis: None = None,
+        out: None = None,
+        *,
+        keepdims: Literal[False] = False,
+    ) -> np.intp: ...
     @overload
-    def argmin(self: BVar[_Arr] | BVar[float], axis: SupportsIndex | None = None, out: None = None, *, keepdims: bool = False) -> npt.NDArray[np.intp]: ...
-    def argsort(self: BVar[_Arr] | BVar[float], axis: SupportsIndex | None = -1, kind: Literal["quicksort", "mergesort", "heapsort", "stable"] | None = None, order: None = None, *, stable: bool | None = None) -> npt.NDArray[np.intp]: ...
+    def argmin(
+        self: BVar[_Arr] | BVar[float],
+        axis: SupportsIndex | None = None,
+        out: None = None,
+        *,
+        keepdims: bool = False,
+    ) -> npt.NDArray[np.intp]: ...
+    def argsort(
+        self: BVar[_Arr] | BVar[float],
+        axis: SupportsIndex | None = -1,
+        kind: Literal["quicksort", "mergesort", "heapsort", "stable"] | None = None,
+        order: None = None,
+        *,
+        stable: bool | None = None,
+    ) -> npt.NDArray[np.intp]: ...
     @property
     def size(self) -> int: ...
     @property
@@ -320,7 +627,14 @@ class BVar(Generic[_A]):
     def at(self) -> _At[_A]: ...
     # Rounding has a zero gradient (a constant result); astype only to float64.
     def round(self, decimals: SupportsIndex = 0, out: None = None) -> BVar[_A]: ...
-    def astype(self, dtype: type[np.float64] | np.dtype[np.float64] | Literal["float64", "f8", "d"], order: _Order = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True) -> BVar[_A]: ...
+    def astype(
+        self,
+        dtype: type[np.float64] | np.dtype[np.float64] | Literal["float64", "f8", "d"],
+        order: _Order = "K",
+        casting: str = "unsafe",
+        subok: bool = True,
+        copy: bool = True,
+    ) -> BVar[_A]: ...
     def conj(self) -> BVar[_A]: ...
     def conjugate(self) -> BVar[_A]: ...
     @property
@@ -330,8 +644,12 @@ class BVar(Generic[_A]):
     @property
     def mT(self: BVar[_Arr]) -> BVar[_Arr]: ...
     # Truth values have no gradient: plain booleans.
-    def any(self, axis: SupportsIndex | None = None, out: None = None, keepdims: bool = False) -> Any: ...
-    def all(self, axis: SupportsIndex | None = None, out: None = None, keepdims: bool = False) -> Any: ...
+    def any(
+        self, axis: SupportsIndex | None = None, out: None = None, keepdims: bool = False
+    ) -> Any: ...
+    def all(
+        self, axis: SupportsIndex | None = None, out: None = None, keepdims: bool = False
+    ) -> Any: ...
     @property
     def itemsize(self) -> int: ...
     @property
@@ -351,12 +669,16 @@ class Tape:
     @property
     def is_open(self) -> bool: ...
     def __len__(self) -> int: ...
-    def backward(self, output: BVar[Any], seed: Any, inputs: Sequence[BVar[Any]]) -> list[Any | None]: ...
+    def backward(
+        self, output: BVar[Any], seed: Any, inputs: Sequence[BVar[Any]]
+    ) -> list[Any | None]: ...
 
 def const_var(x: _A) -> BVar[_A]: ...
 def install_hooks(**hooks: Any) -> None: ...
 def set_add(var: BVar[Any], add: Callable[[Any, Any], Any]) -> None: ...
-def project(v: BVar[Any], length: int, indices: Sequence[int], values: Sequence[Any]) -> list[BVar[Any]]: ...
+def project(
+    v: BVar[Any], length: int, indices: Sequence[int], values: Sequence[Any]
+) -> list[BVar[Any]]: ...
 def join(name: str, value: Any, parts: Sequence[Any]) -> BVar[Any]: ...
 def lift_custom(
     op: object,

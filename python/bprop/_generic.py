@@ -15,7 +15,7 @@ import numpy as np
 from ._core import BVar
 from .op import Op, op1, op2
 
-__all__ = ["unary", "binary"]
+__all__ = ["binary", "unary"]
 
 
 def _select(cond: Any, then: Callable[[], Any], other: Callable[[], Any]) -> Any:
@@ -78,7 +78,9 @@ UNARY: dict[str, Op[Any, Any]] = {
 }
 
 
-def _binary(name: str, forward: Callable[[Any, Any], tuple[Any, Callable[[Any], tuple[Any, Any]]]]) -> Op[Any, Any, Any]:
+def _binary(
+    name: str, forward: Callable[[Any, Any], tuple[Any, Callable[[Any], tuple[Any, Any]]]]
+) -> Op[Any, Any, Any]:
     op = op2(forward)
     op.name = name
     return op

@@ -36,20 +36,20 @@ import numpy as np
 from .errors import BackpropInstanceError, ShapeError
 
 __all__ = [
-    "zero",
-    "add",
-    "one",
-    "register_backprop",
     "Instance",
-    "zero_num",
-    "add_num",
-    "one_num",
-    "zero_functor",
-    "one_functor",
+    "add",
     "add_as_list",
-    "zero_vec",
+    "add_num",
     "add_vec",
+    "one",
+    "one_functor",
+    "one_num",
     "one_vec",
+    "register_backprop",
+    "zero",
+    "zero_functor",
+    "zero_num",
+    "zero_vec",
 ]
 
 T = TypeVar("T")
@@ -143,7 +143,9 @@ def add_vec(xs: Any, ys: Any) -> Any:
         return add_as_list(list(xs), list(ys))
     xs, ys = np.asarray(xs), np.asarray(ys)
     if xs.ndim == 0 or ys.ndim == 0 or xs.shape[1:] != ys.shape[1:]:
-        raise ShapeError(f"add_vec: shapes {xs.shape} and {ys.shape} are not vectors of one element shape")
+        raise ShapeError(
+            f"add_vec: shapes {xs.shape} and {ys.shape} are not vectors of one element shape"
+        )
     short, long = (xs, ys) if len(xs) <= len(ys) else (ys, xs)
     n = len(short)
     return np.concatenate([long[:n] + short, long[n:]])
@@ -181,9 +183,7 @@ def _array_instance() -> Instance:
             raise ShapeError(f"add: arrays of different shapes ({x.shape} and {np.shape(y)})")
         return np.asanyarray(numeric(x) + y)  # a 0-d sum is a numpy scalar: keep the array
 
-    return Instance(
-        lambda x: np.zeros_like(numeric(x)), add_, lambda x: np.ones_like(numeric(x))
-    )
+    return Instance(lambda x: np.zeros_like(numeric(x)), add_, lambda x: np.ones_like(numeric(x)))
 
 
 def _builder(cls: type, base: type) -> Callable[[Any], Any]:
@@ -191,7 +191,7 @@ def _builder(cls: type, base: type) -> Callable[[Any], Any]:
     if cls is base:
         return base
     if base is tuple and hasattr(cls, "_fields"):  # a NamedTuple
-        make: Callable[[Any], Any] = getattr(cls, "_make")
+        make: Callable[[Any], Any] = getattr(cls, "_make")  # noqa: B009 (`type` has no _make)
         return make
     return cls
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 __all__ = [
-    "BackpropError",
-    "TapeScopeError",
-    "NoGradientError",
     "ArityError",
-    "ShapeError",
+    "BackpropError",
     "BackpropInstanceError",
+    "NoGradientError",
+    "ShapeError",
+    "TapeScopeError",
 ]
 
 

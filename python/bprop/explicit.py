@@ -27,22 +27,31 @@ from typing import Any, Unpack, cast
 from ._core import BVar, set_add
 from ._typevars import A, B, C, R
 from .op import Op, _lift
-from .run import Funcs, backprop_n_untyped, backprop_with_n_untyped, eval_bp, eval_bp0, eval_bp2, eval_bp_n, per_input
+from .run import (
+    Funcs,
+    backprop_n_untyped,
+    backprop_with_n_untyped,
+    eval_bp,
+    eval_bp0,
+    eval_bp2,
+    eval_bp_n,
+    per_input,
+)
 
 __all__ = [
     "backprop",
-    "grad_bp",
-    "backprop_with",
-    "eval_bp",
     "backprop2",
-    "grad_bp2",
-    "backprop_with2",
-    "eval_bp2",
     "backprop_n",
-    "grad_bp_n",
+    "backprop_with",
+    "backprop_with2",
     "backprop_with_n",
-    "eval_bp_n",
+    "eval_bp",
     "eval_bp0",
+    "eval_bp2",
+    "eval_bp_n",
+    "grad_bp",
+    "grad_bp2",
+    "grad_bp_n",
     "lift_op",
     "lift_op1",
     "lift_op2",

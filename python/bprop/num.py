@@ -12,22 +12,27 @@ from ._core import BVar
 from ._typevars import A, B, C, R
 from .classes import add_num, one_num, zero_num
 from .op import Op
-from .run import eval_bp, eval_bp0, eval_bp2, eval_bp_n  # re-exported: evaluation needs no gradient functions
+from .run import (
+    eval_bp,
+    eval_bp0,
+    eval_bp2,
+    eval_bp_n,
+)  # re-exported: evaluation needs no gradient functions
 
 __all__ = [
     "backprop",
-    "grad_bp",
-    "backprop_with",
-    "eval_bp",
     "backprop2",
-    "grad_bp2",
-    "backprop_with2",
-    "eval_bp2",
     "backprop_n",
-    "grad_bp_n",
+    "backprop_with",
+    "backprop_with2",
     "backprop_with_n",
-    "eval_bp_n",
+    "eval_bp",
     "eval_bp0",
+    "eval_bp2",
+    "eval_bp_n",
+    "grad_bp",
+    "grad_bp2",
+    "grad_bp_n",
     "lift_op",
     "lift_op1",
     "lift_op2",
@@ -52,15 +57,21 @@ def backprop_with(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, Callable[[B
 
 def backprop2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> tuple[C, tuple[A, B]]:
     """`backprop` for two inputs."""
-    return explicit.backprop2(f, x, y, zero=(zero_num, zero_num), add=(add_num, add_num), one=one_num)
+    return explicit.backprop2(
+        f, x, y, zero=(zero_num, zero_num), add=(add_num, add_num), one=one_num
+    )
 
 
 def grad_bp2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> tuple[A, B]:
     """`grad_bp` for two inputs."""
-    return explicit.grad_bp2(f, x, y, zero=(zero_num, zero_num), add=(add_num, add_num), one=one_num)
+    return explicit.grad_bp2(
+        f, x, y, zero=(zero_num, zero_num), add=(add_num, add_num), one=one_num
+    )
 
 
-def backprop_with2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> tuple[C, Callable[[C], tuple[A, B]]]:
+def backprop_with2(
+    f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B
+) -> tuple[C, Callable[[C], tuple[A, B]]]:
     """`backprop_with` for two inputs."""
     return explicit.backprop_with2(f, x, y, zero=(zero_num, zero_num), add=(add_num, add_num))
 
@@ -75,7 +86,9 @@ def grad_bp_n(f: Callable[..., BVar[R]], /, *xs: Any) -> tuple[Any, ...]:
     return explicit.grad_bp_n(f, *xs, zero=zero_num, add=add_num, one=one_num)
 
 
-def backprop_with_n(f: Callable[..., BVar[R]], /, *xs: Any) -> tuple[R, Callable[[R], tuple[Any, ...]]]:
+def backprop_with_n(
+    f: Callable[..., BVar[R]], /, *xs: Any
+) -> tuple[R, Callable[[R], tuple[Any, ...]]]:
     """Result of `f(*xs)` and a reusable pullback."""
     return explicit.backprop_with_n(f, *xs, zero=zero_num, add=add_num)
 

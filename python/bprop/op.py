@@ -19,65 +19,64 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, Unpack, cast, overload
 
 from . import _core
-from ._typevars import A, As, B, C, D, E, F, R
 from ._core import BVar, const_var
+from ._typevars import A, As, B, C, D, E, F, R
 from .errors import ArityError, NoGradientError
 
 __all__ = [
     "Op",
-    "op0",
-    "op_const",
-    "id_op",
-    "op1",
-    "op2",
-    "op3",
-    "op_n",
-    "op_iso",
-    "op_iso2",
-    "op_iso3",
-    "op_iso_n",
-    "op_tup",
-    "op_coerce",
-    "no_grad1",
-    "no_grad",
+    "abs_op",
+    "acos_op",
+    "acosh_op",
+    "add_op",
+    "asin_op",
+    "asinh_op",
+    "atan_op",
+    "atanh_op",
     "bp_op",
     "compose_op",
     "compose_op1",
+    "cos_op",
+    "cosh_op",
+    "div_op",
+    "eval_op",
+    "exp_op",
+    "grad_op",
+    "grad_op_with",
+    "id_op",
     "lift_op",
     "lift_op1",
     "lift_op2",
     "lift_op3",
-    "run_op",
-    "eval_op",
-    "grad_op",
-    "grad_op_with",
-    "add_op",
-    "sub_op",
-    "mul_op",
-    "div_op",
-    "pow_op",
-    "neg_op",
-    "abs_op",
-    "signum_op",
-    "recip_op",
-    "exp_op",
-    "log_op",
-    "sqrt_op",
     "log_base_op",
+    "log_op",
+    "mul_op",
+    "neg_op",
+    "no_grad",
+    "no_grad1",
+    "op0",
+    "op1",
+    "op2",
+    "op3",
+    "op_coerce",
+    "op_const",
+    "op_iso",
+    "op_iso2",
+    "op_iso3",
+    "op_iso_n",
+    "op_n",
+    "op_tup",
+    "pow_op",
+    "recip_op",
+    "run_op",
+    "signum_op",
     "sin_op",
-    "cos_op",
-    "tan_op",
-    "asin_op",
-    "acos_op",
-    "atan_op",
     "sinh_op",
-    "cosh_op",
+    "sqrt_op",
+    "sub_op",
+    "tan_op",
     "tanh_op",
-    "asinh_op",
-    "acosh_op",
-    "atanh_op",
 ]
-
 
 
 def _site(depth: int) -> str:
@@ -104,14 +103,23 @@ def lift_op(op: Op[A, B, R], x: BVar[A], y: BVar[B], /) -> BVar[R]: ...
 @overload
 def lift_op(op: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C], /) -> BVar[R]: ...
 @overload
-def lift_op(op: Op[A, B, C, D, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], /) -> BVar[R]: ...
+def lift_op(
+    op: Op[A, B, C, D, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], /
+) -> BVar[R]: ...
 @overload
 def lift_op(
     op: Op[A, B, C, D, E, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], v: BVar[E], /
 ) -> BVar[R]: ...
 @overload
 def lift_op(
-    op: Op[A, B, C, D, E, F, R], x: BVar[A], y: BVar[B], z: BVar[C], w: BVar[D], v: BVar[E], u: BVar[F], /
+    op: Op[A, B, C, D, E, F, R],
+    x: BVar[A],
+    y: BVar[B],
+    z: BVar[C],
+    w: BVar[D],
+    v: BVar[E],
+    u: BVar[F],
+    /,
 ) -> BVar[R]: ...
 def lift_op(op: Any, *xs: Any) -> Any:
     """Apply an op to BVars (plain values are taken as constants). Typed for arities 0-6."""
@@ -121,7 +129,7 @@ def lift_op(op: Any, *xs: Any) -> Any:
 class Op(Generic[Unpack[As], A]):
     """A differentiable function from `tuple[*As]` to `A` with a hand-written gradient."""
 
-    __slots__ = ("name", "arity", "_forward", "_bare", "_native", "_inline")
+    __slots__ = ("_bare", "_forward", "_inline", "_native", "arity", "name")
 
     name: str
     arity: int | None  # None: any number of arguments
@@ -167,7 +175,9 @@ class Op(Generic[Unpack[As], A]):
         return compose_op1(self, cast("Op[A, A]", neg_op))
 
 
-def _pointwise(combine: Op[Any, Any, Any], x: Op[Unpack[As], A], y: Op[Unpack[As], A], sym: str) -> Op[Unpack[As], A]:
+def _pointwise(
+    combine: Op[Any, Any, Any], x: Op[Unpack[As], A], y: Op[Unpack[As], A], sym: str
+) -> Op[Unpack[As], A]:
     op: Op[Unpack[As], A] = compose_op([x, y], combine)
     op.name = f"({x.name} {sym} {y.name})"
     return op
@@ -211,7 +221,9 @@ def op3(f: Callable[[A, B, C], tuple[D, Callable[[D], tuple[A, B, C]]]]) -> Op[A
     return Op(_describe("op3", f), arity=3, forward=f)
 
 
-def op_n(f: Callable[[Unpack[As]], tuple[A, Callable[[A], tuple[Unpack[As]]]]]) -> Op[Unpack[As], A]:
+def op_n(
+    f: Callable[[Unpack[As]], tuple[A, Callable[[A], tuple[Unpack[As]]]]],
+) -> Op[Unpack[As], A]:
     """An op of any arity; the pullback returns one gradient per argument, as a tuple."""
     return Op(_describe("op_n", f), arity=None, forward=f)
 
@@ -223,7 +235,11 @@ def op0(x: A) -> Op[A]:
 
 def op_const(x: A) -> Op[Unpack[tuple[Any, ...]], A]:
     """An op of any arguments that ignores them and returns `x`: all gradients are zero."""
-    return Op(f"op_const({x!r}) defined at {_site(1)}", arity=None, forward=lambda *xs: (x, lambda d: (None,) * len(xs)))
+    return Op(
+        f"op_const({x!r}) defined at {_site(1)}",
+        arity=None,
+        forward=lambda *xs: (x, lambda d: (None,) * len(xs)),
+    )
 
 
 def _identity(x: A) -> A:
@@ -249,7 +265,9 @@ def op_iso3(to: Callable[[A, B, C], D], from_: Callable[[D], tuple[A, B, C]]) ->
     return Op(_describe("op_iso3", to), arity=3, forward=lambda x, y, z: (to(x, y, z), from_))
 
 
-def op_iso_n(to: Callable[[Unpack[As]], A], from_: Callable[[A], tuple[Unpack[As]]]) -> Op[Unpack[As], A]:
+def op_iso_n(
+    to: Callable[[Unpack[As]], A], from_: Callable[[A], tuple[Unpack[As]]]
+) -> Op[Unpack[As], A]:
     """`op_iso` for any number of arguments."""
     return Op(_describe("op_iso_n", to), arity=None, forward=lambda *xs: (to(*xs), from_))
 
@@ -296,18 +314,24 @@ def bp_op(f: Callable[..., BVar[A]]) -> Op[Unpack[tuple[Any, ...]], A]:
     return Op(_describe("bp_op", f), arity=None, inline=f)
 
 
-def compose_op(ops: Sequence[Op[Unpack[As], Any]], op: Op[Unpack[tuple[Any, ...]], A]) -> Op[Unpack[As], A]:
+def compose_op(
+    ops: Sequence[Op[Unpack[As], Any]], op: Op[Unpack[tuple[Any, ...]], A]
+) -> Op[Unpack[As], A]:
     """Fan-in: `compose_op([f, g], h)(*xs) == h(f(*xs), g(*xs))`."""
     ops = list(ops)
     if op.arity is not None and op.arity != len(ops):
-        raise ArityError(f"compose_op: op {op.name} takes {op.arity} arguments, but {len(ops)} ops feed it")
+        raise ArityError(
+            f"compose_op: op {op.name} takes {op.arity} arguments, but {len(ops)} ops feed it"
+        )
 
     def composed(*vs: Any) -> Any:
         return _lift(op, tuple(_lift(o, vs) for o in ops))
 
     arities = {o.arity for o in ops} - {None}
     arity = arities.pop() if len(arities) == 1 else None
-    return Op(f"compose_op([{', '.join(o.name for o in ops)}], {op.name})", arity=arity, inline=composed)
+    return Op(
+        f"compose_op([{', '.join(o.name for o in ops)}], {op.name})", arity=arity, inline=composed
+    )
 
 
 def compose_op1(f: Op[Unpack[As], B], g: Op[B, C]) -> Op[Unpack[As], C]:
@@ -370,8 +394,6 @@ def lift_op2(op: Op[A, B, R], x: BVar[A], y: BVar[B]) -> BVar[R]:
 def lift_op3(op: Op[A, B, C, R], x: BVar[A], y: BVar[B], z: BVar[C]) -> BVar[R]:
     """Apply a three-argument op to BVars."""
     return cast("BVar[R]", _lift(op, (x, y, z)))
-
-
 
 
 # ---- running ops directly -----------------------------------------------------------------

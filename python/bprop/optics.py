@@ -30,29 +30,29 @@ from .classes import zero
 from .op import named, op1, op2, op_iso, op_iso2, op_iso3, op_iso_n
 
 __all__ = [
-    "Traversal",
-    "Lens",
     "ComponentLens",
-    "lens",
-    "traversal",
-    "item",
-    "key",
+    "Lens",
+    "Traversal",
     "attr",
-    "each",
-    "compose",
-    "view_var",
-    "set_var",
-    "over_var",
-    "preview_var",
-    "to_list_of_var",
-    "sequence_var",
     "collect_var",
-    "split_var",
-    "join_var",
+    "compose",
+    "each",
     "iso_var",
     "iso_var2",
     "iso_var3",
     "iso_var_n",
+    "item",
+    "join_var",
+    "key",
+    "lens",
+    "over_var",
+    "preview_var",
+    "sequence_var",
+    "set_var",
+    "split_var",
+    "to_list_of_var",
+    "traversal",
+    "view_var",
 ]
 
 S = TypeVar("S")
@@ -171,7 +171,9 @@ class _TraversalFn(_Step):
 
     single = False
 
-    def __init__(self, to_list: Callable[[Any], Iterable[Any]], from_list: Callable[[Any, list[Any]], Any]) -> None:
+    def __init__(
+        self, to_list: Callable[[Any], Iterable[Any]], from_list: Callable[[Any, list[Any]], Any]
+    ) -> None:
         self.to_list, self.from_list = to_list, from_list
 
         def targets(s: Any) -> tuple[list[Any], Callable[[list[Any]], Any]]:
@@ -283,7 +285,9 @@ def _make(steps: tuple[_Step, ...]) -> Any:
 def _compose(outer: Traversal[Any, Any], inner: Traversal[Any, Any]) -> Any:
     # Any: a Lens or a Traversal, as the overloads of the callers say.
     if not isinstance(outer, Traversal) or not isinstance(inner, Traversal):
-        raise TypeError(f"compose: expected two optics, got {type(outer).__name__} and {type(inner).__name__}")
+        raise TypeError(
+            f"compose: expected two optics, got {type(outer).__name__} and {type(inner).__name__}"
+        )
     return _make(outer._steps + inner._steps)
 
 
@@ -303,7 +307,9 @@ def lens(get: Callable[[S], A], set: Callable[[S, A], S]) -> Lens[S, A]:
     return Lens((_LensFn(get, set),))
 
 
-def traversal(to_list: Callable[[S], Iterable[A]], from_list: Callable[[S, list[A]], S]) -> Traversal[S, A]:
+def traversal(
+    to_list: Callable[[S], Iterable[A]], from_list: Callable[[S, list[A]], S]
+) -> Traversal[S, A]:
     """A traversal from a function listing the targets and one rebuilding `s` from new targets."""
     return Traversal((_TraversalFn(to_list, from_list),))
 
@@ -353,14 +359,18 @@ dataclass, rows of a numpy array."""
 
 def _bvar(v: object, fn: str) -> BVar[Any]:
     if not isinstance(v, BVar):
-        raise TypeError(f"{fn}: expected a BVar, got {type(v).__qualname__} (wrap constants with bprop.const_var)")
+        raise TypeError(
+            f"{fn}: expected a BVar, got {type(v).__qualname__} (wrap constants with bprop.const_var)"
+        )
     return v
 
 
 def _lens(l: object, fn: str) -> Lens[Any, Any]:
     if not isinstance(l, Lens):
         if isinstance(l, Traversal):
-            raise TypeError(f"{fn}: {l!r} is a traversal, not a lens; use preview_var or to_list_of_var")
+            raise TypeError(
+                f"{fn}: {l!r} is a traversal, not a lens; use preview_var or to_list_of_var"
+            )
         raise TypeError(f"{fn}: expected a Lens, got {type(l).__qualname__}")
     return l
 
@@ -437,7 +447,9 @@ def sequence_var(v: BVar[Any]) -> Any:
     for tuples). One node per element; their gradients reach `v` slot by slot."""
     s = _bvar(v, "sequence_var").value
     if not isinstance(s, (list, tuple)) and container_of(s, "sequence_var").kind != "array":
-        raise TypeError(f"sequence_var: a {type(s).__qualname__} is not a sequence; use split_var for records")
+        raise TypeError(
+            f"sequence_var: a {type(s).__qualname__} is not a sequence; use split_var for records"
+        )
     elems = _EACH.focus(v)
     return tuple(elems) if isinstance(s, tuple) else elems
 
@@ -450,7 +462,9 @@ def collect_var(vs: list[BVar[A]] | tuple[BVar[A], ...]) -> Any:
     """One BVar of the list (or tuple) of the values of `vs` (`collectVar`): one node, whose
     gradient is handed back element by element. Plain values are constants."""
     if not isinstance(vs, (list, tuple)):
-        raise TypeError(f"collect_var: expected a list or tuple of BVars, got {type(vs).__qualname__}")
+        raise TypeError(
+            f"collect_var: expected a list or tuple of BVars, got {type(vs).__qualname__}"
+        )
     values = _values(vs, "collect_var")
     return _core.join("collect_var", tuple(values) if isinstance(vs, tuple) else values, list(vs))
 
@@ -538,19 +552,27 @@ def iso_var(to: Callable[[A], B], from_: Callable[[B], A], v: BVar[A]) -> BVar[B
     return op_iso(to, from_)(v)
 
 
-def iso_var2(to: Callable[[A, B], C], from_: Callable[[C], tuple[A, B]], a: BVar[A], b: BVar[B]) -> BVar[C]:
+def iso_var2(
+    to: Callable[[A, B], C], from_: Callable[[C], tuple[A, B]], a: BVar[A], b: BVar[B]
+) -> BVar[C]:
     """Two BVars combined by the isomorphism `to`/`from_` (`isoVar2`)."""
     return op_iso2(to, from_)(a, b)
 
 
 def iso_var3(
-    to: Callable[[A, B, C], D], from_: Callable[[D], tuple[A, B, C]], a: BVar[A], b: BVar[B], c: BVar[C]
+    to: Callable[[A, B, C], D],
+    from_: Callable[[D], tuple[A, B, C]],
+    a: BVar[A],
+    b: BVar[B],
+    c: BVar[C],
 ) -> BVar[D]:
     """Three BVars combined by the isomorphism `to`/`from_` (`isoVar3`)."""
     return op_iso3(to, from_)(a, b, c)
 
 
-def iso_var_n(to: Callable[..., R], from_: Callable[[R], tuple[Any, ...]], *vs: BVar[Any]) -> BVar[R]:
+def iso_var_n(
+    to: Callable[..., R], from_: Callable[[R], tuple[Any, ...]], *vs: BVar[Any]
+) -> BVar[R]:
     """Any number of BVars combined by the isomorphism `to`/`from_` (`isoVarN`)."""
     return op_iso_n(to, from_)(*vs)
 

@@ -37,7 +37,7 @@ import builtins
 import functools
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias, TypeVar, Union, overload
+from typing import Any, TypeAlias, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -48,23 +48,23 @@ from .classes import add, zero
 from .op import Op, named, op1, op2
 
 __all__ = [
-    "sum",
-    "product",
-    "length",
-    "minimum",
-    "maximum",
-    "map",
-    "foldr",
+    "broadcast",
     "foldl",
-    "to_list",
+    "foldr",
+    "from_integral",
+    "length",
+    "map",
     "map_accum_l",
     "map_accum_r",
-    "zip_with",
+    "maximum",
+    "minimum",
+    "product",
     "pure",
-    "broadcast",
-    "from_integral",
     "real_to_frac",
     "round",
+    "sum",
+    "to_list",
+    "zip_with",
 ]
 
 A = TypeVar("A")
@@ -72,11 +72,11 @@ B = TypeVar("B")
 C = TypeVar("C")
 
 Array: TypeAlias = npt.NDArray[Any]
-ListLike: TypeAlias = Union[BVar[list[A]], list[BVar[A]]]
+ListLike: TypeAlias = BVar[list[A]] | list[BVar[A]]
 """A BVar of a list, or a list of BVars."""
-TupleLike: TypeAlias = Union[BVar[tuple[A, ...]], tuple[BVar[A], ...]]
+TupleLike: TypeAlias = BVar[tuple[A, ...]] | tuple[BVar[A], ...]
 """A BVar of a tuple, or a tuple of BVars."""
-Elems: TypeAlias = Union[ListLike[A], TupleLike[A], BVar[Sequence[A]], Sequence[BVar[A]]]
+Elems: TypeAlias = ListLike[A] | TupleLike[A] | BVar[Sequence[A]] | Sequence[BVar[A]]
 """Any container of `A`s given as a BVar, or a sequence of BVars."""
 
 
@@ -163,7 +163,9 @@ def _product(x: Any) -> tuple[Any, Callable[[Any], Any]]:
     return (functools.reduce(operator.mul, x) if x else 1.0), pullback
 
 
-def _extreme(name: str, reduce: Callable[..., Any]) -> Callable[[Any], tuple[Any, Callable[[Any], Any]]]:
+def _extreme(
+    name: str, reduce: Callable[..., Any]
+) -> Callable[[Any], tuple[Any, Callable[[Any], Any]]]:
     """Forward of `minimum`/`maximum`: `reduce` is `np.min` or `np.max` (entrywise over axis 0);
     the gradient is shared evenly among the elements equal to the result."""
 
@@ -212,14 +214,18 @@ def _from_integral(x: Any) -> tuple[Any, Callable[[Any], Any]]:
     # the tape stores every real array as float64, so an integer array arrives as whole floats
     whole = isinstance(x, np.ndarray) and x.dtype.kind in "iuf" and bool(np.all(x == np.trunc(x)))
     if not (whole or isinstance(x, (int, np.integer)) and not isinstance(x, bool)):
-        raise TypeError(f"from_integral: expected an integer or an array of whole numbers, got {x!r}")
+        raise TypeError(
+            f"from_integral: expected an integer or an array of whole numbers, got {x!r}"
+        )
     value = x.astype(np.float64) if isinstance(x, np.ndarray) else float(x)
     return value, lambda g: g  # unrounded: an integer gradient would be wrong
 
 
 def _real_to_frac(x: Any) -> tuple[Any, Callable[[Any], Any]]:
     if np.asarray(x).dtype.kind in "biuc":
-        raise TypeError(f"real_to_frac: expected a real, non-integral number, got {x!r} (from_integral takes integers)")
+        raise TypeError(
+            f"real_to_frac: expected a real, non-integral number, got {x!r} (from_integral takes integers)"
+        )
     if isinstance(x, np.ndarray):
         return x.astype(np.float64), lambda g: np.asarray(g).astype(x.dtype)
     return float(x), lambda g: type(x)(g)
@@ -326,7 +332,9 @@ def broadcast(x: Any, like: Any) -> Any:
     """Every element of `like` replaced by `x` (Haskell's `x <$ like`). `x` gets the sum of the
     elements' gradients; `like` only gives the shape, so it gets no gradient."""
     if isinstance(like, (list, tuple)):
-        like = [None] * len(like) if isinstance(like, list) else (None,) * len(like)  # only the shape matters
+        like = (
+            [None] * len(like) if isinstance(like, list) else (None,) * len(like)
+        )  # only the shape matters
     return _broadcast_op(x, like)
 
 
@@ -356,7 +364,9 @@ def _split(name: str, v: Any) -> tuple[list[BVar[Any]], type]:
         from .optics import sequence_var
 
         value = v.value
-        kind: type = np.ndarray if _is_array(name, value) else (tuple if isinstance(value, tuple) else list)
+        kind: type = (
+            np.ndarray if _is_array(name, value) else (tuple if isinstance(value, tuple) else list)
+        )
         return list(sequence_var(v)), kind
     if isinstance(v, np.ndarray):
         _is_array(name, v)
@@ -419,7 +429,9 @@ Step: TypeAlias = Callable[[BVar[A], BVar[B]], tuple[BVar[A], BVar[C]]]
 """A `map_accum` step: (accumulator, element) -> (new accumulator, output element)."""
 
 
-def _map_accum(f: Step[Any, Any, Any], s: Any, v: Any, *, from_right: bool) -> tuple[BVar[Any], Any]:
+def _map_accum(
+    f: Step[Any, Any, Any], s: Any, v: Any, *, from_right: bool
+) -> tuple[BVar[Any], Any]:
     items, kind = _split("map_accum_r" if from_right else "map_accum_l", v)
     acc = _var(s)
     outs: list[BVar[Any]] = []
@@ -434,9 +446,13 @@ def _map_accum(f: Step[Any, Any, Any], s: Any, v: Any, *, from_right: bool) -> t
 @overload
 def map_accum_l(f: Step[A, B, C], s: BVar[A], v: ListLike[B]) -> tuple[BVar[A], BVar[list[C]]]: ...
 @overload
-def map_accum_l(f: Step[A, B, C], s: BVar[A], v: TupleLike[B]) -> tuple[BVar[A], BVar[tuple[C, ...]]]: ...
+def map_accum_l(
+    f: Step[A, B, C], s: BVar[A], v: TupleLike[B]
+) -> tuple[BVar[A], BVar[tuple[C, ...]]]: ...
 @overload
-def map_accum_l(f: Step[A, Any, Any], s: BVar[A], v: BVar[Array]) -> tuple[BVar[A], BVar[Array]]: ...
+def map_accum_l(
+    f: Step[A, Any, Any], s: BVar[A], v: BVar[Array]
+) -> tuple[BVar[A], BVar[Array]]: ...
 def map_accum_l(f: Step[Any, Any, Any], s: Any, v: Any) -> Any:
     """Thread an accumulator left to right, mapping every element (Haskell's `mapAccumL`);
     returns the final accumulator and the container of outputs."""
@@ -446,18 +462,26 @@ def map_accum_l(f: Step[Any, Any, Any], s: Any, v: Any) -> Any:
 @overload
 def map_accum_r(f: Step[A, B, C], s: BVar[A], v: ListLike[B]) -> tuple[BVar[A], BVar[list[C]]]: ...
 @overload
-def map_accum_r(f: Step[A, B, C], s: BVar[A], v: TupleLike[B]) -> tuple[BVar[A], BVar[tuple[C, ...]]]: ...
+def map_accum_r(
+    f: Step[A, B, C], s: BVar[A], v: TupleLike[B]
+) -> tuple[BVar[A], BVar[tuple[C, ...]]]: ...
 @overload
-def map_accum_r(f: Step[A, Any, Any], s: BVar[A], v: BVar[Array]) -> tuple[BVar[A], BVar[Array]]: ...
+def map_accum_r(
+    f: Step[A, Any, Any], s: BVar[A], v: BVar[Array]
+) -> tuple[BVar[A], BVar[Array]]: ...
 def map_accum_r(f: Step[Any, Any, Any], s: Any, v: Any) -> Any:
     """`map_accum_l` threading the accumulator right to left (Haskell's `mapAccumR`)."""
     return _map_accum(f, s, v, from_right=True)
 
 
 @overload
-def zip_with(f: Callable[[BVar[A], BVar[B]], BVar[C]], xs: ListLike[A], ys: Elems[B]) -> BVar[list[C]]: ...
+def zip_with(
+    f: Callable[[BVar[A], BVar[B]], BVar[C]], xs: ListLike[A], ys: Elems[B]
+) -> BVar[list[C]]: ...
 @overload
-def zip_with(f: Callable[[BVar[A], BVar[B]], BVar[C]], xs: TupleLike[A], ys: Elems[B]) -> BVar[tuple[C, ...]]: ...
+def zip_with(
+    f: Callable[[BVar[A], BVar[B]], BVar[C]], xs: TupleLike[A], ys: Elems[B]
+) -> BVar[tuple[C, ...]]: ...
 @overload
 def zip_with(
     f: Callable[[BVar[Any], BVar[Any]], BVar[Any]], xs: BVar[Array], ys: Elems[Any] | BVar[Array]
@@ -468,4 +492,3 @@ def zip_with(f: Callable[[BVar[Any], BVar[Any]], BVar[Any]], xs: Any, ys: Any) -
     left, kind = _split("zip_with", xs)
     right, _ = _split("zip_with", ys)
     return _pack(kind, [f(x, y) for x, y in zip(left, right)])
-

@@ -33,25 +33,26 @@ from .optics import join_var
 
 __all__ = [
     "backprop",
-    "eval_bp",
-    "grad_bp",
-    "backprop_with",
     "backprop2",
-    "eval_bp2",
-    "grad_bp2",
-    "backprop_with2",
     "backprop_n",
-    "eval_bp_n",
-    "grad_bp_n",
+    "backprop_with",
+    "backprop_with2",
     "backprop_with_n",
+    "eval_bp",
     "eval_bp0",
+    "eval_bp2",
+    "eval_bp_n",
+    "grad_bp",
+    "grad_bp2",
+    "grad_bp_n",
 ]
-
 
 
 def _is_container(x: object) -> bool:
     """A container the runners join when `f` returns it (numpy arrays are values, not this)."""
-    return isinstance(x, (tuple, list, dict)) or (dataclasses.is_dataclass(x) and not isinstance(x, type))
+    return isinstance(x, (tuple, list, dict)) or (
+        dataclasses.is_dataclass(x) and not isinstance(x, type)
+    )
 
 
 def _join_output(out: Any) -> BVar[Any] | None:
@@ -87,7 +88,11 @@ def _conform(value: Any, dy: Any, path: str = "dy") -> Any:
     dicts put in `value`'s key order (the join's pullback takes components by position)."""
     if isinstance(value, dict):
         if not isinstance(dy, Mapping) or set(dy) != set(value):
-            got = f"keys {sorted(map(repr, dy))}" if isinstance(dy, Mapping) else f"a {type(dy).__qualname__}"
+            got = (
+                f"keys {sorted(map(repr, dy))}"
+                if isinstance(dy, Mapping)
+                else f"a {type(dy).__qualname__}"
+            )
             raise TypeError(
                 f"the output gradient {path} must be a dict with the result's keys "
                 f"{sorted(map(repr, value))}, got {got}"
@@ -95,7 +100,11 @@ def _conform(value: Any, dy: Any, path: str = "dy") -> Any:
         return {k: _conform(v, dy[k], f"{path}[{k!r}]") for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         if not isinstance(dy, (tuple, list)) or len(dy) != len(value):
-            got = f"length {len(dy)}" if isinstance(dy, (tuple, list)) else f"a {type(dy).__qualname__}"
+            got = (
+                f"length {len(dy)}"
+                if isinstance(dy, (tuple, list))
+                else f"a {type(dy).__qualname__}"
+            )
             raise TypeError(
                 f"the output gradient {path} must be a tuple or list of length {len(value)} "
                 f"(the result's structure), got {got}"
@@ -110,7 +119,8 @@ def _conform(value: Any, dy: Any, path: str = "dy") -> Any:
             )
         names = [f.name for f in dataclasses.fields(value)]
         return build_dataclass(
-            type(value), ((n, _conform(getattr(value, n), getattr(dy, n), f"{path}.{n}")) for n in names)
+            type(value),
+            ((n, _conform(getattr(value, n), getattr(dy, n), f"{path}.{n}")) for n in names),
         )
     return dy
 
@@ -135,7 +145,9 @@ def per_input(funcs: Funcs, n: int, what: str) -> Sequence[Callable[..., Any]]:
         return [funcs] * n
     fs = list(funcs)
     if len(fs) != n or not all(callable(f) for f in fs):
-        raise TypeError(f"{what}= must be a function or a sequence of {n} functions (one per input)")
+        raise TypeError(
+            f"{what}= must be a function or a sequence of {n} functions (one per input)"
+        )
     return fs
 
 
@@ -244,7 +256,9 @@ def backprop_with2(
 @overload
 def backprop_n(f: Callable[[BVar[A]], BVar[R]], x1: A, /) -> tuple[R, tuple[A]]: ...
 @overload
-def backprop_n(f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /) -> tuple[R, tuple[A, B]]: ...
+def backprop_n(
+    f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /
+) -> tuple[R, tuple[A, B]]: ...
 @overload
 def backprop_n(
     f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]], x1: A, x2: B, x3: C, /
@@ -255,15 +269,38 @@ def backprop_n(
 ) -> tuple[R, tuple[A, B, C, D]]: ...
 @overload
 def backprop_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]], x1: A, x2: B, x3: C, x4: D, x5: E, /
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]],
+    x1: A,
+    x2: B,
+    x3: C,
+    x4: D,
+    x5: E,
+    /,
 ) -> tuple[R, tuple[A, B, C, D, E]]: ...
 @overload
 def backprop_n(
     f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
-    x1: A, x2: B, x3: C, x4: D, x5: E, x6: F, /,
+    x1: A,
+    x2: B,
+    x3: C,
+    x4: D,
+    x5: E,
+    x6: F,
+    /,
 ) -> tuple[R, tuple[A, B, C, D, E, F]]: ...
 @overload
-def backprop_n(f: Callable[..., BVar[R]], x1: Any, x2: Any, x3: Any, x4: Any, x5: Any, x6: Any, x7: Any, /, *xs: Any) -> tuple[R, tuple[Any, ...]]: ...
+def backprop_n(
+    f: Callable[..., BVar[R]],
+    x1: Any,
+    x2: Any,
+    x3: Any,
+    x4: Any,
+    x5: Any,
+    x6: Any,
+    x7: Any,
+    /,
+    *xs: Any,
+) -> tuple[R, tuple[Any, ...]]: ...
 def backprop_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, tuple[Any, ...]]:
     """Result and gradients of `f(*xs)`, seeded with `one(result)`."""
     return backprop_n_untyped(f, xs)
@@ -281,15 +318,38 @@ def eval_bp_n(
 ) -> R: ...
 @overload
 def eval_bp_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]], x1: A, x2: B, x3: C, x4: D, x5: E, /
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]],
+    x1: A,
+    x2: B,
+    x3: C,
+    x4: D,
+    x5: E,
+    /,
 ) -> R: ...
 @overload
 def eval_bp_n(
     f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
-    x1: A, x2: B, x3: C, x4: D, x5: E, x6: F, /,
+    x1: A,
+    x2: B,
+    x3: C,
+    x4: D,
+    x5: E,
+    x6: F,
+    /,
 ) -> R: ...
 @overload
-def eval_bp_n(f: Callable[..., BVar[R]], x1: Any, x2: Any, x3: Any, x4: Any, x5: Any, x6: Any, x7: Any, /, *xs: Any) -> R: ...
+def eval_bp_n(
+    f: Callable[..., BVar[R]],
+    x1: Any,
+    x2: Any,
+    x3: Any,
+    x4: Any,
+    x5: Any,
+    x6: Any,
+    x7: Any,
+    /,
+    *xs: Any,
+) -> R: ...
 def eval_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> Any:
     """Result of `f(*xs)`; records no tape."""
     return eval_bp_n_untyped(f, xs)
@@ -309,15 +369,38 @@ def grad_bp_n(
 ) -> tuple[A, B, C, D]: ...
 @overload
 def grad_bp_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]], x1: A, x2: B, x3: C, x4: D, x5: E, /
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]],
+    x1: A,
+    x2: B,
+    x3: C,
+    x4: D,
+    x5: E,
+    /,
 ) -> tuple[A, B, C, D, E]: ...
 @overload
 def grad_bp_n(
     f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
-    x1: A, x2: B, x3: C, x4: D, x5: E, x6: F, /,
+    x1: A,
+    x2: B,
+    x3: C,
+    x4: D,
+    x5: E,
+    x6: F,
+    /,
 ) -> tuple[A, B, C, D, E, F]: ...
 @overload
-def grad_bp_n(f: Callable[..., BVar[Any]], x1: Any, x2: Any, x3: Any, x4: Any, x5: Any, x6: Any, x7: Any, /, *xs: Any) -> tuple[Any, ...]: ...
+def grad_bp_n(
+    f: Callable[..., BVar[Any]],
+    x1: Any,
+    x2: Any,
+    x3: Any,
+    x4: Any,
+    x5: Any,
+    x6: Any,
+    x7: Any,
+    /,
+    *xs: Any,
+) -> tuple[Any, ...]: ...
 def grad_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, ...]:
     """Gradients of `f` at `xs`, seeded with `one(result)`."""
     return backprop_n_untyped(f, xs)[1]
@@ -341,18 +424,41 @@ def backprop_with_n(
 ) -> tuple[R, Callable[[R], tuple[A, B, C, D]]]: ...
 @overload
 def backprop_with_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]], x1: A, x2: B, x3: C, x4: D, x5: E, /
+    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]],
+    x1: A,
+    x2: B,
+    x3: C,
+    x4: D,
+    x5: E,
+    /,
 ) -> tuple[R, Callable[[R], tuple[A, B, C, D, E]]]: ...
 @overload
 def backprop_with_n(
     f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
-    x1: A, x2: B, x3: C, x4: D, x5: E, x6: F, /,
+    x1: A,
+    x2: B,
+    x3: C,
+    x4: D,
+    x5: E,
+    x6: F,
+    /,
 ) -> tuple[R, Callable[[R], tuple[A, B, C, D, E, F]]]: ...
 @overload
 def backprop_with_n(
-    f: Callable[..., BVar[R]], x1: Any, x2: Any, x3: Any, x4: Any, x5: Any, x6: Any, x7: Any, /, *xs: Any
+    f: Callable[..., BVar[R]],
+    x1: Any,
+    x2: Any,
+    x3: Any,
+    x4: Any,
+    x5: Any,
+    x6: Any,
+    x7: Any,
+    /,
+    *xs: Any,
 ) -> tuple[R, Callable[[R], tuple[Any, ...]]]: ...
-def backprop_with_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+def backprop_with_n(
+    f: Callable[..., BVar[Any]], /, *xs: Any
+) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """Result of `f(*xs)` and a reusable pullback to the gradients of all inputs."""
     return backprop_with_n_untyped(f, xs)
 

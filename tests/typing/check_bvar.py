@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import assert_type
 
+import bprop as bp
 import numpy as np
 import numpy.typing as npt
-
-import bprop as bp
 from bprop import BVar
 
 Vec = npt.NDArray[np.float64]

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, assert_type
 
+import bprop as bp
 import numpy as np
 import numpy.typing as npt
-
-import bprop as bp
 from bprop import BVar, explicit, num
 
 Vec = npt.NDArray[np.float64]
@@ -96,33 +95,48 @@ box_float_box: bp.Op[Box, float, Box, Box] = bp.op3(lambda a, y, b: (a, lambda g
 
 def explicit_runners() -> None:
     b = Box(1.0)
-    assert_type(explicit.backprop(box_f, b, zero=zero_box, add=add_box, one=one_box), tuple[Box, Box])
+    assert_type(
+        explicit.backprop(box_f, b, zero=zero_box, add=add_box, one=one_box), tuple[Box, Box]
+    )
     assert_type(explicit.grad_bp(box_f, b, zero=zero_box, add=add_box, one=one_box), Box)
     assert_type(explicit.grad_bp(unbox, b, zero=zero_box, add=add_box, one=one_float), Box)
     # lambdas are typed by the parameters
-    assert_type(explicit.grad_bp(unbox, b, zero=lambda x: Box(0.0), add=add_box, one=lambda y: 2.0), Box)
+    assert_type(
+        explicit.grad_bp(unbox, b, zero=lambda x: Box(0.0), add=add_box, one=lambda y: 2.0), Box
+    )
     y, pullback = explicit.backprop_with(unbox, b, zero=zero_box, add=add_box)
     assert_type(y, float)
     assert_type(pullback, Callable[[float], Box])
     assert_type(explicit.eval_bp(unbox, b), float)
     assert_type(
-        explicit.backprop2(box2, b, 2.0, zero=(zero_box, zero_float), add=(add_box, add_float), one=one_float),
+        explicit.backprop2(
+            box2, b, 2.0, zero=(zero_box, zero_float), add=(add_box, add_float), one=one_float
+        ),
         tuple[float, tuple[Box, float]],
     )
     assert_type(
-        explicit.grad_bp2(box2, b, 2.0, zero=(zero_box, zero_float), add=(add_box, add_float), one=one_float),
+        explicit.grad_bp2(
+            box2, b, 2.0, zero=(zero_box, zero_float), add=(add_box, add_float), one=one_float
+        ),
         tuple[Box, float],
     )
     assert_type(
-        explicit.backprop_with2(box2, b, 2.0, zero=(zero_box, zero_float), add=(add_box, add_float)),
+        explicit.backprop_with2(
+            box2, b, 2.0, zero=(zero_box, zero_float), add=(add_box, add_float)
+        ),
         tuple[float, Callable[[float], tuple[Box, float]]],
     )
     # n inputs: one function for all or a sequence with one per input; gradients are untyped
     assert_type(
-        explicit.backprop_n(box3, b, 2.0, b, zero=[zero_box, zero_float, zero_box], add=add_box, one=one_box),
+        explicit.backprop_n(
+            box3, b, 2.0, b, zero=[zero_box, zero_float, zero_box], add=add_box, one=one_box
+        ),
         tuple[Box, tuple[Any, ...]],
     )
-    assert_type(explicit.grad_bp_n(box3, b, 2.0, b, zero=zero_box, add=add_box, one=one_box), tuple[Any, ...])
+    assert_type(
+        explicit.grad_bp_n(box3, b, 2.0, b, zero=zero_box, add=add_box, one=one_box),
+        tuple[Any, ...],
+    )
     assert_type(
         explicit.backprop_with_n(box3, b, 2.0, b, zero=zero_box, add=(add_box, add_float, add_box)),
         tuple[Box, Callable[[Box], tuple[Any, ...]]],
@@ -134,7 +148,9 @@ def explicit_runners() -> None:
 def explicit_lifters(x: BVar[Box], y: BVar[float]) -> None:
     assert_type(explicit.lift_op1(box_sq, x, add=add_box), BVar[Box])
     assert_type(explicit.lift_op2(box_float, x, y, add=(add_box, add_float)), BVar[Box])
-    assert_type(explicit.lift_op3(box_float_box, x, y, x, add=(add_box, add_float, add_box)), BVar[Box])
+    assert_type(
+        explicit.lift_op3(box_float_box, x, y, x, add=(add_box, add_float, add_box)), BVar[Box]
+    )
     assert_type(explicit.lift_op(box_float, x, y, add=[add_box, add_float]), BVar[Any])
 
 
@@ -150,7 +166,10 @@ def num_runners(v: Vec) -> None:
     assert_type(pullback, Callable[[float], float])
     assert_type(num.grad_bp2(lambda a, n: a, 1.0, 2), tuple[float, int])
     assert_type(num.backprop2(lambda a, n: a, 1.0, 2), tuple[float, tuple[float, int]])
-    assert_type(num.backprop_with2(lambda a, n: a, 1.0, 2), tuple[float, Callable[[float], tuple[float, int]]])
+    assert_type(
+        num.backprop_with2(lambda a, n: a, 1.0, 2),
+        tuple[float, Callable[[float], tuple[float, int]]],
+    )
     assert_type(num.grad_bp_n(lambda a, n: a, 1.0, 2), tuple[Any, ...])
     assert_type(num.backprop_n(square, 1.0), tuple[float, tuple[Any, ...]])
     assert_type(num.backprop_with_n(square, 1.0), tuple[float, Callable[[float], tuple[Any, ...]]])

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import Any, assert_type
 
-import numpy as np
-import numpy.typing as npt
-
 import bprop as bp
 import bprop.numpy as bnp
+import numpy as np
+import numpy.typing as npt
 from bprop import BVar
 
 Vec = npt.NDArray[np.float64]

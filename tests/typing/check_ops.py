@@ -41,7 +41,9 @@ def label_fwd(s: str, x: float) -> tuple[float, Callable[[float], tuple[str, flo
     return x, lambda d: ("", d)
 
 
-def fma_fwd(x: float, y: float, n: int) -> tuple[float, Callable[[float], tuple[float, float, int]]]:
+def fma_fwd(
+    x: float, y: float, n: int
+) -> tuple[float, Callable[[float], tuple[float, float, int]]]:
     """(float, float, int) -> float."""
     return x * y + n, lambda d: (d * y, d * x, 0)
 
@@ -74,11 +76,15 @@ def pb_bare_for_op2(x: float, n: int) -> tuple[float, Callable[[float], float]]:
     return x, lambda d: d
 
 
-def pb3_too_short(x: float, y: float, z: float) -> tuple[float, Callable[[float], tuple[float, float]]]:
+def pb3_too_short(
+    x: float, y: float, z: float
+) -> tuple[float, Callable[[float], tuple[float, float]]]:
     return x, lambda d: (d, d)
 
 
-def pb3_wrong_type(x: float, y: float, z: float) -> tuple[float, Callable[[float], tuple[float, float, str]]]:
+def pb3_wrong_type(
+    x: float, y: float, z: float
+) -> tuple[float, Callable[[float], tuple[float, float, str]]]:
     return x, lambda d: (d, d, "")
 
 
@@ -189,10 +195,14 @@ def lifting(x: BVar[float], n: BVar[int], s: BVar[str], y: BVar[float]) -> None:
     assert_type(bp.lift_op(fma, x, y, n), BVar[float])
     assert_type(bp.lift_op(bp.op_n(mixed_fwd), x, n, s), BVar[bool])
 
-    def four(a: float, b: int, c: str, d: float) -> tuple[float, Callable[[float], tuple[float, int, str, float]]]:
+    def four(
+        a: float, b: int, c: str, d: float
+    ) -> tuple[float, Callable[[float], tuple[float, int, str, float]]]:
         return a, lambda g: (g, 0, "", 0.0)
 
-    def five(a: float, b: int, c: str, d: float, e: int) -> tuple[str, Callable[[str], tuple[float, int, str, float, int]]]:
+    def five(
+        a: float, b: int, c: str, d: float, e: int
+    ) -> tuple[str, Callable[[str], tuple[float, int, str, float, int]]]:
         return c, lambda g: (0.0, 0, g, 0.0, 0)
 
     def six(

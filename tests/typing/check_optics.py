@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, assert_type
 
+import bprop as bp
 import numpy as np
 import numpy.typing as npt
-
-import bprop as bp
 from bprop import BVar, Lens, Traversal
 
 Vec = npt.NDArray[np.float64]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any, assert_type
 
+import bprop as bp
 import numpy as np
 import numpy.typing as npt
-
-import bprop as bp
 from bprop import BVar, prelude
 
 Vec = npt.NDArray[np.float64]
@@ -50,7 +49,9 @@ def step(acc: BVar[int], x: BVar[float]) -> tuple[BVar[int], BVar[str]]:
 # ---- accepted ---------------------------------------------------------------------------------
 
 
-def reductions(lv: BVar[list[float]], tv: BVar[tuple[float, ...]], xs: list[BVar[float]], av: BVar[Vec]) -> None:
+def reductions(
+    lv: BVar[list[float]], tv: BVar[tuple[float, ...]], xs: list[BVar[float]], av: BVar[Vec]
+) -> None:
     for reduce in (prelude.sum, prelude.product, prelude.minimum, prelude.maximum):
         assert_type(reduce(lv), BVar[float])
         assert_type(reduce(tv), BVar[float])
@@ -64,7 +65,9 @@ def reductions(lv: BVar[list[float]], tv: BVar[tuple[float, ...]], xs: list[BVar
     assert_type(prelude.to_list(tv), BVar[list[float]])
 
 
-def maps(lv: BVar[list[float]], tv: BVar[tuple[float, ...]], xs: list[BVar[float]], av: BVar[Vec]) -> None:
+def maps(
+    lv: BVar[list[float]], tv: BVar[tuple[float, ...]], xs: list[BVar[float]], av: BVar[Vec]
+) -> None:
     assert_type(prelude.map(double, lv), BVar[list[float]])
     assert_type(prelude.map(show, lv), BVar[list[str]])
     assert_type(prelude.map(show, tv), BVar[tuple[str, ...]])
@@ -74,7 +77,12 @@ def maps(lv: BVar[list[float]], tv: BVar[tuple[float, ...]], xs: list[BVar[float
 
 
 def folds(
-    lv: BVar[list[float]], tv: BVar[tuple[float, ...]], xs: list[BVar[float]], av: BVar[Vec], z: BVar[float], n: BVar[int]
+    lv: BVar[list[float]],
+    tv: BVar[tuple[float, ...]],
+    xs: list[BVar[float]],
+    av: BVar[Vec],
+    z: BVar[float],
+    n: BVar[int],
 ) -> None:
     assert_type(prelude.foldr(plus, z, lv), BVar[float])
     assert_type(prelude.foldl(plus, z, tv), BVar[float])
@@ -87,7 +95,11 @@ def folds(
 
 
 def zips(
-    lv: BVar[list[float]], tv: BVar[tuple[float, ...]], nv: BVar[list[int]], xs: list[BVar[float]], av: BVar[Vec]
+    lv: BVar[list[float]],
+    tv: BVar[tuple[float, ...]],
+    nv: BVar[list[int]],
+    xs: list[BVar[float]],
+    av: BVar[Vec],
 ) -> None:
     assert_type(prelude.zip_with(plus, lv, tv), BVar[list[float]])
     assert_type(prelude.zip_with(plus, tv, xs), BVar[tuple[float, ...]])

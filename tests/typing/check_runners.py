@@ -52,7 +52,13 @@ def f6(
 
 
 def f7(
-    a: BVar[float], b: BVar[float], c: BVar[float], d: BVar[float], e: BVar[float], f: BVar[float], g: BVar[float]
+    a: BVar[float],
+    b: BVar[float],
+    c: BVar[float],
+    d: BVar[float],
+    e: BVar[float],
+    f: BVar[float],
+    g: BVar[float],
 ) -> BVar[float]:
     return a + b + c + d + e + f + g
 
@@ -103,9 +109,12 @@ def n_inputs() -> None:
     assert_type(bp.backprop_n(f2, 1.0, 2), tuple[float, tuple[float, int]])
     assert_type(bp.backprop_n(f3, 1.0, 2, "s"), tuple[str, tuple[float, int, str]])
     assert_type(bp.backprop_n(f4, 1.0, 2, "s", b), tuple[bytes, tuple[float, int, str, bytes]])
-    assert_type(bp.backprop_n(f5, 1.0, 2, "s", b, True), tuple[bool, tuple[float, int, str, bytes, bool]])
     assert_type(
-        bp.backprop_n(f6, 1.0, 2, "s", b, True, j), tuple[complex, tuple[float, int, str, bytes, bool, complex]]
+        bp.backprop_n(f5, 1.0, 2, "s", b, True), tuple[bool, tuple[float, int, str, bytes, bool]]
+    )
+    assert_type(
+        bp.backprop_n(f6, 1.0, 2, "s", b, True, j),
+        tuple[complex, tuple[float, int, str, bytes, bool, complex]],
     )
     # eval_bp_n
     assert_type(bp.eval_bp_n(square, 1.0), float)
@@ -120,13 +129,18 @@ def n_inputs() -> None:
     assert_type(bp.grad_bp_n(f3, 1.0, 2, "s"), tuple[float, int, str])
     assert_type(bp.grad_bp_n(f4, 1.0, 2, "s", b), tuple[float, int, str, bytes])
     assert_type(bp.grad_bp_n(f5, 1.0, 2, "s", b, True), tuple[float, int, str, bytes, bool])
-    assert_type(bp.grad_bp_n(f6, 1.0, 2, "s", b, True, j), tuple[float, int, str, bytes, bool, complex])
+    assert_type(
+        bp.grad_bp_n(f6, 1.0, 2, "s", b, True, j), tuple[float, int, str, bytes, bool, complex]
+    )
     # backprop_with_n
     assert_type(bp.backprop_with_n(square, 1.0), tuple[float, Callable[[float], tuple[float]]])
     assert_type(bp.backprop_with_n(f2, 1.0, 2), tuple[float, Callable[[float], tuple[float, int]]])
-    assert_type(bp.backprop_with_n(f3, 1.0, 2, "s"), tuple[str, Callable[[str], tuple[float, int, str]]])
     assert_type(
-        bp.backprop_with_n(f4, 1.0, 2, "s", b), tuple[bytes, Callable[[bytes], tuple[float, int, str, bytes]]]
+        bp.backprop_with_n(f3, 1.0, 2, "s"), tuple[str, Callable[[str], tuple[float, int, str]]]
+    )
+    assert_type(
+        bp.backprop_with_n(f4, 1.0, 2, "s", b),
+        tuple[bytes, Callable[[bytes], tuple[float, int, str, bytes]]],
     )
     assert_type(
         bp.backprop_with_n(f5, 1.0, 2, "s", b, True),
@@ -141,7 +155,8 @@ def n_inputs() -> None:
     assert_type(bp.eval_bp_n(f7, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0), float)
     assert_type(bp.grad_bp_n(f7, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0), tuple[Any, ...])
     assert_type(
-        bp.backprop_with_n(f7, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0), tuple[float, Callable[[float], tuple[Any, ...]]]
+        bp.backprop_with_n(f7, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0),
+        tuple[float, Callable[[float], tuple[Any, ...]]],
     )
 
 

@@ -11,11 +11,11 @@ to `matmul` (`<>`, also `@`), `matvec` (`#>`), `concat` (`#`), `snoc` (`&`), `hs
 `vstack` (`===`), `logabsdet` (`lndet`), `inv_logabsdet` (`invlndet`), `mean_rows` (`meanL`).
 """
 
-from ._decomp import *  # noqa: F403
+from ._decomp import *
 from ._decomp import __all__ as _decomp_all
-from ._native import *  # noqa: F403
+from ._native import *
 from ._native import __all__ as _native_all
-from ._structure import *  # noqa: F403
+from ._structure import *
 from ._structure import __all__ as _structure_all
 
 __all__ = [*_native_all, *_structure_all, *_decomp_all]

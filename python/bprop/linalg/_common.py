@@ -12,6 +12,7 @@ from ..op import named as named  # re-exported for the linalg modules
 
 Array: TypeAlias = npt.NDArray[np.float64]
 
+
 def as_f64(x: Any) -> Array:
     """`x` as a float64 array (no copy when it already is one)."""
     return np.asarray(x, dtype=np.float64)
@@ -20,4 +21,3 @@ def as_f64(x: Any) -> Array:
 def value_shape(x: Any) -> tuple[int, ...]:
     """Shape of a BVar's value or of a plain value (taken as a constant by the op)."""
     return tuple(np.shape(x.value if isinstance(x, BVar) else x))
-

@@ -41,29 +41,28 @@ from ..numpy import _linalg as _np_linalg
 from ..numpy import _products as _np_products
 from ..numpy._registry import multi_output
 from ..op import op1
-from ._multi import lift_multi
 from ._common import Array, as_f64, named, value_shape
+from ._multi import lift_multi
 
 __all__ = [
+    "chol",
+    "cov",
+    "cross",
     "det",
+    "eigensystem",
+    "eigenvalues",
     "inv",
-    "logabsdet",
     "inv_logabsdet",
+    "logabsdet",
+    "mean_cov",
+    "mtm",
     "norm_0",
     "norm_1",
     "norm_2",
     "norm_inf",
-    "cov",
-    "mean_cov",
-    "cross",
-    "eigenvalues",
-    "eigensystem",
-    "chol",
     "svd",
     "sym",
-    "mtm",
 ]
-
 
 
 # ---- helpers ------------------------------------------------------------------------------------

@@ -30,5 +30,7 @@ def lift_multi(op: Op[Any, Any], *args: Any) -> tuple[Any, ...]:
     whole = op(*args)
     value = whole.value
     if not isinstance(value, tuple):
-        raise TypeError(f"op {op.name}: a multi-output op must return a tuple, got {type(value).__qualname__}")
+        raise TypeError(
+            f"op {op.name}: a multi-output op must return a tuple, got {type(value).__qualname__}"
+        )
     return _components(whole, value)

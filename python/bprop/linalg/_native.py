@@ -17,18 +17,17 @@ from ._common import Array, value_shape
 
 __all__ = [
     "dot",
-    "matvec",
     "matmul",
-    "outer",
-    "transpose",
-    "tr",
-    "reshape",
-    "sum_elements",
-    "sum",
+    "matvec",
     "mean",
+    "outer",
+    "reshape",
     "softmax_cross_entropy",
+    "sum",
+    "sum_elements",
+    "tr",
+    "transpose",
 ]
-
 
 
 def _ndim(fn: str, v: Any, ndim: int, what: str) -> None:
@@ -88,7 +87,7 @@ def reshape(v: BVar[Array], shape: tuple[int, ...] | list[int]) -> BVar[Array]:
     return cast(BVar[Array], _core.reshape(v, list(shape)))
 
 
-def sum(v: BVar[Array], axis: int | None = None) -> BVar[Any]:  # noqa: A001 (numpy's name)
+def sum(v: BVar[Array], axis: int | None = None) -> BVar[Any]:
     """Sum of the elements (a float), or along `axis` (an array)."""
     return cast(BVar[Any], _core.sum(v, axis))
 

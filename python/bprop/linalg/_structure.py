@@ -58,32 +58,32 @@ from ._common import Array, as_f64, named, value_shape
 from ._multi import lift_multi
 
 __all__ = [
-    "konst",
+    "col",
+    "concat",
+    "diag",
     "full",
+    "head_tail",
+    "hstack",
+    "konst",
+    "linspace",
+    "log_softmax",
+    "logsumexp",
+    "mean_rows",
+    "row",
+    "snoc",
+    "softmax",
+    "split",
+    "split_cols",
+    "split_rows",
+    "take_diag",
+    "uncol",
+    "unrow",
     "vec2",
     "vec3",
     "vec4",
-    "concat",
-    "snoc",
-    "split",
-    "head_tail",
-    "row",
-    "col",
-    "unrow",
-    "uncol",
-    "hstack",
-    "vstack",
-    "split_rows",
-    "split_cols",
-    "diag",
-    "take_diag",
-    "linspace",
     "vmap",
+    "vstack",
     "zip_with_vector",
-    "mean_rows",
-    "logsumexp",
-    "softmax",
-    "log_softmax",
 ]
 
 Axis: TypeAlias = int | tuple[int, ...] | None
@@ -236,7 +236,9 @@ def _splitter(name: str, m: BVar[Array], p: int, axis: int) -> tuple[BVar[Array]
     p = _index(name, "p", p)
     if not 0 <= p <= shape[axis]:
         what = "rows" if axis == 0 else "columns"
-        raise ShapeError(f"{name}: p={p} out of range for a matrix of shape {shape} ({shape[axis]} {what})")
+        raise ShapeError(
+            f"{name}: p={p} out of range for a matrix of shape {shape} ({shape[axis]} {what})"
+        )
     return cast("tuple[BVar[Array], BVar[Array]]", lift_multi(_split_op(name, p, axis), m))
 
 
@@ -347,12 +349,31 @@ def mean_rows(m: BVar[Array]) -> BVar[Array]:
 # bprop's native elementwise kernels: safe to run once on a whole array instead of per element
 _NATIVE_UNARY = frozenset(
     getattr(_core, name)
-    for name in (
-        "neg abs signum recip exp log sqrt sin cos tan asin acos atan "
-        "sinh cosh tanh asinh acosh atanh"
-    ).split()
+    for name in [
+        "neg",
+        "abs",
+        "signum",
+        "recip",
+        "exp",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asinh",
+        "acosh",
+        "atanh",
+    ]
 )
-_NATIVE_BINARY = frozenset(getattr(_core, name) for name in "add sub mul div pow log_base".split())
+_NATIVE_BINARY = frozenset(
+    getattr(_core, name) for name in ["add", "sub", "mul", "div", "pow", "log_base"]
+)
 
 ScalarFn: TypeAlias = "Callable[[BVar[float]], BVar[float]] | Op[float, float]"
 ScalarFn2: TypeAlias = "Callable[[BVar[float], BVar[float]], BVar[float]] | Op[float, float, float]"
@@ -423,12 +444,17 @@ def zip_with_vector(f: ScalarFn2, u: BVar[Array], v: BVar[Array]) -> BVar[Array]
         raise ShapeError(f"zip_with_vector: shapes differ: {su} vs {sv}")
     if _is_native(f, 2, _NATIVE_BINARY):
         return _whole(f, u, v)
-    g: Callable[[BVar[float], BVar[float]], BVar[float]] = (lambda a, b: f(a, b)) if isinstance(f, Op) else f
+    g: Callable[[BVar[float], BVar[float]], BVar[float]] = (
+        (lambda a, b: f(a, b)) if isinstance(f, Op) else f
+    )
 
     if all(not isinstance(w, BVar) or w.is_constant for w in (u, v)):
         x = as_f64(u.value if isinstance(u, BVar) else u)
         z = as_f64(v.value if isinstance(v, BVar) else v)
-        out = [_as_float("zip_with_vector", eval_bp2(g, float(a), float(b))) for a, b in zip(x.flat, z.flat)]
+        out = [
+            _as_float("zip_with_vector", eval_bp2(g, float(a), float(b)))
+            for a, b in zip(x.flat, z.flat)
+        ]
         return const_var(np.array(out).reshape(x.shape))
 
     def forward(x: Array, z: Array) -> tuple[Array, Callable[[Array], tuple[Array, Array]]]:

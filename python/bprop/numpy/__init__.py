@@ -9,11 +9,11 @@ functions of `scipy.special`. Every function is an entry of one registry
 """
 
 from . import _indexing, _products, _reductions, _shape, _ufuncs, linalg, special
-from ._indexing import *  # noqa: F403
-from ._products import *  # noqa: F403
-from ._reductions import *  # noqa: F403
-from ._shape import *  # noqa: F403
-from ._ufuncs import *  # noqa: F403
+from ._indexing import *
+from ._products import *
+from ._reductions import *
+from ._shape import *
+from ._ufuncs import *
 
 __all__ = [
     *_ufuncs.__all__,

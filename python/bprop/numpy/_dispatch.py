@@ -49,12 +49,21 @@ def _is_predicate(ufunc: np.ufunc) -> bool:
     return all(d == np.bool_ for d in dtypes[ufunc.nin :])
 
 
-_REDUCE = {"add": np.sum, "multiply": np.prod, "maximum": np.max, "minimum": np.min, "fmax": np.max, "fmin": np.min}
+_REDUCE = {
+    "add": np.sum,
+    "multiply": np.prod,
+    "maximum": np.max,
+    "minimum": np.min,
+    "fmax": np.max,
+    "fmin": np.min,
+}
 _NAN_IGNORING = {"fmax": -np.inf, "fmin": np.inf}  # reductions that skip NaNs: NaN -> this first
 _ACCUMULATE = {"add": np.cumsum, "multiply": np.cumprod}
 
 
-def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+def array_ufunc(
+    ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any] | None
+) -> Any:
     kwargs = kwargs or {}
     name = ufunc.__name__
     if _is_predicate(ufunc):
@@ -100,7 +109,7 @@ class _At:
 
 
 class _AtIndex:
-    __slots__ = ("_v", "_index")
+    __slots__ = ("_index", "_v")
 
     def __init__(self, v: BVar[Any], index: Any) -> None:
         self._v, self._index = v, index
@@ -132,7 +141,9 @@ def _namespace(v: BVar[Any]) -> Any:
 
 
 def _astype(v: BVar[Any]) -> Any:
-    def astype(dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True) -> BVar[Any]:
+    def astype(
+        dtype: Any, order: str = "K", casting: str = "unsafe", subok: bool = True, copy: bool = True
+    ) -> BVar[Any]:
         if np.dtype(dtype) != np.float64:
             raise TypeError(
                 f"BVar.astype({np.dtype(dtype)}): only float64 is differentiable; "
@@ -148,7 +159,9 @@ def _drops(what: str) -> Any:
 
     def method(v: BVar[Any]) -> Any:
         def refuse(*args: Any, **kwargs: Any) -> Any:
-            raise TypeError(f"BVar.{what}() would silently drop the gradient; use v.value.{what}() for the plain value")
+            raise TypeError(
+                f"BVar.{what}() would silently drop the gradient; use v.value.{what}() for the plain value"
+            )
 
         return refuse
 
@@ -183,7 +196,11 @@ def getattr_(v: BVar[Any], name: str) -> Any:
         return functools.partial(impl, v)
     raise AttributeError(
         f"'BVar' object has no attribute {name!r}"
-        + (" (numpy arrays have it, but bprop has no gradient rule for it)" if hasattr(np.ndarray, name) else "")
+        + (
+            " (numpy arrays have it, but bprop has no gradient rule for it)"
+            if hasattr(np.ndarray, name)
+            else ""
+        )
     )
 
 
@@ -192,7 +209,9 @@ def getitem(v: BVar[Any], key: Any) -> BVar[Any]:
     reading many rows adds their gradients slot by slot), components of containers."""
     from ..optics import getitem as component
 
-    if isinstance(v.value, np.ndarray) and not (isinstance(key, (int, np.integer)) and not isinstance(key, bool)):
+    if isinstance(v.value, np.ndarray) and not (
+        isinstance(key, (int, np.integer)) and not isinstance(key, bool)
+    ):
         from ._indexing import take_index
 
         return cast(BVar[Any], take_index(v, key))

@@ -43,20 +43,20 @@ from ._registry import (
 )
 
 __all__ = [
-    "sort",
-    "where",
-    "clip",
-    "take",
-    "take_along_axis",
     "choose",
-    "select",
-    "extract",
+    "clip",
     "compress",
     "copy",
-    "zeros_like",
-    "ones_like",
     "empty_like",
+    "extract",
     "full_like",
+    "ones_like",
+    "select",
+    "sort",
+    "take",
+    "take_along_axis",
+    "where",
+    "zeros_like",
 ]
 
 _MISSING: Any = object()
@@ -97,7 +97,7 @@ def _is_int(x: Any) -> bool:
 class Key:
     """A checked, private copy of a numpy index, with what its pullback needs to know."""
 
-    __slots__ = ("key", "basic", "repeats")
+    __slots__ = ("basic", "key", "repeats")
 
     def __init__(self, key: Any, basic: bool, repeats: bool) -> None:
         self.key = key
@@ -303,7 +303,9 @@ def _where_vjp_y(g: Any, ans: Any, x: Any, y: Any, *, cond: np.ndarray) -> Any:
 _WHERE = defvjp("where", _where_fwd, _where_vjp_x, _where_vjp_y)
 
 
-@implements(np.where, rule="(g where cond, g where not cond), unbroadcast; 1-argument form: no gradient")
+@implements(
+    np.where, rule="(g where cond, g where not cond), unbroadcast; 1-argument form: no gradient"
+)
 def where(condition: Any, x: Any = _MISSING, y: Any = _MISSING) -> Any:
     """numpy.where on BVars: `x` where `condition`, else `y`; `where(condition)` is `nonzero`.
     The condition has no gradient (a BVar condition is read by its value)."""
@@ -353,28 +355,46 @@ def _clip_vjp_hi(g: Any, ans: Any, a: Any, lo: Any, hi: Any) -> Any:
 _CLIP = defvjp("clip", _clip_fwd, _clip_vjp_a, _clip_vjp_lo, _clip_vjp_hi)
 
 
-@implements(np.clip, rule="g to a where a_min ≤ a ≤ a_max (bounds inclusive), else to the bound; unbroadcast")
-def clip(a: Any, a_min: Any = _MISSING, a_max: Any = _MISSING, out: Any = None, *, min: Any = _MISSING,  # noqa: A002
-         max: Any = _MISSING, **kwargs: Any) -> Any:  # noqa: A002
+@implements(
+    np.clip,
+    rule="g to a where a_min ≤ a ≤ a_max (bounds inclusive), else to the bound; unbroadcast",
+)
+def clip(
+    a: Any,
+    a_min: Any = _MISSING,
+    a_max: Any = _MISSING,
+    out: Any = None,
+    *,
+    min: Any = _MISSING,
+    max: Any = _MISSING,
+    **kwargs: Any,
+) -> Any:
     """numpy.clip on BVars: `minimum(maximum(a, a_min), a_max)`. The gradient goes to `a`
     where it lies inside the bounds (a value equal to a bound counts as inside), else to the
     bound that was taken (bounds may be BVars); `None` is no bound."""
     refuse("clip", out=out)
     if kwargs:
-        raise TypeError(f"numpy.clip: the argument(s) {', '.join(sorted(kwargs))}= are not supported on BVars")
+        raise TypeError(
+            f"numpy.clip: the argument(s) {', '.join(sorted(kwargs))}= are not supported on BVars"
+        )
     if (a_min is _MISSING) != (a_max is _MISSING):
-        raise TypeError("clip() missing 1 required positional argument: 'a_max'" if a_max is _MISSING
-                        else "clip() missing 1 required positional argument: 'a_min'")
+        raise TypeError(
+            "clip() missing 1 required positional argument: 'a_max'"
+            if a_max is _MISSING
+            else "clip() missing 1 required positional argument: 'a_min'"
+        )
     if a_min is _MISSING:
         a_min = None if min is _MISSING else min
         a_max = None if max is _MISSING else max
     elif min is not _MISSING or max is not _MISSING:
-        raise ValueError("Passing `min` or `max` keyword argument when `a_min` and `a_max` are provided is forbidden.")
+        raise ValueError(
+            "Passing `min` or `max` keyword argument when `a_min` and `a_max` are provided is forbidden."
+        )
     return _CLIP(a, a_min, a_max)
 
 
 @method("clip")
-def _clip_method(v: Any, min: Any = None, max: Any = None, out: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+def _clip_method(v: Any, min: Any = None, max: Any = None, out: Any = None, **kwargs: Any) -> Any:
     return clip(v, min, max, out, **kwargs)
 
 
@@ -404,7 +424,9 @@ def _scalar_or_array(idx: np.ndarray) -> Any:
 
 
 @implements(np.take, rule="scatter-add of g at the indices (repeats accumulate)")
-def take(a: Any, indices: Any, axis: int | None = None, out: Any = None, mode: str = "raise") -> Any:
+def take(
+    a: Any, indices: Any, axis: int | None = None, out: Any = None, mode: str = "raise"
+) -> Any:
     """numpy.take on BVars: elements of `a` (flattened when `axis` is None) at `indices`."""
     refuse("take", out=out)
     shape = np.shape(value_of(a))
@@ -418,7 +440,9 @@ def take(a: Any, indices: Any, axis: int | None = None, out: Any = None, mode: s
 
 
 @method("take")
-def _take_method(v: Any, indices: Any, axis: int | None = None, out: Any = None, mode: str = "raise") -> Any:
+def _take_method(
+    v: Any, indices: Any, axis: int | None = None, out: Any = None, mode: str = "raise"
+) -> Any:
     return take(v, indices, axis, out, mode)
 
 
@@ -449,14 +473,20 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Any:
     return _GATHER(arr, key=Key(tuple(key), False, True), flat=False)
 
 
-@implements(np.sort, rule="g sent back through the sorting permutation (a gather by the stable argsort)")
-def sort(a: Any, axis: int | None = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
+@implements(
+    np.sort, rule="g sent back through the sorting permutation (a gather by the stable argsort)"
+)
+def sort(
+    a: Any, axis: int | None = -1, kind: Any = None, order: Any = None, *, stable: Any = None
+) -> Any:
     """numpy.sort on BVars: a sorted copy, read through the stable sorting permutation (tied
     values get the gradient of the position each one lands in)."""
     if not isinstance(a, BVar):
         return np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
     if order is not None:
-        raise TypeError("numpy.sort: order= (fields of structured arrays) is not supported on BVars")
+        raise TypeError(
+            "numpy.sort: order= (fields of structured arrays) is not supported on BVars"
+        )
     if axis is not None:  # numpy's AxisError (np.argsort would accept a 0-d array)
         normalize_axis_index(operator.index(axis), np.ndim(a.value))
     perm = np.argsort(a.value, axis=axis, kind="stable")
@@ -522,19 +552,25 @@ def _select_fwd(*choices: Any, conds: tuple[np.ndarray, ...]) -> Any:
     return np.select(list(conds), chs, default)
 
 
-def _select_vjp(g: Any, ans: Any, live: Sequence[bool], *choices: Any, conds: tuple[np.ndarray, ...]) -> list[Any]:
+def _select_vjp(
+    g: Any, ans: Any, live: Sequence[bool], *choices: Any, conds: tuple[np.ndarray, ...]
+) -> list[Any]:
     shape = np.shape(ans)
     which = np.full(shape, len(conds), dtype=np.intp)  # the default where no condition holds
     for k in range(len(conds) - 1, -1, -1):
         which = np.where(conds[k], k, which)
-    return [unbroadcast(np.where(which == k, g, 0.0), np.shape(c)) if on else None
-            for k, (on, c) in enumerate(zip(live, choices))]
+    return [
+        unbroadcast(np.where(which == k, g, 0.0), np.shape(c)) if on else None
+        for k, (on, c) in enumerate(zip(live, choices))
+    ]
 
 
 _SELECT = defvjp_n("select", _select_fwd, _select_vjp)
 
 
-@implements(np.select, rule="g to the choice of the first true condition (else the default); unbroadcast")
+@implements(
+    np.select, rule="g to the choice of the first true condition (else the default); unbroadcast"
+)
 def select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     """numpy.select on BVars: at each position, the choice of the first true condition, else
     `default` (choices and default may be BVars; conditions are plain)."""
@@ -571,43 +607,105 @@ def _copy_method(v: Any, order: str = "C") -> Any:
 
 
 @implements(np.zeros_like, rule="no gradient (plain result)")
-def zeros_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
-               device: Any = None) -> Any:
+def zeros_like(
+    a: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> Any:
     """numpy.zeros_like: a plain array (it does not depend on `a`'s values)."""
-    return np.zeros_like(value_of(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device)  # type: ignore[call-overload]
+    return np.zeros_like(
+        value_of(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device
+    )  # type: ignore[call-overload]
 
 
 @implements(np.ones_like, rule="no gradient (plain result)")
-def ones_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
-              device: Any = None) -> Any:
+def ones_like(
+    a: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> Any:
     """numpy.ones_like: a plain array (it does not depend on `a`'s values)."""
-    return np.ones_like(value_of(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device)  # type: ignore[call-overload]
+    return np.ones_like(
+        value_of(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device
+    )  # type: ignore[call-overload]
 
 
 @implements(np.empty_like, rule="no gradient (plain result)")
-def empty_like(prototype: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
-               device: Any = None) -> Any:
+def empty_like(
+    prototype: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> Any:
     """numpy.empty_like: a plain array (it does not depend on the prototype's values)."""
-    return np.empty_like(value_of(prototype), dtype=dtype, order=order, subok=subok, shape=shape,  # type: ignore[call-overload]
-                         device=device)
+    return np.empty_like(
+        value_of(prototype),
+        dtype=dtype,
+        order=order,
+        subok=subok,
+        shape=shape,  # type: ignore[call-overload]
+        device=device,
+    )
 
 
-@implements(np.full_like, rule="no gradient from a (plain result); a BVar fill_value gets the sum of g")
-def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *,
-              device: Any = None) -> Any:
+@implements(
+    np.full_like, rule="no gradient from a (plain result); a BVar fill_value gets the sum of g"
+)
+def full_like(
+    a: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
+) -> Any:
     """numpy.full_like: a plain array; with a BVar `fill_value`, a BVar broadcast from it."""
     if isinstance(fill_value, BVar):
         check_float_dtype("full_like", dtype)
         zeros = np.zeros_like(value_of(a), dtype=np.float64, shape=shape)
         return _core.add(zeros, fill_value)
-    return np.full_like(value_of(a), fill_value, dtype=dtype, order=order, subok=subok, shape=shape,  # type: ignore[call-overload]
-                        device=device)
+    return np.full_like(
+        value_of(a),
+        fill_value,
+        dtype=dtype,
+        order=order,
+        subok=subok,
+        shape=shape,  # type: ignore[call-overload]
+        device=device,
+    )
 
 
 # ---- no gradient: integer, boolean and shape results ---------------------------------------
 
-_PLAIN = (np.nonzero, np.argmax, np.argmin, np.argsort, np.argwhere, np.flatnonzero, np.searchsorted,
-          np.count_nonzero, np.shape, np.ndim, np.size, np.isclose, np.allclose, np.array_equal)
+_PLAIN = (
+    np.nonzero,
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.argwhere,
+    np.flatnonzero,
+    np.searchsorted,
+    np.count_nonzero,
+    np.shape,
+    np.ndim,
+    np.size,
+    np.isclose,
+    np.allclose,
+    np.array_equal,
+)
 plain(*_PLAIN)
 for _f in _PLAIN:
     _impl = FUNCTIONS[_f]

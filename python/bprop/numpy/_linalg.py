@@ -35,23 +35,23 @@ from ._products import _MATMUL, dot
 from ._registry import defvjp, defvjp_n, implements, multi_output, refuse, unbroadcast, value_of
 
 __all__ = [
-    "norm",
-    "det",
-    "slogdet",
-    "inv",
-    "solve",
+    "EighResult",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
     "cholesky",
+    "det",
     "eigh",
     "eigvalsh",
-    "svd",
-    "pinv",
-    "qr",
+    "inv",
     "matrix_power",
     "multi_dot",
-    "SlogdetResult",
-    "EighResult",
-    "SVDResult",
-    "QRResult",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
 ]
 
 
@@ -135,7 +135,9 @@ def _cofactor(a: Any) -> Any:
     u, s, vt = np.linalg.svd(np.where(ok, a, 0.0))
     ones = np.ones(s.shape[:-1] + (1,))
     before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)  # prod s[:i]
-    after = np.flip(np.cumprod(np.flip(np.concatenate([s[..., 1:], ones], axis=-1), -1), axis=-1), -1)
+    after = np.flip(
+        np.cumprod(np.flip(np.concatenate([s[..., 1:], ones], axis=-1), -1), axis=-1), -1
+    )
     sign = np.sign(np.linalg.det(u)) * np.sign(np.linalg.det(vt))
     cof = sign[..., None, None] * ((u * (before * after)[..., None, :]) @ vt)
     return np.where(ok, cof, np.nan)
@@ -241,7 +243,9 @@ def solve(a: Any, b: Any) -> Any:
     sa, sb = _shape(a), _shape(b)
     n = sa[-1]
     if len(sb) == 0 or (sb[-1] if len(sb) == 1 else sb[-2]) != n:
-        raise ShapeError(f"numpy.linalg.solve: shapes {sa} and {sb} do not fit (b must be (n,) or (..., n, k))")
+        raise ShapeError(
+            f"numpy.linalg.solve: shapes {sa} and {sb} do not fit (b must be (n,) or (..., n, k))"
+        )
     return SOLVE(a, b)
 
 
@@ -276,7 +280,9 @@ def _cholesky_vjp(g: Any, ans: Any, a: Any, *, upper: bool = False, hm: bool = F
 CHOLESKY = defvjp("linalg.cholesky", _cholesky_forward, _cholesky_vjp)
 
 
-@implements(np.linalg.cholesky, rule="sym(L⁻ᵀ Φ(Lᵀ tril(g)) L⁻¹), Φ: lower triangle, halved diagonal")
+@implements(
+    np.linalg.cholesky, rule="sym(L⁻ᵀ Φ(Lᵀ tril(g)) L⁻¹), Φ: lower triangle, halved diagonal"
+)
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     """numpy.linalg.cholesky on BVars (reads the lower triangle; `upper=True` gives Lᵀ).
     Gradient: symmetric (SPEC §7's convention for symmetric input)."""
@@ -326,7 +332,9 @@ def _eigh_forward(a: Any, *, UPLO: str = "L", hm: bool = False) -> tuple[Any, An
     return _eigh_values(a, UPLO, hm)
 
 
-def _eigh_vjp(g: tuple[Any, Any], ans: tuple[Any, Any], a: Any, *, UPLO: str = "L", hm: bool = False) -> Any:
+def _eigh_vjp(
+    g: tuple[Any, Any], ans: tuple[Any, Any], a: Any, *, UPLO: str = "L", hm: bool = False
+) -> Any:
     w, v = ans
     return _eigh_grad(w, v, g[0], g[1])
 
@@ -411,7 +419,11 @@ def _svd_vjp(g: tuple[Any, Any, Any], ans: tuple[Any, Any, Any], a: Any) -> Any:
     f = np.divide(1.0, gaps, out=np.zeros_like(gaps), where=gaps != 0.0)
     j = f * (_mT(u) @ gu)
     k = f * (_mT(v) @ gv)
-    core = (j + _mT(j)) * s[..., None, :] + gs[..., :, None] * np.eye(s.shape[-1]) + s[..., :, None] * (k + _mT(k))
+    core = (
+        (j + _mT(j)) * s[..., None, :]
+        + gs[..., :, None] * np.eye(s.shape[-1])
+        + s[..., :, None] * (k + _mT(k))
+    )
     grad = u @ core @ vt
     with np.errstate(divide="ignore", invalid="ignore"):
         if m > s.shape[-1]:
@@ -425,7 +437,9 @@ SVD = defvjp("linalg.svd", _svd_forward, _svd_vjp)
 
 
 @implements(np.linalg.svd, rule="U [(J+Jᵀ)S + diag(g_S) + S(K+Kᵀ)] Vᵀ + projections (thin SVD)")
-def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
+def svd(
+    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> Any:
     """numpy.linalg.svd on BVars. `compute_uv=False`: the singular values; otherwise `(U, S, Vh)`,
     which needs `full_matrices=False` unless the matrices are square (TypeError otherwise)."""
     if hermitian:
@@ -438,7 +452,8 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
         raise TypeError(
             "numpy.linalg.svd: full_matrices=True with compute_uv=True is not supported on BVars for "
             f"non-square matrices (shape {_shape(a)}): the extra singular vectors are arbitrary; "
-            "pass full_matrices=False")
+            "pass full_matrices=False"
+        )
     u, s, vh = multi_output(SVD, a)
     return SVDResult(u, s, vh)
 
@@ -572,8 +587,10 @@ def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Any:
     for i, x in enumerate(arrays):
         nd = len(_shape(x))
         if not (nd == 2 or (nd == 1 and i in (0, len(arrays) - 1))):
-            raise ShapeError(f"numpy.linalg.multi_dot: array {i} has shape {_shape(x)}: expected 2-D "
-                             "(the first and last may be 1-D)")
+            raise ShapeError(
+                f"numpy.linalg.multi_dot: array {i} has shape {_shape(x)}: expected 2-D "
+                "(the first and last may be 1-D)"
+            )
     result = arrays[0]
     for x in arrays[1:]:
         result = dot(result, x)
@@ -588,7 +605,9 @@ def _first_onehot(values: Any, axis: int, pick: str) -> Any:
     idx = (np.argmax if pick == "max" else np.argmin)(values, axis=axis)
     shape = [1] * values.ndim
     shape[axis] = values.shape[axis]
-    return (np.expand_dims(idx, axis) == np.arange(values.shape[axis]).reshape(shape)).astype(np.float64)
+    return (np.expand_dims(idx, axis) == np.arange(values.shape[axis]).reshape(shape)).astype(
+        np.float64
+    )
 
 
 def _vector_norm_grad(x: Any, n: Any, g: Any, ord: Any, axis: int) -> Any:
@@ -626,7 +645,11 @@ def _matrix_norm_grad(x: Any, g: Any, ord: Any, rows: int, cols: int) -> Any:
     else:  # ±2: d s_1 (d s_k) = u vᵀ of that singular pair; zero for the zero matrix
         i = 0 if ord == 2 else -1
         top = s[..., 0]
-        grad = u[..., :, i, None] * vt[..., i, None, :] * np.where(top != 0.0, gm, 0.0)[..., None, None]
+        grad = (
+            u[..., :, i, None]
+            * vt[..., i, None, :]
+            * np.where(top != 0.0, gm, 0.0)[..., None, None]
+        )
     return np.moveaxis(grad, (-2, -1), (rows, cols))
 
 
@@ -639,7 +662,9 @@ def _norm_forward(x: Any, *, ord: Any, axis: Any, keepdims: bool, hm: bool = Fal
     return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
-def _norm_vjp(g: Any, ans: Any, x: Any, *, ord: Any, axis: Any, keepdims: bool, hm: bool = False) -> Any:
+def _norm_vjp(
+    g: Any, ans: Any, x: Any, *, ord: Any, axis: Any, keepdims: bool, hm: bool = False
+) -> Any:
     x = _f64(x)
     if x.size == 0:
         return np.zeros_like(x)
@@ -647,7 +672,11 @@ def _norm_vjp(g: Any, ans: Any, x: Any, *, ord: Any, axis: Any, keepdims: bool, 
         return np.full_like(x, np.nan)
     if axis is None:
         if ord is None:  # the 2-norm of the flattened array
-            return _vector_norm_grad(x, np.asarray(ans), np.asarray(g), None, 0) if x.ndim else _f64(g) * np.sign(x)
+            return (
+                _vector_norm_grad(x, np.asarray(ans), np.asarray(g), None, 0)
+                if x.ndim
+                else _f64(g) * np.sign(x)
+            )
         axes: tuple[int, ...] = tuple(range(x.ndim))
     else:
         axes = axis
@@ -674,7 +703,9 @@ def _norm_axis(x_ndim: int, axis: Any) -> tuple[int, ...] | None:
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)):
-            raise TypeError("numpy.linalg.norm: 'axis' must be None, an integer or a tuple of integers")
+            raise TypeError(
+                "numpy.linalg.norm: 'axis' must be None, an integer or a tuple of integers"
+            )
         if not -x_ndim <= int(a) < x_ndim:
             raise np.exceptions.AxisError(int(a), x_ndim, msg_prefix="numpy.linalg.norm")
         out.append(int(a) % x_ndim)
@@ -686,7 +717,10 @@ def _norm_axis(x_ndim: int, axis: Any) -> tuple[int, ...] | None:
 _MATRIX_ORDS = (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf)
 
 
-@implements(np.linalg.norm, rule="vector: x/|x|, sign(x), p-norm rule; matrix: x/|x|_F, u₁v₁ᵀ, UVᵀ, sign of the max row/column")
+@implements(
+    np.linalg.norm,
+    rule="vector: x/|x|, sign(x), p-norm rule; matrix: x/|x|_F, u₁v₁ᵀ, UVᵀ, sign of the max row/column",
+)
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """numpy.linalg.norm on BVars: vector norms (ord None, 0, ±1, ±2, ±inf, p > 0) and matrix
     norms (ord None, 'fro', 'nuc', ±1, ±2, ±inf) over `axis` (int or pair). The zero vector or
@@ -697,10 +731,16 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     if axes is None and ord is not None and nd not in (1, 2):
         raise ValueError("numpy.linalg.norm: improper number of dimensions to norm")
     if vector:
-        if isinstance(ord, str) or ord is not None and not (ord in (0, np.inf, -np.inf) or float(ord) > 0):
+        if (
+            isinstance(ord, str)
+            or ord is not None
+            and not (ord in (0, np.inf, -np.inf) or float(ord) > 0)
+        ):
             if isinstance(ord, str):
                 raise ValueError(f"numpy.linalg.norm: invalid norm order {ord!r} for vectors")
-            raise TypeError(f"numpy.linalg.norm: vector ord={ord!r} (negative orders) is not supported on BVars")
+            raise TypeError(
+                f"numpy.linalg.norm: vector ord={ord!r} (negative orders) is not supported on BVars"
+            )
     elif ord not in _MATRIX_ORDS:
         raise ValueError(f"numpy.linalg.norm: invalid norm order {ord!r} for matrices")
     return NORM(x, ord=ord, axis=axes, keepdims=bool(keepdims))

@@ -30,7 +30,7 @@ from ._registry import (
     value_of,
 )
 
-__all__ = ["dot", "vdot", "inner", "outer", "matmul", "tensordot", "einsum", "kron", "cross"]
+__all__ = ["cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot", "vdot"]
 
 
 def _shape(x: Any) -> tuple[int, ...]:
@@ -87,15 +87,33 @@ _MATMUL = defvjp("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
 
 def _check_matmul(fn: str, sa: tuple[int, ...], sb: tuple[int, ...]) -> None:
     if len(sa) == 0 or len(sb) == 0:
-        raise ShapeError(f"numpy.{fn}: operands must have at least one axis, got shapes {sa} and {sb} (use * for scalars)")
+        raise ShapeError(
+            f"numpy.{fn}: operands must have at least one axis, got shapes {sa} and {sb} (use * for scalars)"
+        )
     k_b = sb[0] if len(sb) == 1 else sb[-2]
     if sa[-1] != k_b:
         raise ShapeError(f"numpy.{fn}: inner dimensions differ: shapes {sa} and {sb}")
 
 
-@ufunc("matmul", rule="(g @ bᵀ, aᵀ @ g), batch axes unbroadcast; native GEMMs for 1-D/2-D operands", native=True)
-def matmul(x1: Any, x2: Any, /, out: Any = None, *, casting: Any = None, order: Any = None, dtype: Any = None,
-           subok: Any = True, signature: Any = None, axes: Any = None, axis: Any = None) -> Any:
+@ufunc(
+    "matmul",
+    rule="(g @ bᵀ, aᵀ @ g), batch axes unbroadcast; native GEMMs for 1-D/2-D operands",
+    native=True,
+)
+def matmul(
+    x1: Any,
+    x2: Any,
+    /,
+    out: Any = None,
+    *,
+    casting: Any = None,
+    order: Any = None,
+    dtype: Any = None,
+    subok: Any = True,
+    signature: Any = None,
+    axes: Any = None,
+    axis: Any = None,
+) -> Any:
     """numpy.matmul (`@`) on BVars, batched with numpy's broadcasting and 1-D promotion rules."""
     refuse("matmul", out=out, signature=signature, axes=axes, axis=axis)
     check_float_dtype("matmul", dtype)
@@ -110,7 +128,11 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, *, casting: Any = None, order: 
 # ---- dot, vdot, inner, outer ----------------------------------------------------------------------
 
 
-@implements(np.dot, rule="scalars: product rule; ≤ 2-D: native matmul; N-D: as matmul/tensordot", native=True)
+@implements(
+    np.dot,
+    rule="scalars: product rule; ≤ 2-D: native matmul; N-D: as matmul/tensordot",
+    native=True,
+)
 def dot(a: Any, b: Any, out: Any = None) -> Any:
     """numpy.dot on BVars: every case of numpy's (scalars, vectors, matrices, N-D)."""
     refuse("dot", out=out)
@@ -120,7 +142,9 @@ def dot(a: Any, b: Any, out: Any = None) -> Any:
         return _core.mul(a, b)
     k_b = sb[0] if len(sb) == 1 else sb[-2]
     if sa[-1] != k_b:
-        raise ShapeError(f"numpy.dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {len(sa) - 1}) != {k_b}")
+        raise ShapeError(
+            f"numpy.dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {len(sa) - 1}) != {k_b}"
+        )
     if len(sa) <= 2 and len(sb) <= 2:
         return _core.matmul(a, b)
     if len(sb) == 1:
@@ -138,11 +162,17 @@ def vdot(a: Any, b: Any, /) -> Any:
     """numpy.vdot on BVars (real): the dot product of the flattened operands."""
     na, nb = int(np.prod(_shape(a))), int(np.prod(_shape(b)))
     if na != nb:
-        raise ShapeError(f"numpy.vdot: operands have different sizes: shapes {_shape(a)} and {_shape(b)}")
+        raise ShapeError(
+            f"numpy.vdot: operands have different sizes: shapes {_shape(a)} and {_shape(b)}"
+        )
     return _core.matmul(_reshape(a, [-1]), _reshape(b, [-1]))
 
 
-@implements(np.inner, rule="sum over the last axes: native matmul with bᵀ for ≤ 2-D, tensordot otherwise", native=True)
+@implements(
+    np.inner,
+    rule="sum over the last axes: native matmul with bᵀ for ≤ 2-D, tensordot otherwise",
+    native=True,
+)
 def inner(a: Any, b: Any, /) -> Any:
     """numpy.inner on BVars: sum over the last axes of both operands."""
     a, b = _operand(a), _operand(b)
@@ -156,7 +186,9 @@ def inner(a: Any, b: Any, /) -> Any:
     return tensordot(a, b, axes=([len(sa) - 1], [len(sb) - 1]))
 
 
-@implements(np.outer, rule="column times row: native reshapes and a broadcast multiply", native=True)
+@implements(
+    np.outer, rule="column times row: native reshapes and a broadcast multiply", native=True
+)
 def outer(a: Any, b: Any, out: Any = None) -> Any:
     """numpy.outer on BVars (operands are flattened)."""
     refuse("outer", out=out)
@@ -166,7 +198,9 @@ def outer(a: Any, b: Any, out: Any = None) -> Any:
 # ---- tensordot ------------------------------------------------------------------------------------
 
 
-def _tensordot_axes(sa: tuple[int, ...], sb: tuple[int, ...], axes: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _tensordot_axes(
+    sa: tuple[int, ...], sb: tuple[int, ...], axes: Any
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """numpy's `axes` as two equally long tuples of non-negative axes, checked."""
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
@@ -177,11 +211,15 @@ def _tensordot_axes(sa: tuple[int, ...], sb: tuple[int, ...], axes: Any) -> tupl
         try:
             ax_a, ax_b = axes
         except (TypeError, ValueError):
-            raise TypeError("numpy.tensordot: axes must be an int or a pair of sequences of axes") from None
+            raise TypeError(
+                "numpy.tensordot: axes must be an int or a pair of sequences of axes"
+            ) from None
         xa = [int(ax_a)] if isinstance(ax_a, (int, np.integer)) else [int(i) for i in ax_a]
         xb = [int(ax_b)] if isinstance(ax_b, (int, np.integer)) else [int(i) for i in ax_b]
     if len(xa) != len(xb):
-        raise ShapeError(f"numpy.tensordot: shape-mismatch for sum: axes {xa} and {xb} differ in length")
+        raise ShapeError(
+            f"numpy.tensordot: shape-mismatch for sum: axes {xa} and {xb} differ in length"
+        )
     for x, s in ((xa, sa), (xb, sb)):
         for i in x:
             if not -len(s) <= i < len(s):
@@ -192,7 +230,9 @@ def _tensordot_axes(sa: tuple[int, ...], sb: tuple[int, ...], axes: Any) -> tupl
         raise ValueError(f"numpy.tensordot: repeated axes in {axes!r}")
     for i, j in zip(xa, xb):
         if sa[i] != sb[j]:
-            raise ShapeError(f"numpy.tensordot: shape-mismatch for sum: shapes {sa} and {sb}, axes {xa} and {xb}")
+            raise ShapeError(
+                f"numpy.tensordot: shape-mismatch for sum: shapes {sa} and {sb}, axes {xa} and {xb}"
+            )
     return tuple(xa), tuple(xb)
 
 
@@ -205,19 +245,25 @@ def _scalar_or_array(r: Any) -> Any:
     return float(r) if np.ndim(r) == 0 else r
 
 
-def _tensordot_vjp_a(g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int, ...]]) -> Any:
+def _tensordot_vjp_a(
+    g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int, ...]]
+) -> Any:
     xa, xb = axes
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)  # floats and lists too
     free_a = [i for i in range(a.ndim) if i not in xa]
     free_b = [i for i in range(b.ndim) if i not in xb]
     # contract g's b-part with b's free axes: axes of the result are a's free ones, then b's
     # summed ones in b's order, which pair with a's axes xa[argsort(xb)]
-    r = np.tensordot(np.asarray(g), b, axes=(list(range(len(free_a), len(free_a) + len(free_b))), free_b))
+    r = np.tensordot(
+        np.asarray(g), b, axes=(list(range(len(free_a), len(free_a) + len(free_b))), free_b)
+    )
     src = free_a + [xa[k] for k in np.argsort(xb)]
     return _scalar_or_array(np.transpose(r, np.argsort(src)))
 
 
-def _tensordot_vjp_b(g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int, ...]]) -> Any:
+def _tensordot_vjp_b(
+    g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int, ...]]
+) -> Any:
     xa, xb = axes
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     free_a = [i for i in range(a.ndim) if i not in xa]
@@ -229,7 +275,10 @@ def _tensordot_vjp_b(g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int,
 _TENSORDOT = defvjp("tensordot", _tensordot_forward, _tensordot_vjp_a, _tensordot_vjp_b)
 
 
-@implements(np.tensordot, rule="tensordot of g with the other operand over the free axes, axes permuted back")
+@implements(
+    np.tensordot,
+    rule="tensordot of g with the other operand over the free axes, axes permuted back",
+)
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """numpy.tensordot on BVars (`axes` an int or a pair of sequences)."""
     sa, sb = _shape(a), _shape(b)
@@ -245,9 +294,11 @@ class _EinsumPlan:
     """An einsum call with explicit letters only: each operand's term (broadcast size-1 axes
     dropped), the axes dropped, the output term and every letter's size."""
 
-    __slots__ = ("terms", "squeeze", "out", "sizes")
+    __slots__ = ("out", "sizes", "squeeze", "terms")
 
-    def __init__(self, terms: list[str], squeeze: list[tuple[int, ...]], out: str, sizes: dict[str, int]) -> None:
+    def __init__(
+        self, terms: list[str], squeeze: list[tuple[int, ...]], out: str, sizes: dict[str, int]
+    ) -> None:
         self.terms, self.squeeze, self.out, self.sizes = terms, squeeze, out, sizes
 
 
@@ -259,7 +310,9 @@ def _sublist_term(sub: Any) -> str:
         elif isinstance(s, (int, np.integer)) and 0 <= int(s) < len(_LETTERS):
             out.append(_LETTERS[int(s)])
         else:
-            raise TypeError(f"numpy.einsum: subscript {s!r} in a sublist is not supported (integers 0-51 or Ellipsis)")
+            raise TypeError(
+                f"numpy.einsum: subscript {s!r} in a sublist is not supported (integers 0-51 or Ellipsis)"
+            )
     return "".join(out)
 
 
@@ -289,7 +342,9 @@ def _einsum_plan(subscripts: str, shapes: list[tuple[int, ...]]) -> _EinsumPlan:
     lhs, arrow, rhs = spec.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise ValueError(f"numpy.einsum: {len(terms)} operand terms in {subscripts!r} for {len(shapes)} operands")
+        raise ValueError(
+            f"numpy.einsum: {len(terms)} operand terms in {subscripts!r} for {len(shapes)} operands"
+        )
     used = set(spec) - set(",.->")
     for c in used:
         if c not in _LETTERS:
@@ -309,7 +364,9 @@ def _einsum_plan(subscripts: str, shapes: list[tuple[int, ...]]) -> _EinsumPlan:
     fresh = [c for c in _LETTERS if c not in used][:width]
     if len(fresh) < width:
         raise TypeError(f"numpy.einsum: too many axes for {subscripts!r}")
-    expanded = [t.replace("...", "".join(fresh[width - k:])) if k >= 0 else t for t, k in zip(terms, n_ell)]
+    expanded = [
+        t.replace("...", "".join(fresh[width - k :])) if k >= 0 else t for t, k in zip(terms, n_ell)
+    ]
     if arrow:
         if "..." in rhs:
             out = rhs.replace("...", "".join(fresh))
@@ -339,15 +396,20 @@ def _einsum_forward(*operands: Any, subscripts: str, optimize: Any, plan: _Einsu
     return np.einsum(subscripts, *operands, optimize=optimize)
 
 
-def _einsum_operand_grad(g: Any, k: int, operands: Sequence[Any], plan: _EinsumPlan, optimize: Any) -> Any:
+def _einsum_operand_grad(
+    g: Any, k: int, operands: Sequence[Any], plan: _EinsumPlan, optimize: Any
+) -> Any:
     """The gradient of operand k: the einsum of g with the other operands onto operand k's
     distinct letters, broadcast over the letters only operand k sums, and written onto the
     diagonal where operand k repeats a letter."""
     x = np.asarray(operands[k], dtype=np.float64)
     term = plan.terms[k]
     distinct = "".join(dict.fromkeys(term))
-    others = [(plan.terms[j], np.squeeze(np.asarray(operands[j], dtype=np.float64), axis=plan.squeeze[j]))
-              for j in range(len(operands)) if j != k]
+    others = [
+        (plan.terms[j], np.squeeze(np.asarray(operands[j], dtype=np.float64), axis=plan.squeeze[j]))
+        for j in range(len(operands))
+        if j != k
+    ]
     reachable = set(plan.out).union(*(set(t) for t, _ in others))
     present = "".join(c for c in distinct if c in reachable)
     spec = ",".join([plan.out, *(t for t, _ in others)]) + "->" + present
@@ -355,29 +417,51 @@ def _einsum_operand_grad(g: Any, k: int, operands: Sequence[Any], plan: _EinsumP
     opt = optimize if optimize is not False or n_ops < 3 else "greedy"
     r = np.einsum(spec, np.asarray(g, dtype=np.float64), *(o for _, o in others), optimize=opt)
     full = [plan.sizes[c] for c in distinct]
-    r = np.broadcast_to(np.reshape(r, [plan.sizes[c] if c in present else 1 for c in distinct]), full)
+    r = np.broadcast_to(
+        np.reshape(r, [plan.sizes[c] if c in present else 1 for c in distinct]), full
+    )
     squeezed_shape = tuple(plan.sizes[c] for c in term)
     if len(distinct) == len(term):
         grad = np.array(r, dtype=np.float64)  # a fresh, writable array in the term's order
     else:
         grad = np.zeros(squeezed_shape)
         strides = [sum(grad.strides[i] for i, c in enumerate(term) if c == d) for d in distinct]
-        diagonal = np.lib.stride_tricks.as_strided(grad, shape=full, strides=strides, writeable=True)
+        diagonal = np.lib.stride_tricks.as_strided(
+            grad, shape=full, strides=strides, writeable=True
+        )
         diagonal[...] = r
     return np.reshape(grad, x.shape)
 
 
-def _einsum_vjp_all(g: Any, ans: Any, live: tuple[bool, ...], *operands: Any, subscripts: str, optimize: Any,
-                    plan: _EinsumPlan) -> list[Any]:
-    return [_einsum_operand_grad(g, k, operands, plan, optimize) if on else None for k, on in enumerate(live)]
+def _einsum_vjp_all(
+    g: Any,
+    ans: Any,
+    live: tuple[bool, ...],
+    *operands: Any,
+    subscripts: str,
+    optimize: Any,
+    plan: _EinsumPlan,
+) -> list[Any]:
+    return [
+        _einsum_operand_grad(g, k, operands, plan, optimize) if on else None
+        for k, on in enumerate(live)
+    ]
 
 
 _EINSUM = defvjp_n("einsum", _einsum_forward, _einsum_vjp_all)
 
 
-@implements(np.einsum, rule="each operand: einsum of g with the other operands (diagonals scattered back)")
-def einsum(*operands: Any, out: Any = None, optimize: Any = False, dtype: Any = None, order: Any = None,
-           casting: Any = None) -> Any:
+@implements(
+    np.einsum, rule="each operand: einsum of g with the other operands (diagonals scattered back)"
+)
+def einsum(
+    *operands: Any,
+    out: Any = None,
+    optimize: Any = False,
+    dtype: Any = None,
+    order: Any = None,
+    casting: Any = None,
+) -> Any:
     """numpy.einsum on BVars: any subscripts (implicit output, `...`, repeated letters), both
     call forms; `optimize` is passed to numpy."""
     refuse("einsum", out=out)
@@ -408,18 +492,28 @@ def _cross_forward(a: Any, b: Any, *, axisa: int = -1, axisb: int = -1, axisc: i
     return np.cross(a, b, axisa=axisa, axisb=axisb, axisc=axisc)
 
 
-def _cross_parts(g: Any, a: Any, b: Any, axisa: int, axisb: int, axisc: int) -> tuple[Any, Any, Any]:
+def _cross_parts(
+    g: Any, a: Any, b: Any, axisa: int, axisb: int, axisc: int
+) -> tuple[Any, Any, Any]:
     """g, a and b with their vector axes moved last."""
-    return np.moveaxis(np.asarray(g), axisc, -1), np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1)
+    return (
+        np.moveaxis(np.asarray(g), axisc, -1),
+        np.moveaxis(a, axisa, -1),
+        np.moveaxis(b, axisb, -1),
+    )
 
 
-def _cross_vjp_a(g: Any, ans: Any, a: Any, b: Any, *, axisa: int = -1, axisb: int = -1, axisc: int = -1) -> Any:
+def _cross_vjp_a(
+    g: Any, ans: Any, a: Any, b: Any, *, axisa: int = -1, axisb: int = -1, axisc: int = -1
+) -> Any:
     # <g, da × b> = <b × g, da> (cyclic triple product), then unbroadcast
     g3, a3, b3 = _cross_parts(g, a, b, axisa, axisb, axisc)
     return np.moveaxis(unbroadcast(np.cross(b3, g3), a3.shape), -1, axisa)
 
 
-def _cross_vjp_b(g: Any, ans: Any, a: Any, b: Any, *, axisa: int = -1, axisb: int = -1, axisc: int = -1) -> Any:
+def _cross_vjp_b(
+    g: Any, ans: Any, a: Any, b: Any, *, axisa: int = -1, axisb: int = -1, axisc: int = -1
+) -> Any:
     # <g, a × db> = <g × a, db>
     g3, a3, b3 = _cross_parts(g, a, b, axisa, axisb, axisc)
     return np.moveaxis(unbroadcast(np.cross(g3, a3), b3.shape), -1, axisb)
@@ -429,18 +523,23 @@ _CROSS = defvjp("cross", _cross_forward, _cross_vjp_a, _cross_vjp_b)
 
 
 @implements(np.cross, rule="(b × g, g × a), unbroadcast (3-vectors)")
-def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None) -> Any:
+def cross(
+    a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
+) -> Any:
     """numpy.cross on BVars, for 3-component vectors (broadcasting over the other axes)."""
     if axis is not None:
         axisa = axisb = axisc = axis
     sa, sb = _shape(a), _shape(b)
     if not sa or not sb:
-        raise ShapeError(f"numpy.cross: operands must have at least one axis, got shapes {sa} and {sb}")
+        raise ShapeError(
+            f"numpy.cross: operands must have at least one axis, got shapes {sa} and {sb}"
+        )
     for ax, s in ((axisa, sa), (axisb, sb)):
         if not -len(s) <= ax < len(s):
             raise np.exceptions.AxisError(ax, len(s), msg_prefix="numpy.cross")
     if sa[axisa] != 3 or sb[axisb] != 3:
         raise TypeError(
             f"numpy.cross: only 3-component vectors are supported on BVars, got shapes {sa} and {sb} "
-            f"(2-component cross products are deprecated in numpy)")
+            f"(2-component cross products are deprecated in numpy)"
+        )
     return _CROSS(a, b, axisa=int(axisa), axisb=int(axisb), axisc=int(axisc))

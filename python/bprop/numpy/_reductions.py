@@ -31,21 +31,21 @@ from .._core import BVar
 from ._registry import check_float_dtype, defvjp, implements, method, refuse, value_of
 
 __all__ = [
-    "sum",
-    "mean",
-    "prod",
-    "max",
-    "min",
     "amax",
     "amin",
-    "var",
-    "std",
-    "ptp",
     "average",
-    "nansum",
-    "nanmean",
-    "cumsum",
     "cumprod",
+    "cumsum",
+    "max",
+    "mean",
+    "min",
+    "nanmean",
+    "nansum",
+    "prod",
+    "ptp",
+    "std",
+    "sum",
+    "var",
 ]
 
 _NoValue: Any = getattr(np, "_NoValue", None)
@@ -119,18 +119,36 @@ def _native_reduce(kernel: Any, a: Any, axes: tuple[int, ...], keepdims: bool) -
 
 
 @implements(np.sum, rule="g broadcast back over the reduced axes", native=True)
-def sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NoValue,
-        initial: Any = _NoValue, where: Any = _NoValue) -> Any:
+def sum(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
     """numpy.sum on BVars (native kernel)."""
     if not isinstance(a, BVar):
-        return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+        return np.sum(
+            a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where
+        )
     _checks("sum", dtype=dtype, out=out, initial=initial, where=where)
-    return _native_reduce(_core.sum, a, _axes(axis, len(_shape(a)), ufunc_like=True), _keep(keepdims))
+    return _native_reduce(
+        _core.sum, a, _axes(axis, len(_shape(a)), ufunc_like=True), _keep(keepdims)
+    )
 
 
 @implements(np.mean, rule="g/n broadcast back over the reduced axes", native=True)
-def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NoValue, *,
-         where: Any = _NoValue) -> Any:
+def mean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+) -> Any:
     """numpy.mean on BVars (native kernel)."""
     if not isinstance(a, BVar):
         return np.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
@@ -163,15 +181,26 @@ def _prod_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], keepdims: bool
     return _expand(g, x.shape, axes) * _others_product(x, axes)
 
 
-_prod = defvjp("prod", lambda x, *, axes, keepdims: np.prod(x, axis=axes, keepdims=keepdims), _prod_vjp)
+_prod = defvjp(
+    "prod", lambda x, *, axes, keepdims: np.prod(x, axis=axes, keepdims=keepdims), _prod_vjp
+)
 
 
 @implements(np.prod, rule="g · product of the other elements (exact with zeros)")
-def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NoValue,
-         initial: Any = _NoValue, where: Any = _NoValue) -> Any:
+def prod(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
     """numpy.prod on BVars."""
     if not isinstance(a, BVar):
-        return np.prod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+        return np.prod(
+            a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where
+        )
     _checks("prod", dtype=dtype, out=out, initial=initial, where=where)
     axes = _axes(axis, len(_shape(a)), ufunc_like=True)
     return _prod(a, axes=axes, keepdims=_keep(keepdims))
@@ -188,8 +217,12 @@ def _extremum_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], keepdims: 
     return _expand(g, x.shape, axes) * hit / count
 
 
-_amax = defvjp("max", lambda x, *, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims), _extremum_vjp)
-_amin = defvjp("min", lambda x, *, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims), _extremum_vjp)
+_amax = defvjp(
+    "max", lambda x, *, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims), _extremum_vjp
+)
+_amin = defvjp(
+    "min", lambda x, *, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims), _extremum_vjp
+)
 
 
 def _extremum(kernel: Any, prim: Any, a: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
@@ -204,23 +237,39 @@ def _extremum(kernel: Any, prim: Any, a: Any, axes: tuple[int, ...], keepdims: b
 
 
 @implements(np.max, np.amax, rule="g split evenly among the maxima", native=True)
-def max(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NoValue, initial: Any = _NoValue,
-        where: Any = _NoValue) -> Any:
+def max(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
     """numpy.max on BVars."""
     if not isinstance(a, BVar):
         return np.max(a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
     _checks("max", out=out, initial=initial, where=where)
-    return _extremum(_core.max, _amax, a, _axes(axis, len(_shape(a)), ufunc_like=True), _keep(keepdims))
+    return _extremum(
+        _core.max, _amax, a, _axes(axis, len(_shape(a)), ufunc_like=True), _keep(keepdims)
+    )
 
 
 @implements(np.min, np.amin, rule="g split evenly among the minima", native=True)
-def min(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NoValue, initial: Any = _NoValue,
-        where: Any = _NoValue) -> Any:
+def min(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
     """numpy.min on BVars."""
     if not isinstance(a, BVar):
         return np.min(a, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
     _checks("min", out=out, initial=initial, where=where)
-    return _extremum(_core.min, _amin, a, _axes(axis, len(_shape(a)), ufunc_like=True), _keep(keepdims))
+    return _extremum(
+        _core.min, _amin, a, _axes(axis, len(_shape(a)), ufunc_like=True), _keep(keepdims)
+    )
 
 
 amax = max
@@ -245,21 +294,37 @@ def _centered(x: Any, axes: tuple[int, ...]) -> np.ndarray:
     return centered
 
 
-def _var_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], ddof: float, keepdims: bool) -> Any:
+def _var_vjp(
+    g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], ddof: float, keepdims: bool
+) -> Any:
     x = np.asarray(x)
     return _expand(g, x.shape, axes) * (2.0 / (_count(x.shape, axes) - ddof)) * _centered(x, axes)
 
 
-def _std_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], ddof: float, keepdims: bool) -> Any:
+def _std_vjp(
+    g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], ddof: float, keepdims: bool
+) -> Any:
     x = np.asarray(x)
     s = _expand(ans, x.shape, axes)
-    scale = np.divide(_expand(g, x.shape, axes), s * (_count(x.shape, axes) - ddof), out=np.zeros(s.shape),
-                      where=s != 0)
+    scale = np.divide(
+        _expand(g, x.shape, axes),
+        s * (_count(x.shape, axes) - ddof),
+        out=np.zeros(s.shape),
+        where=s != 0,
+    )
     return scale * _centered(x, axes)
 
 
-_var = defvjp("var", lambda x, *, axes, ddof, keepdims: np.var(x, axis=axes, ddof=ddof, keepdims=keepdims), _var_vjp)
-_std = defvjp("std", lambda x, *, axes, ddof, keepdims: np.std(x, axis=axes, ddof=ddof, keepdims=keepdims), _std_vjp)
+_var = defvjp(
+    "var",
+    lambda x, *, axes, ddof, keepdims: np.var(x, axis=axes, ddof=ddof, keepdims=keepdims),
+    _var_vjp,
+)
+_std = defvjp(
+    "std",
+    lambda x, *, axes, ddof, keepdims: np.std(x, axis=axes, ddof=ddof, keepdims=keepdims),
+    _std_vjp,
+)
 
 
 def _ddof(fn: str, ddof: Any, correction: Any) -> float:
@@ -271,24 +336,62 @@ def _ddof(fn: str, ddof: Any, correction: Any) -> float:
 
 
 @implements(np.var, rule="g · 2(x − mean)/(n − ddof)")
-def var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: Any = _NoValue, *,
-        where: Any = _NoValue, mean: Any = _NoValue, correction: Any = _NoValue) -> Any:
+def var(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+    mean: Any = _NoValue,
+    correction: Any = _NoValue,
+) -> Any:
     """numpy.var on BVars."""
     if not isinstance(a, BVar):
-        return np.var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where, mean=mean,
-                      correction=correction)
+        return np.var(
+            a,
+            axis=axis,
+            dtype=dtype,
+            out=out,
+            ddof=ddof,
+            keepdims=keepdims,
+            where=where,
+            mean=mean,
+            correction=correction,
+        )
     _checks("var", dtype=dtype, out=out, where=where, mean=mean)
     axes = _axes(axis, len(_shape(a)), ufunc_like=False)
     return _var(a, axes=axes, ddof=_ddof("var", ddof, correction), keepdims=_keep(keepdims))
 
 
 @implements(np.std, rule="g · (x − mean)/((n − ddof)·std); 0 where std = 0")
-def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: Any = _NoValue, *,
-        where: Any = _NoValue, mean: Any = _NoValue, correction: Any = _NoValue) -> Any:
+def std(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+    mean: Any = _NoValue,
+    correction: Any = _NoValue,
+) -> Any:
     """numpy.std on BVars (zero gradient where the deviation is zero)."""
     if not isinstance(a, BVar):
-        return np.std(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where, mean=mean,
-                      correction=correction)
+        return np.std(
+            a,
+            axis=axis,
+            dtype=dtype,
+            out=out,
+            ddof=ddof,
+            keepdims=keepdims,
+            where=where,
+            mean=mean,
+            correction=correction,
+        )
     _checks("std", dtype=dtype, out=out, where=where, mean=mean)
     axes = _axes(axis, len(_shape(a)), ufunc_like=False)
     return _std(a, axes=axes, ddof=_ddof("std", ddof, correction), keepdims=_keep(keepdims))
@@ -298,8 +401,14 @@ def std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any 
 
 
 @implements(np.average, rule="sum(a·w)/sum(w) (gradients for a and weights)")
-def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
-            keepdims: Any = _NoValue) -> Any:
+def average(
+    a: Any,
+    axis: Any = None,
+    weights: Any = None,
+    returned: bool = False,
+    *,
+    keepdims: Any = _NoValue,
+) -> Any:
     """numpy.average on BVars (`a` and `weights` differentiable)."""
     if not isinstance(a, BVar) and not isinstance(weights, BVar):
         return _np.average(a, axis=axis, weights=weights, returned=returned, keepdims=keepdims)
@@ -320,11 +429,15 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
         w = weights
         if wshape != shape:
             if axis is None:
-                raise TypeError("numpy.average: axis must be specified when shapes of a and weights differ.")
+                raise TypeError(
+                    "numpy.average: axis must be specified when shapes of a and weights differ."
+                )
             given = normalize_axis_tuple(axis, len(shape))
             if wshape != tuple(shape[i] for i in given):
-                raise ValueError("numpy.average: shape of weights must be consistent with shape of a along "
-                                 "specified axis.")
+                raise ValueError(
+                    "numpy.average: shape of weights must be consistent with shape of a along "
+                    "specified axis."
+                )
             # put the weights' axes where `given` says, with length-1 axes elsewhere
             order = np.argsort(given)
             w = _transpose_axes(w, tuple(int(i) for i in order))
@@ -361,23 +474,45 @@ def _nanmean_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], keepdims: b
     return _expand(g, x.shape, axes) * np.divide(ok, count, out=np.zeros(x.shape), where=count > 0)
 
 
-_nansum = defvjp("nansum", lambda x, *, axes, keepdims: np.nansum(x, axis=axes, keepdims=keepdims), _nansum_vjp)
-_nanmean = defvjp("nanmean", lambda x, *, axes, keepdims: np.nanmean(x, axis=axes, keepdims=keepdims), _nanmean_vjp)
+_nansum = defvjp(
+    "nansum", lambda x, *, axes, keepdims: np.nansum(x, axis=axes, keepdims=keepdims), _nansum_vjp
+)
+_nanmean = defvjp(
+    "nanmean",
+    lambda x, *, axes, keepdims: np.nanmean(x, axis=axes, keepdims=keepdims),
+    _nanmean_vjp,
+)
 
 
 @implements(np.nansum, rule="g where x is not NaN, else 0")
-def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NoValue,
-           initial: Any = _NoValue, where: Any = _NoValue) -> Any:
+def nansum(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    initial: Any = _NoValue,
+    where: Any = _NoValue,
+) -> Any:
     """numpy.nansum on BVars."""
     if not isinstance(a, BVar):
-        return np.nansum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+        return np.nansum(
+            a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where
+        )
     _checks("nansum", dtype=dtype, out=out, initial=initial, where=where)
     return _nansum(a, axes=_axes(axis, len(_shape(a)), ufunc_like=True), keepdims=_keep(keepdims))
 
 
 @implements(np.nanmean, rule="g/count where x is not NaN, else 0")
-def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NoValue, *,
-            where: Any = _NoValue) -> Any:
+def nanmean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: Any = _NoValue,
+    *,
+    where: Any = _NoValue,
+) -> Any:
     """numpy.nanmean on BVars."""
     if not isinstance(a, BVar):
         return np.nanmean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)

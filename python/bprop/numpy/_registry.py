@@ -28,27 +28,27 @@ from .. import _core
 from .._core import BVar
 
 __all__ = [
-    "Primitive",
-    "defvjp",
-    "defvjp_n",
-    "multi_output",
-    "as_forward1",
-    "implements",
-    "ufunc",
-    "method",
-    "plain",
-    "unbroadcast",
-    "value_of",
-    "is_live",
-    "any_bvar",
-    "refuse",
-    "check_float_dtype",
-    "normalize_axis",
     "FUNCTIONS",
-    "UFUNCS",
     "METHODS",
     "TABLE",
+    "UFUNCS",
     "Entry",
+    "Primitive",
+    "any_bvar",
+    "as_forward1",
+    "check_float_dtype",
+    "defvjp",
+    "defvjp_n",
+    "implements",
+    "is_live",
+    "method",
+    "multi_output",
+    "normalize_axis",
+    "plain",
+    "refuse",
+    "ufunc",
+    "unbroadcast",
+    "value_of",
 ]
 
 Vjp = Callable[..., Any]
@@ -88,9 +88,15 @@ def _result(ans: Any) -> Any:
 class Primitive:
     """A differentiable numpy-level function. See the module docstring."""
 
-    __slots__ = ("name", "forward", "vjps", "vjp_all")
+    __slots__ = ("forward", "name", "vjp_all", "vjps")
 
-    def __init__(self, name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None] = (), vjp_all: Vjp | None = None):
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjps: Sequence[Vjp | None] = (),
+        vjp_all: Vjp | None = None,
+    ):
         self.name = f"numpy.{name}"  # `lift_custom` names the op in errors by this attribute
         self.forward = forward
         self.vjps = tuple(vjps)
@@ -103,11 +109,15 @@ class Primitive:
         if not any_bvar(args):
             return self.forward(*args, **params)
         if self.vjp_all is None and len(args) > len(self.vjps):
-            raise TypeError(f"{self.name}: {len(args)} arguments for {len(self.vjps)} differentiable ones")
+            raise TypeError(
+                f"{self.name}: {len(args)} arguments for {len(self.vjps)} differentiable ones"
+            )
         live = tuple(is_live(a) for a in args)
         return _core.lift_custom(self, self.rule(live, params), False, args)
 
-    def rule(self, live: Sequence[bool] | None, params: dict[str, Any]) -> Callable[..., tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
+    def rule(
+        self, live: Sequence[bool] | None, params: dict[str, Any]
+    ) -> Callable[..., tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
         """The primitive as a custom op's forward: `forward(*values) -> (value, pullback)`, the
         pullback giving one gradient per argument (`None` where `live[i]` is false; `live=None`:
         every argument)."""
@@ -142,7 +152,9 @@ def multi_output(prim: Primitive, *args: Any, **params: Any) -> tuple[Any, ...]:
     return tuple(_core.project(whole, n, list(range(n)), list(value)))
 
 
-def as_forward1(prim: Primitive, **params: Any) -> Callable[[Any], tuple[Any, Callable[[Any], Any]]]:
+def as_forward1(
+    prim: Primitive, **params: Any
+) -> Callable[[Any], tuple[Any, Callable[[Any], Any]]]:
     """A one-argument primitive (with its static `params`) as an `op1` forward, `forward(x) ->
     (value, pullback)` with the pullback giving `x`'s gradient: the primitive's own forward and
     vjp, for code that records the rule as an `Op` of its own (`bprop.linalg`'s multi-output
@@ -197,7 +209,9 @@ def normalize_axis(fn: str, axis: int | Sequence[int] | None, ndim: int) -> tupl
         try:
             a = operator.index(a)
         except TypeError:
-            raise TypeError(f"{fn}: axis must be an integer or a tuple of integers, got {a!r}") from None
+            raise TypeError(
+                f"{fn}: axis must be an integer or a tuple of integers, got {a!r}"
+            ) from None
         if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
             raise np.exceptions.AxisError(a, ndim, msg_prefix=fn)
         out.append(a % ndim if ndim else 0)
@@ -306,11 +320,17 @@ def refuse(fn: str, **kwargs: Any) -> None:
     `where=`, ...), when given a value other than their default."""
     for k, v in kwargs.items():
         if v is not None and v is not _NOVALUE and v is not True:
-            why = "is not supported: BVars are immutable" if k == "out" else "is not supported on BVars"
+            why = (
+                "is not supported: BVars are immutable"
+                if k == "out"
+                else "is not supported on BVars"
+            )
             raise TypeError(f"numpy.{fn}: the argument {k}= {why}")
 
 
 def check_float_dtype(fn: str, dtype: Any) -> None:
     """Only float64 results are differentiable."""
     if dtype is not None and np.dtype(dtype) != np.float64:
-        raise TypeError(f"numpy.{fn}: dtype={np.dtype(dtype)} is not supported on BVars (only float64 is differentiable)")
+        raise TypeError(
+            f"numpy.{fn}: dtype={np.dtype(dtype)} is not supported on BVars (only float64 is differentiable)"
+        )

@@ -41,38 +41,38 @@ from ._registry import (
 )
 
 __all__ = [
-    "reshape",
-    "ravel",
-    "transpose",
-    "swapaxes",
-    "moveaxis",
-    "expand_dims",
-    "squeeze",
+    "array_split",
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
     "broadcast_to",
-    "concatenate",
-    "stack",
-    "vstack",
-    "hstack",
     "column_stack",
+    "concatenate",
+    "diag",
+    "diagonal",
     "dstack",
-    "split",
-    "array_split",
-    "repeat",
-    "tile",
+    "expand_dims",
     "flip",
     "fliplr",
     "flipud",
+    "hstack",
+    "moveaxis",
+    "pad",
+    "ravel",
+    "repeat",
+    "reshape",
     "roll",
     "rot90",
+    "split",
+    "squeeze",
+    "stack",
+    "swapaxes",
+    "tile",
+    "trace",
+    "transpose",
     "tril",
     "triu",
-    "diag",
-    "diagonal",
-    "trace",
-    "pad",
+    "vstack",
 ]
 
 
@@ -98,7 +98,9 @@ def _order(fn: str, order: Any) -> None:
 
 def _adjoint(name: str, forward: Callable[..., Any], adjoint: Callable[..., Any]) -> Any:
     """A linear primitive of one array: `adjoint(g, shape, **params)` is its transpose."""
-    return defvjp(name, forward, lambda g, ans, x, **params: adjoint(np.asarray(g), np.shape(x), **params))
+    return defvjp(
+        name, forward, lambda g, ans, x, **params: adjoint(np.asarray(g), np.shape(x), **params)
+    )
 
 
 # ---- reshapes (native) ------------------------------------------------------------------------
@@ -161,7 +163,9 @@ method("squeeze")(squeeze)
 def _atleast(fn: Callable[..., Any], arys: tuple[Any, ...]) -> Any:
     if not arys:
         return fn()
-    out = tuple(_reshaped(x, fn(_dummy(_shape(x))).shape) if isinstance(x, BVar) else fn(x) for x in arys)
+    out = tuple(
+        _reshaped(x, fn(_dummy(_shape(x))).shape) if isinstance(x, BVar) else fn(x) for x in arys
+    )
     return out[0] if len(out) == 1 else out
 
 
@@ -231,7 +235,10 @@ def swapaxes(a: Any, axis1: Any, axis2: Any) -> Any:
     if not isinstance(a, BVar):
         return np.swapaxes(a, axis1, axis2)
     nd = len(_shape(a))
-    i, j = normalize_axis_index(operator.index(axis1), nd), normalize_axis_index(operator.index(axis2), nd)
+    i, j = (
+        normalize_axis_index(operator.index(axis1), nd),
+        normalize_axis_index(operator.index(axis2), nd),
+    )
     perm = list(range(nd))
     perm[i], perm[j] = j, i
     return _permuted(a, perm)
@@ -249,7 +256,9 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Any:
     src = normalize_axis_tuple(source, nd, "source")
     dst = normalize_axis_tuple(destination, nd, "destination")
     if len(src) != len(dst):
-        raise ValueError("`source` and `destination` arguments must have the same number of elements")
+        raise ValueError(
+            "`source` and `destination` arguments must have the same number of elements"
+        )
     order = [n for n in range(nd) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -279,7 +288,9 @@ def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
 # ---- joins ------------------------------------------------------------------------------------
 
 
-def _join(name: str, forward: Callable[..., Any], layout: Callable[..., tuple[list[tuple[int, ...]], int]]) -> Any:
+def _join(
+    name: str, forward: Callable[..., Any], layout: Callable[..., tuple[list[tuple[int, ...]], int]]
+) -> Any:
     """A join of arrays: `forward(*xs, **params)` concatenates the arrays `layout(shapes,
     **params)` says (each argument's shape once promoted, and the axis) — the pullback splits
     `g` there and reshapes each piece to its argument's shape."""
@@ -305,18 +316,24 @@ def _join(name: str, forward: Callable[..., Any], layout: Callable[..., tuple[li
     return defvjp_n(name, forward, vjp_all)
 
 
-def _concat_layout(shapes: list[tuple[int, ...]], *, axis: int | None, **_: Any) -> tuple[list[tuple[int, ...]], int]:
+def _concat_layout(
+    shapes: list[tuple[int, ...]], *, axis: int | None, **_: Any
+) -> tuple[list[tuple[int, ...]], int]:
     if axis is None:
         return [(int(np.prod(s)),) for s in shapes], 0
     return shapes, axis
 
 
-def _stack_layout(shapes: list[tuple[int, ...]], *, axis: int, **_: Any) -> tuple[list[tuple[int, ...]], int]:
+def _stack_layout(
+    shapes: list[tuple[int, ...]], *, axis: int, **_: Any
+) -> tuple[list[tuple[int, ...]], int]:
     ax = normalize_axis_index(axis, len(shapes[0]) + 1)
     return [s[:ax] + (1,) + s[ax:] for s in shapes], ax
 
 
-def _promoted(fn: Callable[..., Any], axis: Callable[[list[tuple[int, ...]]], int]) -> Callable[..., Any]:
+def _promoted(
+    fn: Callable[..., Any], axis: Callable[[list[tuple[int, ...]]], int]
+) -> Callable[..., Any]:
     def layout(shapes: list[tuple[int, ...]], **_: Any) -> tuple[list[tuple[int, ...]], int]:
         promoted = [fn(_dummy(s)).shape for s in shapes]
         return promoted, axis(shapes)
@@ -329,14 +346,27 @@ def _column(x: np.ndarray) -> np.ndarray:
     return x if x.ndim >= 2 else x.reshape(-1, 1)
 
 
-_concat_p = _join("concatenate", lambda *xs, axis, casting: np.concatenate(xs, axis=axis, casting=casting),
-                  _concat_layout)
-_stack_p = _join("stack", lambda *xs, axis, casting: np.stack(xs, axis=axis, casting=casting), _stack_layout)
-_vstack_p = _join("vstack", lambda *xs, casting: np.vstack(xs, casting=casting),
-                  _promoted(np.atleast_2d, lambda shapes: 0))
-_hstack_p = _join("hstack", lambda *xs, casting: np.hstack(xs, casting=casting),
-                  _promoted(np.atleast_1d, lambda shapes: 0 if len(shapes[0]) <= 1 else 1))
-_column_stack_p = _join("column_stack", lambda *xs: np.column_stack(xs), _promoted(_column, lambda shapes: 1))
+_concat_p = _join(
+    "concatenate",
+    lambda *xs, axis, casting: np.concatenate(xs, axis=axis, casting=casting),
+    _concat_layout,
+)
+_stack_p = _join(
+    "stack", lambda *xs, axis, casting: np.stack(xs, axis=axis, casting=casting), _stack_layout
+)
+_vstack_p = _join(
+    "vstack",
+    lambda *xs, casting: np.vstack(xs, casting=casting),
+    _promoted(np.atleast_2d, lambda shapes: 0),
+)
+_hstack_p = _join(
+    "hstack",
+    lambda *xs, casting: np.hstack(xs, casting=casting),
+    _promoted(np.atleast_1d, lambda shapes: 0 if len(shapes[0]) <= 1 else 1),
+)
+_column_stack_p = _join(
+    "column_stack", lambda *xs: np.column_stack(xs), _promoted(_column, lambda shapes: 1)
+)
 _dstack_p = _join("dstack", lambda *xs: np.dstack(xs), _promoted(np.atleast_3d, lambda shapes: 2))
 
 
@@ -351,8 +381,9 @@ def _join_checks(fn: str, out: Any, dtype: Any) -> None:
 
 
 @implements(np.concatenate, rule="g split along the axis")
-def concatenate(arrays: Any, /, axis: Any = 0, out: Any = None, *, dtype: Any = None,
-                casting: str = "same_kind") -> Any:
+def concatenate(
+    arrays: Any, /, axis: Any = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind"
+) -> Any:
     """numpy.concatenate on BVars (plain arrays in the list are constants)."""
     xs = _arrays(arrays)
     if not any_bvar(xs):
@@ -362,7 +393,9 @@ def concatenate(arrays: Any, /, axis: Any = 0, out: Any = None, *, dtype: Any = 
 
 
 @implements(np.stack, rule="g split along the new axis")
-def stack(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind") -> Any:
+def stack(
+    arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None, casting: str = "same_kind"
+) -> Any:
     """numpy.stack on BVars (plain arrays in the list are constants)."""
     xs = _arrays(arrays)
     if not any_bvar(xs):
@@ -428,7 +461,9 @@ def _split_vjp(g: Any, ans: Any, x: Any, *, sections: Any, axis: int, equal: boo
 
 
 def _split_forward(x: Any, *, sections: Any, axis: int, equal: bool) -> tuple[Any, ...]:
-    return tuple(np.split(x, sections, axis=axis) if equal else np.array_split(x, sections, axis=axis))
+    return tuple(
+        np.split(x, sections, axis=axis) if equal else np.array_split(x, sections, axis=axis)
+    )
 
 
 _split_p = defvjp("split", _split_forward, _split_vjp)
@@ -439,7 +474,11 @@ def split(ary: Any, indices_or_sections: Any, axis: Any = 0) -> Any:
     """numpy.split on BVars: a list of BVars sharing one node."""
     if not isinstance(ary, BVar):
         return np.split(ary, indices_or_sections, axis=axis)
-    return list(multi_output(_split_p, ary, sections=indices_or_sections, axis=operator.index(axis), equal=True))
+    return list(
+        multi_output(
+            _split_p, ary, sections=indices_or_sections, axis=operator.index(axis), equal=True
+        )
+    )
 
 
 @implements(np.array_split, rule="the pieces' gradients concatenated")
@@ -447,13 +486,19 @@ def array_split(ary: Any, indices_or_sections: Any, axis: Any = 0) -> Any:
     """numpy.array_split on BVars: a list of BVars sharing one node."""
     if not isinstance(ary, BVar):
         return np.array_split(ary, indices_or_sections, axis=axis)
-    return list(multi_output(_split_p, ary, sections=indices_or_sections, axis=operator.index(axis), equal=False))
+    return list(
+        multi_output(
+            _split_p, ary, sections=indices_or_sections, axis=operator.index(axis), equal=False
+        )
+    )
 
 
 # ---- repeat and tile --------------------------------------------------------------------------
 
 
-def _repeat_adjoint(g: np.ndarray, shape: tuple[int, ...], *, repeats: Any, axis: int | None) -> Any:
+def _repeat_adjoint(
+    g: np.ndarray, shape: tuple[int, ...], *, repeats: Any, axis: int | None
+) -> Any:
     base = (int(np.prod(shape)),) if axis is None else shape
     ax = 0 if axis is None else axis
     n = base[ax]
@@ -468,7 +513,9 @@ def _repeat_adjoint(g: np.ndarray, shape: tuple[int, ...], *, repeats: Any, axis
     return out.reshape(shape)
 
 
-_repeat_p = _adjoint("repeat", lambda x, *, repeats, axis: np.repeat(x, repeats, axis=axis), _repeat_adjoint)
+_repeat_p = _adjoint(
+    "repeat", lambda x, *, repeats, axis: np.repeat(x, repeats, axis=axis), _repeat_adjoint
+)
 
 
 @implements(np.repeat, rule="g summed over the repeats")
@@ -507,7 +554,9 @@ def tile(A: Any, reps: Any) -> Any:
 
 # ---- flips, rolls, rotations ------------------------------------------------------------------
 
-_flip_p = _adjoint("flip", lambda x, *, axis: np.flip(x, axis), lambda g, shape, *, axis: np.flip(g, axis))
+_flip_p = _adjoint(
+    "flip", lambda x, *, axis: np.flip(x, axis), lambda g, shape, *, axis: np.flip(g, axis)
+)
 
 
 @implements(np.flip, rule="g flipped back")
@@ -574,8 +623,12 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
 
 # ---- triangles and diagonals ------------------------------------------------------------------
 
-_tril_p = _adjoint("tril", lambda x, *, k: np.tril(x, k), lambda g, shape, *, k: unbroadcast(np.tril(g, k), shape))
-_triu_p = _adjoint("triu", lambda x, *, k: np.triu(x, k), lambda g, shape, *, k: unbroadcast(np.triu(g, k), shape))
+_tril_p = _adjoint(
+    "tril", lambda x, *, k: np.tril(x, k), lambda g, shape, *, k: unbroadcast(np.tril(g, k), shape)
+)
+_triu_p = _adjoint(
+    "triu", lambda x, *, k: np.triu(x, k), lambda g, shape, *, k: unbroadcast(np.triu(g, k), shape)
+)
 
 
 @implements(np.tril, rule="g masked to the lower triangle")
@@ -594,7 +647,9 @@ def triu(m: Any, k: int = 0) -> Any:
     return _triu_p(m, k=operator.index(k))
 
 
-def _embed_diagonal(g: np.ndarray, shape: tuple[int, ...], offset: int, axis1: int, axis2: int) -> np.ndarray:
+def _embed_diagonal(
+    g: np.ndarray, shape: tuple[int, ...], offset: int, axis1: int, axis2: int
+) -> np.ndarray:
     """The adjoint of `np.diagonal`: zeros of `shape` with `g` (diagonal last) on the diagonal."""
     out = np.zeros(shape)
     nd = len(shape)
@@ -617,7 +672,9 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
     """numpy.diagonal on BVars."""
     if not isinstance(a, BVar):
         return np.diagonal(a, offset, axis1, axis2)
-    return _diagonal_p(a, offset=operator.index(offset), axis1=operator.index(axis1), axis2=operator.index(axis2))
+    return _diagonal_p(
+        a, offset=operator.index(offset), axis1=operator.index(axis1), axis2=operator.index(axis2)
+    )
 
 
 method("diagonal")(diagonal)
@@ -640,7 +697,9 @@ def diag(v: Any, k: int = 0) -> Any:
     return _diag_p(v, k=operator.index(k))
 
 
-def _trace_adjoint(g: np.ndarray, shape: tuple[int, ...], *, offset: int, axis1: int, axis2: int) -> Any:
+def _trace_adjoint(
+    g: np.ndarray, shape: tuple[int, ...], *, offset: int, axis1: int, axis2: int
+) -> Any:
     diag_shape = np.diagonal(_dummy(shape), offset, axis1, axis2).shape
     return _embed_diagonal(np.broadcast_to(g[..., None], diag_shape), shape, offset, axis1, axis2)
 
@@ -653,13 +712,17 @@ _trace_p = _adjoint(
 
 
 @implements(np.trace, rule="g placed on the diagonal")
-def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Any:
+def trace(
+    a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None
+) -> Any:
     """numpy.trace on BVars."""
     if not isinstance(a, BVar):
         return np.trace(a, offset, axis1, axis2, dtype, out)
     refuse("trace", out=out)
     check_float_dtype("trace", dtype)
-    return _trace_p(a, offset=operator.index(offset), axis1=operator.index(axis1), axis2=operator.index(axis2))
+    return _trace_p(
+        a, offset=operator.index(offset), axis1=operator.index(axis1), axis2=operator.index(axis2)
+    )
 
 
 method("trace")(trace)
@@ -668,14 +731,18 @@ method("trace")(trace)
 # ---- pad --------------------------------------------------------------------------------------
 
 
-def _pad_adjoint(g: np.ndarray, shape: tuple[int, ...], *, pad_width: Any, constant_values: Any) -> Any:
+def _pad_adjoint(
+    g: np.ndarray, shape: tuple[int, ...], *, pad_width: Any, constant_values: Any
+) -> Any:
     inside = np.pad(np.ones(shape, dtype=bool), pad_width, mode="constant", constant_values=False)
     return g[inside].reshape(shape)
 
 
 _pad_p = _adjoint(
     "pad",
-    lambda x, *, pad_width, constant_values: np.pad(x, pad_width, mode="constant", constant_values=constant_values),
+    lambda x, *, pad_width, constant_values: np.pad(
+        x, pad_width, mode="constant", constant_values=constant_values
+    ),
     _pad_adjoint,
 )
 
@@ -692,11 +759,15 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> An
     if not isinstance(array, BVar):
         return np.pad(array, pad_width, mode=mode, **kwargs)
     if mode != "constant":
-        raise TypeError(f"numpy.pad: mode={mode!r} is not supported on BVars (only mode='constant')")
+        raise TypeError(
+            f"numpy.pad: mode={mode!r} is not supported on BVars (only mode='constant')"
+        )
     extra = set(kwargs) - {"constant_values"}
     if extra:
         raise TypeError(f"numpy.pad: the argument {sorted(extra)[0]}= is not supported on BVars")
     cv = kwargs.get("constant_values", 0)
     if _has_bvar(cv):
-        raise TypeError("numpy.pad: constant_values must be plain numbers on BVars (no gradient flows to them)")
+        raise TypeError(
+            "numpy.pad: constant_values must be plain numbers on BVars (no gradient flows to them)"
+        )
     return _pad_p(array, pad_width=pad_width, constant_values=cv)

@@ -25,24 +25,24 @@ from ._registry import TABLE, UFUNCS, Entry, defvjp, normalize_axis, value_of
 from ._ufuncs import binary, unary
 
 __all__ = [
-    "expit",
-    "logit",
-    "log_expit",
-    "gammaln",
     "digamma",
-    "psi",
     "erf",
     "erfc",
-    "erfinv",
     "erfcinv",
-    "ndtr",
+    "erfinv",
+    "expit",
+    "gammaln",
+    "log_expit",
     "log_ndtr",
-    "ndtri",
-    "xlogy",
-    "xlog1py",
-    "logsumexp",
-    "softmax",
     "log_softmax",
+    "logit",
+    "logsumexp",
+    "ndtr",
+    "ndtri",
+    "psi",
+    "softmax",
+    "xlog1py",
+    "xlogy",
 ]
 
 
@@ -74,7 +74,9 @@ def _def1(name: str, deriv: Callable[[Any, Any], Any], rule: str, *aliases: str)
     _register(name, unary(name, _lazy(name), deriv, rule, prefix="scipy.special"), rule, *aliases)
 
 
-def _def2(name: str, dx: Callable[[Any, Any, Any], Any], dy: Callable[[Any, Any, Any], Any], rule: str) -> None:
+def _def2(
+    name: str, dx: Callable[[Any, Any, Any], Any], dy: Callable[[Any, Any, Any], Any], rule: str
+) -> None:
     _register(name, binary(name, _lazy(name), dx, dy, rule, prefix="scipy.special"), rule)
 
 
@@ -98,10 +100,19 @@ _def1("erf", lambda x, ans: (2.0 / _SQRT_PI) * np.exp(-np.square(x)), "g·2/√�
 _def1("erfc", lambda x, ans: (-2.0 / _SQRT_PI) * np.exp(-np.square(x)), "-g·2/√π·exp(-x²)")
 _def1("erfinv", lambda x, ans: (_SQRT_PI / 2.0) * np.exp(np.square(ans)), "g·√π/2·exp(ans²)")
 _def1("erfcinv", lambda x, ans: (-_SQRT_PI / 2.0) * np.exp(np.square(ans)), "-g·√π/2·exp(ans²)")
-_def1("ndtr", lambda x, ans: np.exp(-0.5 * np.square(x) - _LOG_SQRT_2PI), "g·φ(x) (the normal density)")
-_def1("log_ndtr", lambda x, ans: np.exp(-0.5 * np.square(x) - _LOG_SQRT_2PI - ans),
-      "g·φ(x)/Φ(x), as exp(-x²/2 - log√(2π) - ans) (stable in the lower tail)")
+_def1(
+    "ndtr",
+    lambda x, ans: np.exp(-0.5 * np.square(x) - _LOG_SQRT_2PI),
+    "g·φ(x) (the normal density)",
+)
+_def1(
+    "log_ndtr",
+    lambda x, ans: np.exp(-0.5 * np.square(x) - _LOG_SQRT_2PI - ans),
+    "g·φ(x)/Φ(x), as exp(-x²/2 - log√(2π) - ans) (stable in the lower tail)",
+)
 _def1("ndtri", lambda x, ans: np.exp(0.5 * np.square(ans) + _LOG_SQRT_2PI), "g/φ(ans)")
+
+
 def _xlogy_dx(x: Any, y: Any, ans: Any) -> Any:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(y)
@@ -149,7 +160,11 @@ def _shifted(x: Any, axes: tuple[int, ...]) -> tuple[Any, Any, Any]:
     """(max over `axes` kept as 1s, with non-finite maxima replaced by 0; exp(x - max); its
     sum over `axes`, kept)."""
     x = np.asarray(x, dtype=np.float64)
-    top = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros([1 if i in axes else n for i, n in enumerate(x.shape)])
+    top = (
+        np.max(x, axis=axes, keepdims=True)
+        if x.size
+        else np.zeros([1 if i in axes else n for i, n in enumerate(x.shape)])
+    )
     top = np.where(np.isfinite(top), top, 0.0)
     e = np.exp(x - top)
     return top, e, np.sum(e, axis=axes, keepdims=True)
@@ -211,11 +226,15 @@ def _axes(fn: str, x: Any, axis: Any) -> tuple[int, ...]:
     return normalize_axis(fn, axis, np.ndim(value_of(x)))
 
 
-def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False) -> Any:
+def logsumexp(
+    a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False
+) -> Any:
     """scipy.special.logsumexp on BVars: log(sum(exp(a), axis)), max-shifted. Gradient:
     g·softmax(a) over `axis`. (`b=` and `return_sign=` are not supported.)"""
     if b is not None or return_sign:
-        raise TypeError("scipy.special.logsumexp: the arguments b= and return_sign= are not supported on BVars")
+        raise TypeError(
+            "scipy.special.logsumexp: the arguments b= and return_sign= are not supported on BVars"
+        )
     return _logsumexp(a, axes=_axes("logsumexp", a, axis), keepdims=bool(keepdims))
 
 
@@ -233,8 +252,9 @@ def log_softmax(x: Any, axis: Any = None) -> Any:
 
 for _name in ("logsumexp", "softmax", "log_softmax"):
     TABLE[f"scipy.special.{_name}"] = Entry(
-        f"scipy.special.{_name}", "use bprop.numpy.special." + _name + " (scipy's own converts BVars with np.asarray: TypeError)", False
+        f"scipy.special.{_name}",
+        "use bprop.numpy.special."
+        + _name
+        + " (scipy's own converts BVars with np.asarray: TypeError)",
+        False,
     )
-
-
-

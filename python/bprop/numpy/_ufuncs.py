@@ -16,7 +16,17 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ._registry import method, any_bvar, check_float_dtype, defvjp, implements, refuse, unbroadcast, ufunc, value_of
+from ._registry import (
+    any_bvar,
+    check_float_dtype,
+    defvjp,
+    implements,
+    method,
+    refuse,
+    ufunc,
+    unbroadcast,
+    value_of,
+)
 
 __all__: list[str] = []
 
@@ -34,8 +44,16 @@ def _native(name: str, core_fn: Callable[..., Any], arity: int, rule: str, *alia
 
 
 def _native_impl(n: str, core_fn: Callable[..., Any], arity: int) -> Callable[..., Any]:
-    def impl(*args: Any, out: Any = None, where: Any = True, dtype: Any = None, casting: Any = None,
-             order: Any = None, subok: Any = True, signature: Any = None) -> Any:
+    def impl(
+        *args: Any,
+        out: Any = None,
+        where: Any = True,
+        dtype: Any = None,
+        casting: Any = None,
+        order: Any = None,
+        subok: Any = True,
+        signature: Any = None,
+    ) -> Any:
         refuse(n, out=out, where=where, signature=signature)
         check_float_dtype(n, dtype)
         if len(args) != arity:
@@ -50,7 +68,9 @@ _native("add", _core.add, 2, "(g, g), unbroadcast")
 _native("subtract", _core.sub, 2, "(g, -g), unbroadcast")
 _native("multiply", _core.mul, 2, "(g·y, g·x), unbroadcast")
 _native("divide", _core.div, 2, "(g/y, -g·x/y²), unbroadcast", "true_divide")
-_native("power", _core.pow, 2, "(g·y·x^(y-1), g·x^y·log x); 0 at x = 0 for the exponent", "float_power")
+_native(
+    "power", _core.pow, 2, "(g·y·x^(y-1), g·x^y·log x); 0 at x = 0 for the exponent", "float_power"
+)
 _native("negative", _core.neg, 1, "-g")
 _native("absolute", _core.abs, 1, "g·sign(x)", "fabs", "abs")
 _native("sign", _core.signum, 1, "0")
@@ -71,8 +91,18 @@ _native("arcsinh", _core.asinh, 1, "g/√(x²+1)")
 _native("arccosh", _core.acosh, 1, "g/√(x²-1)")
 _native("arctanh", _core.atanh, 1, "g/(1-x²)")
 _native("positive", lambda x: x, 1, "g")
-_native("maximum", _core.maximum, 2, "g to the larger argument, split evenly on ties (NaN: NaN gradients); unbroadcast")
-_native("minimum", _core.minimum, 2, "g to the smaller argument, split evenly on ties (NaN: NaN gradients); unbroadcast")
+_native(
+    "maximum",
+    _core.maximum,
+    2,
+    "g to the larger argument, split evenly on ties (NaN: NaN gradients); unbroadcast",
+)
+_native(
+    "minimum",
+    _core.minimum,
+    2,
+    "g to the smaller argument, split evenly on ties (NaN: NaN gradients); unbroadcast",
+)
 
 
 # ---- ufuncs with numpy forwards and hand-written pullbacks ---------------------------------
@@ -82,12 +112,22 @@ _LN10 = float(np.log(10.0))
 _DEG = float(np.pi / 180.0)
 
 
-def _signature_impl(name: str, prim: Callable[..., Any], arity: int, doc: str) -> Callable[..., Any]:
+def _signature_impl(
+    name: str, prim: Callable[..., Any], arity: int, doc: str
+) -> Callable[..., Any]:
     """An implementation of a plain call of the ufunc `name` with numpy's keywords, applying
     the primitive `prim` (which records one node on BVars and is plain numpy otherwise)."""
 
-    def impl(*args: Any, out: Any = None, where: Any = True, dtype: Any = None, casting: Any = None,
-             order: Any = None, subok: Any = True, signature: Any = None) -> Any:
+    def impl(
+        *args: Any,
+        out: Any = None,
+        where: Any = True,
+        dtype: Any = None,
+        casting: Any = None,
+        order: Any = None,
+        subok: Any = True,
+        signature: Any = None,
+    ) -> Any:
         refuse(name, out=out, where=where, signature=signature)
         check_float_dtype(name, dtype)
         if len(args) != arity:
@@ -107,8 +147,13 @@ def _publish(impl: Callable[..., Any], rule: str) -> None:
     __all__.append(name)
 
 
-def unary(name: str, forward: Callable[[Any], Any], deriv: Callable[[Any, Any], Any], rule: str,
-          prefix: str = "numpy") -> Callable[..., Any]:
+def unary(
+    name: str,
+    forward: Callable[[Any], Any],
+    deriv: Callable[[Any, Any], Any],
+    rule: str,
+    prefix: str = "numpy",
+) -> Callable[..., Any]:
     """The elementwise function `name` with gradient `g · deriv(x, ans)`, as a primitive and as
     the implementation of a plain ufunc call; returns the implementation (not yet registered:
     see `_publish`)."""
@@ -121,8 +166,14 @@ def unary(name: str, forward: Callable[[Any], Any], deriv: Callable[[Any, Any], 
     return _signature_impl(name, prim, 1, f"{prefix}.{name} on BVars. Gradient: {rule}.")
 
 
-def binary(name: str, forward: Callable[[Any, Any], Any], dx: Callable[[Any, Any, Any], Any] | None,
-           dy: Callable[[Any, Any, Any], Any] | None, rule: str, prefix: str = "numpy") -> Callable[..., Any]:
+def binary(
+    name: str,
+    forward: Callable[[Any, Any], Any],
+    dx: Callable[[Any, Any, Any], Any] | None,
+    dy: Callable[[Any, Any, Any], Any] | None,
+    rule: str,
+    prefix: str = "numpy",
+) -> Callable[..., Any]:
     """The broadcasting elementwise function `name` of two arguments with gradients
     `unbroadcast(g · dx(x, y, ans))` and `unbroadcast(g · dy(x, y, ans))` (`None`: zero)."""
 
@@ -130,26 +181,42 @@ def binary(name: str, forward: Callable[[Any, Any], Any], dx: Callable[[Any, Any
         shape = np.shape(x)
         if dx is None:
             return np.zeros(shape) if shape else 0.0
-        return unbroadcast(g * dx(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), ans), shape)
+        return unbroadcast(
+            g * dx(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), ans), shape
+        )
 
     def vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
         shape = np.shape(y)
         if dy is None:
             return np.zeros(shape) if shape else 0.0
-        return unbroadcast(g * dy(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), ans), shape)
+        return unbroadcast(
+            g * dy(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), ans), shape
+        )
 
     prim = defvjp(name, forward, vjp_x, vjp_y)
     prim.name = f"{prefix}.{name}"
     return _signature_impl(name, prim, 2, f"{prefix}.{name} on BVars. Gradient: {rule}.")
 
 
-def _def1(name: str, forward: Callable[[Any], Any], deriv: Callable[[Any, Any], Any], rule: str, *aliases: str) -> None:
+def _def1(
+    name: str,
+    forward: Callable[[Any], Any],
+    deriv: Callable[[Any, Any], Any],
+    rule: str,
+    *aliases: str,
+) -> None:
     for n in (name, *aliases):
         _publish(unary(n, forward, deriv, rule), rule)
 
 
-def _def2(name: str, forward: Callable[[Any, Any], Any], dx: Callable[[Any, Any, Any], Any] | None,
-          dy: Callable[[Any, Any, Any], Any] | None, rule: str, *aliases: str) -> None:
+def _def2(
+    name: str,
+    forward: Callable[[Any, Any], Any],
+    dx: Callable[[Any, Any, Any], Any] | None,
+    dy: Callable[[Any, Any, Any], Any] | None,
+    rule: str,
+    *aliases: str,
+) -> None:
     for n in (name, *aliases):
         _publish(binary(n, forward, dx, dy, rule), rule)
 
@@ -163,7 +230,9 @@ def _safe_div(a: Any, b: Any) -> Any:
 # -- powers, exponentials and logarithms
 
 _def1("square", np.square, lambda x, ans: 2.0 * x, "2·g·x")
-_def1("cbrt", np.cbrt, lambda x, ans: 1.0 / (3.0 * np.square(ans)), "g/(3·cbrt(x)²) (infinite at 0)")
+_def1(
+    "cbrt", np.cbrt, lambda x, ans: 1.0 / (3.0 * np.square(ans)), "g/(3·cbrt(x)²) (infinite at 0)"
+)
 _def1("exp2", np.exp2, lambda x, ans: ans * _LN2, "g·2^x·ln 2")
 _def1("expm1", np.expm1, lambda x, ans: ans + 1.0, "g·exp(x)")
 _def1("log2", np.log2, lambda x, ans: 1.0 / (x * _LN2), "g/(x·ln 2)")
@@ -183,22 +252,34 @@ def _logaddexp_weight(x: Any, y: Any, exp: Callable[[Any], Any]) -> Any:
     return np.where(np.isnan(w) & (x == y), 0.5, w)
 
 
-_def2("logaddexp", np.logaddexp,
-      lambda x, y, ans: _logaddexp_weight(x, y, np.exp),
-      lambda x, y, ans: _logaddexp_weight(y, x, np.exp),
-      "(g/(1 + exp(y - x)), g/(1 + exp(x - y))), unbroadcast")
-_def2("logaddexp2", np.logaddexp2,
-      lambda x, y, ans: _logaddexp_weight(x, y, np.exp2),
-      lambda x, y, ans: _logaddexp_weight(y, x, np.exp2),
-      "(g/(1 + 2^(y - x)), g/(1 + 2^(x - y))), unbroadcast")
-_def2("arctan2", np.arctan2,
-      lambda y, x, ans: _safe_div(x, np.square(np.hypot(x, y))),
-      lambda y, x, ans: -_safe_div(y, np.square(np.hypot(x, y))),
-      "(g·x/(x²+y²), -g·y/(x²+y²)) for arctan2(y, x), 0 at the origin; unbroadcast")
-_def2("hypot", np.hypot,
-      lambda x, y, ans: _safe_div(x, ans),
-      lambda x, y, ans: _safe_div(y, ans),
-      "(g·x/ans, g·y/ans), 0 at the origin; unbroadcast")
+_def2(
+    "logaddexp",
+    np.logaddexp,
+    lambda x, y, ans: _logaddexp_weight(x, y, np.exp),
+    lambda x, y, ans: _logaddexp_weight(y, x, np.exp),
+    "(g/(1 + exp(y - x)), g/(1 + exp(x - y))), unbroadcast",
+)
+_def2(
+    "logaddexp2",
+    np.logaddexp2,
+    lambda x, y, ans: _logaddexp_weight(x, y, np.exp2),
+    lambda x, y, ans: _logaddexp_weight(y, x, np.exp2),
+    "(g/(1 + 2^(y - x)), g/(1 + 2^(x - y))), unbroadcast",
+)
+_def2(
+    "arctan2",
+    np.arctan2,
+    lambda y, x, ans: _safe_div(x, np.square(np.hypot(x, y))),
+    lambda y, x, ans: -_safe_div(y, np.square(np.hypot(x, y))),
+    "(g·x/(x²+y²), -g·y/(x²+y²)) for arctan2(y, x), 0 at the origin; unbroadcast",
+)
+_def2(
+    "hypot",
+    np.hypot,
+    lambda x, y, ans: _safe_div(x, ans),
+    lambda x, y, ans: _safe_div(y, ans),
+    "(g·x/ans, g·y/ans), 0 at the origin; unbroadcast",
+)
 
 
 # -- fmax and fmin (maximum and minimum are native, above): the gradient goes to the selected
@@ -216,10 +297,13 @@ def _select_weight(x: Any, y: Any, bigger: bool) -> Any:
 
 
 def _def_select(name: str, forward: Callable[[Any, Any], Any], bigger: bool) -> None:
-    _def2(name, forward,
-          lambda x, y, ans: _select_weight(x, y, bigger),
-          lambda x, y, ans: 1.0 - _select_weight(x, y, bigger),
-          "g to the selected argument, split evenly on ties (the non-NaN argument gets it); unbroadcast")
+    _def2(
+        name,
+        forward,
+        lambda x, y, ans: _select_weight(x, y, bigger),
+        lambda x, y, ans: 1.0 - _select_weight(x, y, bigger),
+        "g to the selected argument, split evenly on ties (the non-NaN argument gets it); unbroadcast",
+    )
 
 
 _def_select("fmax", np.fmax, True)
@@ -243,10 +327,21 @@ def _quotient(x: Any, y: Any, ans: Any) -> Any:
         return np.rint((x - ans) / y)
 
 
-_def2("remainder", np.remainder, lambda x, y, ans: 1.0, lambda x, y, ans: -_quotient(x, y, ans),
-      "(g, -g·floor(x/y)), unbroadcast", "mod")
-_def2("fmod", np.fmod, lambda x, y, ans: 1.0, lambda x, y, ans: -_quotient(x, y, ans),
-      "(g, -g·trunc(x/y)), unbroadcast")
+_def2(
+    "remainder",
+    np.remainder,
+    lambda x, y, ans: 1.0,
+    lambda x, y, ans: -_quotient(x, y, ans),
+    "(g, -g·floor(x/y)), unbroadcast",
+    "mod",
+)
+_def2(
+    "fmod",
+    np.fmod,
+    lambda x, y, ans: 1.0,
+    lambda x, y, ans: -_quotient(x, y, ans),
+    "(g, -g·trunc(x/y)), unbroadcast",
+)
 
 
 # -- piecewise constant functions: zero gradient, a constant result
@@ -258,9 +353,7 @@ def _constant(name: str, forward: Callable[..., Any], args: tuple[Any, ...]) -> 
     if not any_bvar(args):
         return forward(*args)
     ans = forward(*(value_of(a) for a in args))
-    if isinstance(ans, np.ndarray) and ans.ndim == 0:
-        ans = float(ans)
-    elif isinstance(ans, np.floating):
+    if isinstance(ans, np.ndarray) and ans.ndim == 0 or isinstance(ans, np.floating):
         ans = float(ans)
     return _core.const_var(ans)
 
@@ -282,7 +375,7 @@ _def_constant("heaviside", np.heaviside, 2)
 
 
 @implements(np.round, np.around, rule="0 (piecewise constant; a constant result)")
-def round(a: Any, decimals: int = 0, out: Any = None) -> Any:  # noqa: A001
+def round(a: Any, decimals: int = 0, out: Any = None) -> Any:
     """numpy.round on BVars: the value on the plain values, with zero gradient."""
     refuse("round", out=out)
     return _constant("round", lambda x: np.round(x, decimals), (a,))
@@ -299,7 +392,7 @@ def fix(x: Any, out: Any = None) -> Any:
     return _constant("fix", np.fix, (x,))
 
 
-__all__ += ["round", "around", "fix"]
+__all__ += ["around", "fix", "round"]
 
 
 # -- sinc (a numpy function, not a ufunc)

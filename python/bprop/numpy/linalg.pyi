@@ -16,23 +16,23 @@ import numpy.typing as npt
 from bprop._core import BVar
 
 __all__ = [
-    "norm",
-    "det",
-    "slogdet",
-    "inv",
-    "solve",
+    "EighResult",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
     "cholesky",
+    "det",
     "eigh",
     "eigvalsh",
-    "svd",
-    "pinv",
-    "qr",
+    "inv",
     "matrix_power",
     "multi_dot",
-    "SlogdetResult",
-    "EighResult",
-    "SVDResult",
-    "QRResult",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
 ]
 
 _Arr: TypeAlias = npt.NDArray[np.float64]

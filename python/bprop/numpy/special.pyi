@@ -27,7 +27,6 @@ from typing import Any, Literal, SupportsIndex, TypeAlias, overload
 
 import numpy as np
 import numpy.typing as npt
-
 from numpy._globals import _NoValueType
 
 from bprop._core import BVar
@@ -50,24 +49,24 @@ _Casting: TypeAlias = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
 
 
 __all__ = [
-    "expit",
-    "logit",
-    "log_expit",
-    "gammaln",
     "digamma",
-    "psi",
     "erf",
     "erfc",
-    "erfinv",
     "erfcinv",
-    "ndtr",
+    "erfinv",
+    "expit",
+    "gammaln",
+    "log_expit",
     "log_ndtr",
-    "ndtri",
-    "xlogy",
-    "xlog1py",
-    "logsumexp",
-    "softmax",
     "log_softmax",
+    "logit",
+    "logsumexp",
+    "ndtr",
+    "ndtri",
+    "psi",
+    "softmax",
+    "xlog1py",
+    "xlogy",
 ]
 
 # ---- scipy.special's elementwise functions and softmax family: _special.py ---------------
