@@ -727,6 +727,24 @@ def test_complex_convention_example() -> None:
     assert bp.grad_bp(lambda v: v * v, 1 + 2j) == 2 + 4j
 
 
+@FAST
+@given(x=complexes())
+def test_complex_abs_follows_the_convention(x: complex) -> None:
+    # For a real-valued f of z = a + ib the convention above (no conjugation, as JAX) gives
+    # df/da - i df/db; |z| is not holomorphic, so its rule needs conj(z)/|z|, not z/|z|.
+    def real_grad(f: Callable[[complex], float], z: complex) -> complex:
+        h = 1e-6
+        da = (f(z + h) - f(z - h)) / (2 * h)
+        db = (f(z + 1j * h) - f(z - 1j * h)) / (2 * h)
+        return complex(da, -db)
+
+    for f, ref in [(abs, abs), (lambda v: abs(v * v), lambda z: abs(z * z))]:
+        assert_grad_close(bp.grad_bp(f, x), real_grad(ref, x), what=f"at {x}")
+    g = bp.grad_bp(lambda v: np.sum(np.abs(v * v)), np.array([x, 2 * x]))
+    expected = [real_grad(lambda z: abs(z * z), z) for z in (x, 2 * x)]
+    assert np.allclose(g, expected, rtol=1e-5, atol=1e-6)
+
+
 COMPLEX_BINARY: list[Any] = [
     pytest.param(lambda v, w: v + w, lambda x, y: x + y, id="+"),
     pytest.param(lambda v, w: v - w, lambda x, y: x - y, id="-"),

@@ -55,9 +55,15 @@ def _unary(name: str, f: Callable[[Any], Any], df: Callable[[Any, Any, Any], Any
     return op
 
 
+def _conj(s: Any) -> Any:
+    return np.conj(s) if np.iscomplexobj(s) else s
+
+
 UNARY: dict[str, Op[Any, Any]] = {
     "neg": _unary("neg", lambda x: -x, lambda x, y, d: -d),
-    "abs": _unary("abs", abs, lambda x, y, d: d * np.sign(x)),
+    # |z| is not holomorphic: with the convention of the other rules (no conjugation, as in
+    # JAX), its pullback is d·conj(z)/|z|; conj is the identity on real values.
+    "abs": _unary("abs", abs, lambda x, y, d: d * _conj(np.sign(x))),
     "signum": _unary("signum", np.sign, lambda x, y, d: 0 * d),
     "recip": _unary("recip", lambda x: 1 / x, lambda x, y, d: -d * y * y),
     "exp": _unary("exp", np.exp, lambda x, y, d: d * y),
