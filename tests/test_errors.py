@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 import bprop as bp
@@ -409,3 +410,19 @@ def test_many_errors_in_a_row_then_normal_runs() -> None:
         with pytest.raises(bp.NoGradientError):
             bp.grad_op(bp.no_grad1(float_abs), (1.0,))
         _healthy()
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "message"),
+    [
+        (bp.sin, Fraction(1, 2), r"^sin: not defined for \(Fraction\) values: "),
+        (lambda v: v * "a", Fraction(1, 2), r"^mul: not defined for \(Fraction, str\) values: "),
+        (lambda v: bp.log_base(v, "e"), 2 + 0j, r"^log_base: not defined for \(complex, str\)"),
+    ],
+)
+def test_generic_op_forward_errors_name_the_op(f: Any, x: Any, message: str) -> None:
+    # Values that are not floats go through the generic (numpy) rules; numpy's own message
+    # names neither the op nor the operand types.
+    with pytest.raises(TypeError, match=message):
+        bp.num.grad_bp(f, x)
+    assert bp.num.grad_bp(lambda v: v * v, Fraction(1, 2)) == 1

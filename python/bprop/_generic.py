@@ -18,6 +18,16 @@ from .op import Op, op1, op2
 __all__ = ["binary", "unary"]
 
 
+def _named(name: str, f: Callable[..., Any], *args: Any) -> Any:
+    """`f(*args)`, with a TypeError that names the op and the operand types: numpy's own
+    message (e.g. "loop of ufunc does not support argument 0 of type Fraction") names neither."""
+    try:
+        return f(*args)
+    except TypeError as e:
+        types = ", ".join(type(a).__name__ for a in args)
+        raise TypeError(f"{name}: not defined for ({types}) values: {e}") from e
+
+
 def _select(cond: Any, then: Callable[[], Any], other: Callable[[], Any]) -> Any:
     """`then()` where `cond` holds, else `other()`. For scalars only the chosen branch is
     evaluated (the other may raise, e.g. `0 ** -1` on ints); arrays evaluate both silently."""
@@ -47,7 +57,7 @@ def _unary(name: str, f: Callable[[Any], Any], df: Callable[[Any, Any, Any], Any
     """An op for `f` whose pullback is `df(x, f(x), d)`."""
 
     def forward(x: Any) -> tuple[Any, Callable[[Any], Any]]:
-        y = f(x)
+        y = _named(name, f, x)
         return y, lambda d: df(x, y, d)
 
     op = op1(forward)
@@ -87,7 +97,7 @@ UNARY: dict[str, Op[Any, Any]] = {
 def _binary(
     name: str, forward: Callable[[Any, Any], tuple[Any, Callable[[Any], tuple[Any, Any]]]]
 ) -> Op[Any, Any, Any]:
-    op = op2(forward)
+    op = op2(lambda x, y: _named(name, forward, x, y))
     op.name = name
     return op
 
