@@ -12,6 +12,7 @@ import cmath
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -490,7 +491,7 @@ NP_NS = SimpleNamespace(
 )  # fmt: skip
 OP_NS = SimpleNamespace(
     **{
-        name: (lambda op: lambda v: bp.lift_op1(op, v))(getattr(bp, f"{name}_op"))
+        name: partial(bp.lift_op1, getattr(bp, f"{name}_op"))
         for name in ["sin", "cos", "tan", "exp", "log", "sqrt", "asin", "acos", "atan", "sinh", "cosh", "tanh",
                      "asinh", "acosh", "atanh", "recip"]
     },
@@ -725,6 +726,14 @@ complex_cotangents = st.builds(complex, reals(-3, 3), reals(-3, 3))
 
 def test_complex_convention_example() -> None:
     assert bp.grad_bp(lambda v: v * v, 1 + 2j) == 2 + 4j
+
+
+@pytest.mark.parametrize("f", [bp.exp, bp.sin, bp.sqrt, abs, lambda v: bp.log(v) * v])
+def test_complex_values_and_gradients_are_python_complex(f: Callable[[Any], Any]) -> None:
+    # numpy's functions return np.complex128; a value and a gradient keep the input's type.
+    y, g = bp.backprop(lambda v: f(v) * 1j, 0.5 + 2j)
+    assert type(y) is complex
+    assert type(g) is complex
 
 
 @FAST

@@ -28,6 +28,14 @@ def _named(name: str, f: Callable[..., Any], *args: Any) -> Any:
         raise TypeError(f"{name}: not defined for ({types}) values: {e}") from e
 
 
+def _python_scalar(x: Any, y: Any) -> Any:
+    """`y` as a Python complex when `x` is one: numpy's functions return numpy scalars
+    (`np.complex128`), and a value or gradient keeps the type of its input."""
+    if type(x) is complex and isinstance(y, np.complexfloating):
+        return complex(y)
+    return y
+
+
 def _select(cond: Any, then: Callable[[], Any], other: Callable[[], Any]) -> Any:
     """`then()` where `cond` holds, else `other()`. For scalars only the chosen branch is
     evaluated (the other may raise, e.g. `0 ** -1` on ints); arrays evaluate both silently."""
@@ -57,8 +65,8 @@ def _unary(name: str, f: Callable[[Any], Any], df: Callable[[Any, Any, Any], Any
     """An op for `f` whose pullback is `df(x, f(x), d)`."""
 
     def forward(x: Any) -> tuple[Any, Callable[[Any], Any]]:
-        y = _named(name, f, x)
-        return y, lambda d: df(x, y, d)
+        y = _python_scalar(x, _named(name, f, x))
+        return y, lambda d: _python_scalar(x, df(x, y, d))
 
     op = op1(forward)
     op.name = name
