@@ -9,16 +9,31 @@
 * mypy --strict passes on the package itself.
 
 mypy is run as `sys.executable -m mypy`, i.e. the mypy of the interpreter running the tests.
+
+pyright (standard mode, settings in pyproject.toml [tool.pyright]) runs beside mypy:
+
+* once over the package and the check files: no error. In tests/typing the configuration turns on
+  reportUnnecessaryTypeIgnoreComment, so every `# type: ignore[...]` (pyright honours these
+  whatever the code in brackets) must hide a pyright error too: each rejection is a rejection
+  by both checkers;
+* once over the stripped copies (negative control): an error on every marked line, none elsewhere;
+* `--verifytypes bprop --ignoreexternal`: every public symbol's type is known (100%).
+
+pyright is the console script installed next to sys.executable (pyright on PyPI), else
+`sys.executable -m pyright`; it is given `--pythonpath sys.executable` and finds the package's
+sources through the configuration's extraPaths (the editable install's .pth is not needed).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
 import sys
 import tokenize
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -262,3 +277,142 @@ def test_stubtest_numpy() -> None:
 def test_package_passes_mypy_strict() -> None:
     run = run_mypy(PACKAGE_DIR)
     assert run.returncode == 0, run.output
+
+
+# ---- pyright ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PyrightError:
+    path: Path
+    line: int
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PyrightRun:
+    output: str
+    errors: tuple[PyrightError, ...]
+
+    def errors_in(self, path: Path) -> list[PyrightError]:
+        return [e for e in self.errors if e.path.name == path.name]
+
+    def report(self, errors: list[PyrightError]) -> str:
+        return "\n".join(
+            f"  {e.path.name}:{e.line}: {e.message.splitlines()[0]} [{e.rule}]" for e in errors
+        )
+
+
+def pyright_command() -> list[str]:
+    script = Path(sys.executable).parent / "pyright"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pyright"]
+
+
+def pyright_env() -> dict[str, str]:
+    # PYTHONPATH: --verifytypes resolves the package by import (it ignores extraPaths).
+    # The warning variable keeps the PyPI wrapper from printing version notices.
+    return {
+        **os.environ,
+        "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1",
+        "PYTHONPATH": str(REPO / "python"),
+    }
+
+
+def run_pyright(*targets: Path) -> PyrightRun:
+    """pyright with the repository's configuration, from the repository root; its errors."""
+    cmd = [*pyright_command(), "--pythonpath", sys.executable, "--outputjson"]
+    cmd += [str(t) for t in targets]
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=pyright_env(), capture_output=True, text=True, check=False
+    )
+    # 0: clean, 1: errors; anything else (2: fatal, 3: bad configuration) is not a type check.
+    assert proc.returncode in (0, 1), f"pyright did not run ({proc.returncode}):\n{proc.stderr}"
+    report = json.loads(proc.stdout)
+    errors = tuple(
+        PyrightError(
+            Path(d["file"]).resolve(),
+            d["range"]["start"]["line"] + 1,
+            d.get("rule", ""),
+            d["message"],
+        )
+        for d in report["generalDiagnostics"]
+        if d["severity"] == "error"
+    )
+    assert (proc.returncode == 0) == (not errors), proc.stdout
+    return PyrightRun(proc.stdout, errors)
+
+
+@pytest.fixture(scope="module")
+def pyright_checked() -> PyrightRun:
+    """One pyright run over the package and every check file."""
+    return run_pyright(PACKAGE_DIR, TYPING_DIR)
+
+
+def test_package_passes_pyright(pyright_checked: PyrightRun) -> None:
+    errors = [e for e in pyright_checked.errors if e.path.is_relative_to(PACKAGE_DIR)]
+    assert not errors, "pyright reports errors in the package:\n" + pyright_checked.report(errors)
+
+
+@pytest.mark.parametrize("path", CHECK_FILES, ids=lambda p: p.name)
+def test_check_file_passes_pyright(pyright_checked: PyrightRun, path: Path) -> None:
+    """Accepted code has the asserted types for pyright too, and every `# type: ignore` is
+    needed by pyright (reportUnnecessaryTypeIgnoreComment is an error in tests/typing)."""
+    errors = pyright_checked.errors_in(path)
+    assert not errors, f"pyright reports errors in {path.name}:\n" + pyright_checked.report(errors)
+
+
+def test_pyright_config_flags_unneeded_ignores() -> None:
+    """What test_check_file_passes_pyright relies on: in tests/typing an ignore that hides no
+    pyright error is itself an error (pyproject.toml, [tool.pyright] executionEnvironments)."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pyright"]
+    envs = {env["root"]: env for env in config["executionEnvironments"]}
+    assert envs["tests/typing"]["reportUnnecessaryTypeIgnoreComment"] == "error", envs
+    assert config.get("enableTypeIgnoreComments", True), config
+
+
+@pytest.fixture(scope="module")
+def pyright_stripped(
+    stripped: tuple[dict[Path, Path], MypyRun],
+) -> tuple[dict[Path, Path], PyrightRun]:
+    """The same stripped copies as the mypy control, in one pyright run."""
+    copies, _ = stripped
+    return copies, run_pyright(*copies.values())
+
+
+@pytest.mark.parametrize("rejection", ALL_REJECTIONS, ids=lambda r: r.id)
+def test_rejected_line_is_a_pyright_error_without_its_ignore(
+    pyright_stripped: tuple[dict[Path, Path], PyrightRun], rejection: Rejection
+) -> None:
+    copies, run = pyright_stripped
+    on_line = [e for e in run.errors_in(copies[rejection.file]) if e.line == rejection.line]
+    assert on_line, f"{rejection.id}: `{rejection.text}` is not rejected by pyright"
+
+
+@pytest.mark.parametrize("path", CHECK_FILES, ids=lambda p: p.name)
+def test_pyright_stripped_file_errors_only_on_rejected_lines(
+    pyright_stripped: tuple[dict[Path, Path], PyrightRun], path: Path
+) -> None:
+    copies, run = pyright_stripped
+    marked = {r.line for r in rejections(path)}
+    stray = [e for e in run.errors_in(copies[path]) if e.line not in marked]
+    assert not stray, "pyright errors on unmarked lines:\n" + run.report(stray)
+
+
+def test_pyright_verifytypes_complete() -> None:
+    """`pyright --verifytypes bprop --ignoreexternal`: every symbol of the public interface has
+    a known type (score 100%)."""
+    cmd = [*pyright_command(), "--pythonpath", sys.executable, "--outputjson"]
+    cmd += ["--verifytypes", "bprop", "--ignoreexternal"]
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=pyright_env(), capture_output=True, text=True, check=False
+    )
+    report = json.loads(proc.stdout)["typeCompleteness"]
+    assert report["packageRootDirectory"] == str(PACKAGE_DIR), report["packageRootDirectory"]
+    unknown = [
+        f"  {s['name']}: " + "; ".join(d["message"] for d in s["diagnostics"])
+        for s in report["symbols"]
+        if not s["isTypeKnown"]
+    ]
+    assert not unknown, "symbols of unknown type:\n" + "\n".join(unknown)
+    assert report["completenessScore"] == 1, report["completenessScore"]

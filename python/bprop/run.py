@@ -143,10 +143,11 @@ def per_input(funcs: Funcs, n: int, what: str) -> Sequence[Callable[..., Any]]:
     """`funcs` as one function per input; a sequence must have one entry per input."""
     if callable(funcs):
         return [funcs] * n
-    fs = list(funcs)
-    if len(fs) != n or not all(callable(f) for f in fs):
+    fs = list(funcs) if isinstance(funcs, Sequence) else None
+    if fs is None or len(fs) != n or not all(callable(f) for f in fs):
         raise TypeError(
-            f"{what}= must be a function or a sequence of {n} functions (one per input)"
+            f"{what}= must be a function or a sequence of {n} functions (one per input), "
+            f"got {type(funcs).__name__}"
         )
     return fs
 
@@ -191,11 +192,13 @@ def backprop_n_untyped(
     add: Funcs | None = None,
     one: Callable[[Any], Any] = _one,
 ) -> tuple[Any, tuple[Any, ...]]:
+    """`backprop_with_n_untyped` pulled back once, with the seed `one(result)`."""
     y, pullback = backprop_with_n_untyped(f, xs, zero=zero, add=add)
     return y, pullback(one(y))
 
 
 def eval_bp_n_untyped(f: Callable[..., Any], xs: Sequence[Any]) -> Any:
+    """The result of `f` on the constants `xs` (no tape: every op is constant-folded)."""
     return _check_output(f(*(const_var(x) for x in xs))).value
 
 
@@ -203,24 +206,43 @@ def eval_bp_n_untyped(f: Callable[..., Any], xs: Sequence[Any]) -> Any:
 
 
 def backprop(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, A]:
-    """Result of `f(x)` and its gradient with respect to `x`, seeded with `one(result)`."""
+    """Result of `f(x)` and its gradient with respect to `x`, seeded with `one(result)`.
+
+    >>> bp.backprop(lambda x: x * x, 3.0)
+    (9.0, 6.0)
+    """
     y, (g,) = backprop_n_untyped(f, (x,))
     return y, g
 
 
 def eval_bp(f: Callable[[BVar[A]], BVar[B]], x: A) -> B:
-    """Result of `f(x)`; records no tape."""
+    """Result of `f(x)`; records no tape.
+
+    >>> bp.eval_bp(lambda x: bp.sqrt(x), 4.0)
+    2.0
+    """
     return eval_bp_n_untyped(f, (x,))  # type: ignore[no-any-return]
 
 
 def grad_bp(f: Callable[[BVar[A]], BVar[B]], x: A) -> A:
-    """Gradient of `f` at `x`, seeded with `one(result)`."""
+    """Gradient of `f` at `x`, seeded with `one(result)`.
+
+    >>> bp.grad_bp(bp.sin, 0.0)
+    1.0
+    >>> bp.grad_bp(lambda v: v @ v, np.array([1.0, 2.0]))
+    array([2., 4.])
+    """
     return backprop(f, x)[1]
 
 
 def backprop_with(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, Callable[[B], A]]:
     """Result of `f(x)` and a pullback from an output gradient to the input gradient; the
-    pullback may be called any number of times."""
+    pullback may be called any number of times.
+
+    >>> y, pullback = bp.backprop_with(lambda x: x * x, 3.0)
+    >>> y, pullback(1.0), pullback(0.5)
+    (9.0, 6.0, 3.0)
+    """
     y, pullback = backprop_with_n_untyped(f, (x,))
     return y, lambda dy: pullback(dy)[0]
 
@@ -229,24 +251,41 @@ def backprop_with(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, Callable[[B
 
 
 def backprop2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> tuple[C, tuple[A, B]]:
-    """`backprop` for two inputs; gradients as a pair."""
+    """`backprop` for two inputs; gradients as a pair.
+
+    >>> bp.backprop2(lambda x, y: x * y, 3.0, 4.0)
+    (12.0, (4.0, 3.0))
+    """
     return backprop_n_untyped(f, (x, y))
 
 
 def eval_bp2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> C:
-    """`eval_bp` for two inputs."""
+    """`eval_bp` for two inputs.
+
+    >>> bp.eval_bp2(lambda x, y: x - y, 3.0, 4.0)
+    -1.0
+    """
     return eval_bp_n_untyped(f, (x, y))  # type: ignore[no-any-return]
 
 
 def grad_bp2(f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B) -> tuple[A, B]:
-    """`grad_bp` for two inputs."""
+    """`grad_bp` for two inputs.
+
+    >>> bp.grad_bp2(lambda x, y: x * y + y, 3.0, 4.0)
+    (4.0, 4.0)
+    """
     return backprop2(f, x, y)[1]
 
 
 def backprop_with2(
     f: Callable[[BVar[A], BVar[B]], BVar[C]], x: A, y: B
 ) -> tuple[C, Callable[[C], tuple[A, B]]]:
-    """`backprop_with` for two inputs."""
+    """`backprop_with` for two inputs.
+
+    >>> z, pullback = bp.backprop_with2(lambda x, y: x * y, 3.0, 4.0)
+    >>> z, pullback(2.0)
+    (12.0, (8.0, 6.0))
+    """
     return backprop_with_n_untyped(f, (x, y))
 
 
@@ -302,7 +341,11 @@ def backprop_n(
     *xs: Any,
 ) -> tuple[R, tuple[Any, ...]]: ...
 def backprop_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, tuple[Any, ...]]:
-    """Result and gradients of `f(*xs)`, seeded with `one(result)`."""
+    """Result and gradients of `f(*xs)`, seeded with `one(result)`.
+
+    >>> bp.backprop_n(lambda x, y, z: x * y * z, 1.0, 2.0, 3.0)
+    (6.0, (6.0, 3.0, 2.0))
+    """
     return backprop_n_untyped(f, xs)
 
 
@@ -351,7 +394,11 @@ def eval_bp_n(
     *xs: Any,
 ) -> R: ...
 def eval_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> Any:
-    """Result of `f(*xs)`; records no tape."""
+    """Result of `f(*xs)`; records no tape.
+
+    >>> bp.eval_bp_n(lambda x, y, z: x + y + z, 1.0, 2.0, 3.0)
+    6.0
+    """
     return eval_bp_n_untyped(f, xs)
 
 
@@ -402,7 +449,11 @@ def grad_bp_n(
     *xs: Any,
 ) -> tuple[Any, ...]: ...
 def grad_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, ...]:
-    """Gradients of `f` at `xs`, seeded with `one(result)`."""
+    """Gradients of `f` at `xs`, seeded with `one(result)`.
+
+    >>> bp.grad_bp_n(lambda x, y, z: x * y * z, 1.0, 2.0, 3.0)
+    (6.0, 3.0, 2.0)
+    """
     return backprop_n_untyped(f, xs)[1]
 
 
@@ -459,10 +510,19 @@ def backprop_with_n(
 def backprop_with_n(
     f: Callable[..., BVar[Any]], /, *xs: Any
 ) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
-    """Result of `f(*xs)` and a reusable pullback to the gradients of all inputs."""
+    """Result of `f(*xs)` and a reusable pullback to the gradients of all inputs.
+
+    >>> r, pullback = bp.backprop_with_n(lambda x, y, z: x * y + z, 1.0, 2.0, 3.0)
+    >>> r, pullback(10.0)
+    (5.0, (20.0, 10.0, 10.0))
+    """
     return backprop_with_n_untyped(f, xs)
 
 
 def eval_bp0(f: Callable[[], BVar[A]]) -> A:
-    """Evaluate a BVar built only from constants."""
+    """Evaluate a BVar built only from constants.
+
+    >>> bp.eval_bp0(lambda: bp.const_var(2.0) * 3)
+    6.0
+    """
     return eval_bp_n_untyped(f, ())  # type: ignore[no-any-return]

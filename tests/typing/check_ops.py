@@ -1,18 +1,23 @@
-"""mypy-only checks for Ops: construction, running, lifting, composition, arithmetic.
+"""Type checks for Ops: construction, running, lifting, composition, arithmetic.
 
-Never imported or run: tests/test_typing.py runs `mypy --strict` on this file. Everything lives in
-functions that are never called, so nothing here executes even if the file were imported.
+Never imported or run: tests/test_typing.py runs `mypy --strict` and pyright on this file.
+Everything lives in functions that are never called, so nothing here executes even if the file
+were imported.
 
 * Accepted code states its types with `assert_type`.
 * Rejected code carries `# type: ignore[<code>]` with the exact mypy error code. mypy runs with
   `warn_unused_ignores`, so a line that stops being rejected fails the check; and the negative
   control in tests/test_typing.py strips each ignore and asserts mypy then reports that code on
   that very line. Keep one rejection per line and never reuse the value of a rejected expression.
+* pyright honours the same comments (whatever the code in brackets): in tests/typing an ignore
+  that hides no pyright error is an error, and the pyright negative control requires a pyright
+  error on each marked line, so every rejection is a rejection by both checkers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, assert_type
 
 import bprop as bp
@@ -97,6 +102,46 @@ def pbn_too_short(x: float, n: int, s: str) -> tuple[float, Callable[[float], tu
     return x, lambda d: (d, 0)
 
 
+def double(x: float) -> float:
+    return x * 2.0
+
+
+def sin_times(x: BVar[float], y: BVar[float]) -> BVar[float]:
+    return bp.sin(x) * y
+
+
+@dataclass
+class Vec2:
+    """A library author's own type."""
+
+    x: float
+    y: float
+
+
+def norm(v: BVar[Vec2]) -> BVar[float]:
+    return bp.const_var(0.0)
+
+
+def total(*vs: BVar[float]) -> BVar[float]:
+    return bp.const_var(0.0)
+
+
+def show_scale_fwd(x: float, n: int) -> tuple[str, Callable[[str], tuple[float, int]]]:
+    return str(x * n), lambda d: (0.0, 0)
+
+
+show_scale = bp.op2(show_scale_fwd)
+
+
+def pick_fwd(
+    a: float, s: str, b: float
+) -> tuple[float, Callable[[float], tuple[float, str, float]]]:
+    return a, lambda d: (d, "", 0.0)
+
+
+pick = bp.op3(pick_fwd)
+
+
 def to_float_pair(x: float, n: int) -> float:
     return x + n
 
@@ -121,7 +166,7 @@ def construction() -> None:
     assert_type(bp.op_n(scale_fwd), Op[float, int, float])
     assert_type(bp.op0(2.5), Op[float])
     assert_type(bp.op_const(2.5), Op[*tuple[Any, ...], float])
-    assert_type(bp.op_iso(lambda x: x * 2.0, lambda d: d * 2.0), Op[float, float])
+    assert_type(bp.op_iso(double, double), Op[float, float])
     assert_type(bp.op_iso(float, int), Op[int, float])
     assert_type(bp.op_iso2(to_float_pair, from_float_pair), Op[float, int, float])
     assert_type(bp.op_iso_n(to_float_pair, from_float_pair), Op[float, int, float])
@@ -133,7 +178,9 @@ def construction() -> None:
     ident: Op[str, str] = bp.id_op
     assert_type(ident, Op[str, str])
     assert_type(bp.op_tup, Op[*tuple[Any, ...], tuple[Any, ...]])
-    assert_type(bp.bp_op(lambda x: x * 2.0), Op[*tuple[Any, ...], Any])
+    assert_type(bp.bp_op(sin_times), Op[float, float, float])
+    assert_type(bp.bp_op(norm), Op[Vec2, float])
+    assert_type(bp.bp_op(total), Op[*tuple[Any, ...], float])
 
 
 def native_ops() -> None:
@@ -234,8 +281,12 @@ def composition() -> None:
     assert_type(bp.compose_op1(show, length), Op[float, float])
     assert_type(bp.compose_op1(scale, bp.exp_op), Op[float, int, float])
     assert_type(bp.compose_op1(scale, show), Op[float, int, str])
-    assert_type(bp.compose_op([bp.sin_op, bp.cos_op], bp.mul_op), Op[float, float])
-    assert_type(bp.compose_op([scale, scale], bp.add_op), Op[float, int, float])
+    assert_type(bp.compose_op((bp.sin_op, bp.cos_op), bp.mul_op), Op[float, float])
+    assert_type(bp.compose_op((scale, scale), bp.add_op), Op[float, int, float])
+    assert_type(bp.compose_op((bp.sin_op,), bp.exp_op), Op[float, float])
+    assert_type(bp.compose_op((scale, show_scale, scale), pick), Op[float, int, float])
+    assert_type(bp.sin_op.then(show), Op[float, str])
+    assert_type(scale.then(bp.exp_op).then(show), Op[float, int, str])
 
 
 def op_arithmetic() -> None:
@@ -272,10 +323,10 @@ def rejected_running() -> None:
     bp.grad_op(scale, (1.0,))  # type: ignore[misc]
     bp.grad_op_with(scale, (1.0, 2), "dy")  # type: ignore[misc]
     # grad_op's result has the argument types, in order.
-    g: tuple[int, int] = bp.grad_op(scale, (1.0, 2))  # type: ignore[arg-type]
-    h: tuple[float] = bp.grad_op(scale, (1.0, 2))  # type: ignore[arg-type]
-    i: tuple[int, float] = bp.grad_op(scale, (1.0, 2))  # type: ignore[arg-type]
-    e: str = bp.eval_op(scale, (1.0, 2))  # type: ignore[assignment]
+    _g: tuple[int, int] = bp.grad_op(scale, (1.0, 2))  # type: ignore[arg-type]
+    _h: tuple[float] = bp.grad_op(scale, (1.0, 2))  # type: ignore[arg-type]
+    _i: tuple[int, float] = bp.grad_op(scale, (1.0, 2))  # type: ignore[arg-type]
+    _e: str = bp.eval_op(scale, (1.0, 2))  # type: ignore[assignment]
 
 
 def rejected_lifting(x: BVar[float], n: BVar[int], s: BVar[str]) -> None:
@@ -299,7 +350,7 @@ def rejected_lifting(x: BVar[float], n: BVar[int], s: BVar[str]) -> None:
     bp.lift_op3(fma, x, x, x)  # type: ignore[misc]
     bp.lift_op(scale, x, 2)  # type: ignore[call-overload]
     # The result type follows the op.
-    r: BVar[str] = bp.lift_op(scale, x, n)  # type: ignore[arg-type]
+    _r: BVar[str] = bp.lift_op(scale, x, n)  # type: ignore[arg-type]
     # Calling an op is lifting it (SPEC §5: `op(*vars)` is the same as `lift_op`), so the same
     # arity and argument-type errors must be reported.
     scale(x)  # type: ignore[call-arg]
@@ -325,8 +376,8 @@ def rejected_construction() -> None:
     # op_iso's inverse must map back to the argument types.
     bp.op_iso2(to_float_pair, from_float_triple)  # type: ignore[arg-type]
     # The inferred Op type is the forward function's, not another.
-    o: Op[float, str, float] = bp.op2(scale_fwd)  # type: ignore[arg-type]
-    p: Op[float, float] = bp.op2(scale_fwd)  # type: ignore[assignment]
+    _o: Op[float, str, float] = bp.op2(scale_fwd)  # type: ignore[arg-type]
+    _p: Op[float, float] = bp.op2(scale_fwd)  # type: ignore[assignment]
 
 
 def rejected_composition() -> None:
@@ -351,3 +402,31 @@ def rejected_composition() -> None:
     bp.add_op * bp.sin_op  # type: ignore[operator]
     scale / bp.add_op  # type: ignore[operator]
     show + bp.sin_op  # type: ignore[operator]
+
+
+def rejected_method_forms() -> None:
+    # The same misuses through the method forms: the op's argument types are fixed by the op, so
+    # mypy names the argument ("Argument 2 to "run" of "Op" has incompatible type "float";
+    # expected "int"") or the missing/extra one, where run_op can only say that it cannot infer
+    # the argument tuple.
+    scale = bp.op2(scale_fwd)
+    show = bp.op1(show_fwd)
+    length = bp.op1(length_fwd)
+    scale.run(1.0)  # type: ignore[call-arg]
+    scale.run(1.0, 2, 3)  # type: ignore[call-arg]
+    scale.run()  # type: ignore[call-arg]
+    bp.sin_op.run(1.0, 2.0)  # type: ignore[call-arg]
+    scale.run("a", 2)  # type: ignore[arg-type]
+    scale.run(1.0, 2.5)  # type: ignore[arg-type]
+    scale.run(2, 1.0)  # type: ignore[arg-type]
+    bp.sin_op.run("a")  # type: ignore[arg-type]
+    scale.eval(1.0, "b")  # type: ignore[arg-type]
+    scale.grad(1.0)  # type: ignore[call-arg]
+    scale.grad_with(1.0, 2, dy="dy")  # type: ignore[arg-type]
+    scale.backprop_with(1.0, "n")  # type: ignore[arg-type]
+    _e: str = scale.eval(1.0, 2)  # type: ignore[assignment]
+    _g: tuple[int, int] = scale.grad(1.0, 2)  # type: ignore[assignment]
+    show.then(bp.sin_op)  # type: ignore[arg-type]
+    bp.sin_op.then(length)  # type: ignore[arg-type]
+    scale.then(length)  # type: ignore[arg-type]
+    bp.sin_op.then(bp.add_op)  # type: ignore[arg-type]

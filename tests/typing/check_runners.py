@@ -1,7 +1,7 @@
-"""mypy-only checks for the runners (SPEC §3): backprop, eval_bp, grad_bp, backprop_with, their
+"""Type checks for the runners (SPEC §3): backprop, eval_bp, grad_bp, backprop_with, their
 two-input and n-input forms, eval_bp0.
 
-Never imported or run: tests/test_typing.py runs `mypy --strict` on this file (see check_ops.py
+Never imported or run: tests/test_typing.py runs mypy --strict and pyright on it (see check_ops.py
 for the conventions: `assert_type` for accepted code, one exact `# type: ignore[<code>]` per
 rejected line, checked both ways).
 """
@@ -179,9 +179,9 @@ def rejected_one_input() -> None:
     # The function must return a BVar.
     bp.grad_bp(lambda v: v.value, 3.0)  # type: ignore[arg-type, return-value]
     # The gradient has the input's type, the result the output's.
-    g: str = bp.grad_bp(square, 3.0)  # type: ignore[assignment]
-    r: float = bp.eval_bp(show, 3.0)  # type: ignore[assignment]
-    y, pullback = bp.backprop_with(show, 3.0)
+    _g: str = bp.grad_bp(square, 3.0)  # type: ignore[assignment]
+    _r: float = bp.eval_bp(show, 3.0)  # type: ignore[assignment]
+    _y, pullback = bp.backprop_with(show, 3.0)
     pullback(1.0)  # type: ignore[arg-type]
 
 
@@ -190,7 +190,7 @@ def rejected_two_inputs() -> None:
     bp.grad_bp2(f2, 2, 1.0)  # type: ignore[arg-type]
     bp.eval_bp2(square, 1.0, 2.0)  # type: ignore[arg-type]
     bp.backprop_with2(f3, 1.0, 2)  # type: ignore[arg-type]
-    g: tuple[int, float] = bp.grad_bp2(f2, 1.0, 2)  # type: ignore[arg-type]
+    _g: tuple[int, float] = bp.grad_bp2(f2, 1.0, 2)  # type: ignore[arg-type]
 
 
 def rejected_n_inputs() -> None:
@@ -200,9 +200,9 @@ def rejected_n_inputs() -> None:
     bp.eval_bp_n(f2, 1.0)  # type: ignore[arg-type]
     bp.backprop_with_n(f2, 1.0, 2, 3)  # type: ignore[arg-type]
     bp.grad_bp_n(shout, 1.0)  # type: ignore[arg-type]
-    g: tuple[float, float] = bp.grad_bp_n(f2, 1.0, 2)  # type: ignore[arg-type]
+    _g: tuple[float, str] = bp.grad_bp_n(f2, 1.0, 2)  # type: ignore[arg-type]
 
 
 def rejected_no_input() -> None:
     bp.eval_bp0(square)  # type: ignore[arg-type]
-    r: str = bp.eval_bp0(constant)  # type: ignore[assignment]
+    _r: str = bp.eval_bp0(constant)  # type: ignore[assignment]
