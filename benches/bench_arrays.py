@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Workloads W2 and W3 of the benchmark plan: numpy arrays on the tape.
+"""Workloads W2 and W3 (see benches/README.md): numpy arrays on the tape.
 
 W2 — the digits MLP (64 -> 128 tanh -> 10, softmax cross-entropy, SGD lr 0.5) trained for 5
 epochs over the whole data set in order (the last incomplete batch of an epoch is skipped), at
@@ -404,8 +404,9 @@ def main() -> int:
     args = ap.parse_args()
 
     if args.blas_threads is not None:
-        # kept referenced for the whole run: the limit lasts as long as this object
-        limiter = importlib.import_module("threadpoolctl").threadpool_limits(
+        # called (not used as a `with` block), threadpool_limits sets the limit and keeps it
+        # until restore_original_limits(), which nothing calls: it holds for the whole run
+        importlib.import_module("threadpoolctl").threadpool_limits(
             limits=args.blas_threads, user_api="blas"
         )
 
@@ -464,7 +465,9 @@ def main() -> int:
                 run_peer = trainer(contender, x, y, batch, epochs)
                 acc_peer = accuracy(run_peer(), x, labels)
                 secs = best_of({name: run_peer}, peer_rounds)[name]
-            except Exception as exc:  # a broken peer must not hide bprop's figures
+            # a peer library can raise anything; its failure is reported in the table and
+            # must not hide bprop's figures
+            except Exception as exc:  # noqa: BLE001
                 peer_rows.append(
                     (
                         f"W2 batch {batch}: peer {name}",
@@ -560,7 +563,9 @@ def main() -> int:
             try:
                 peer_wrong = w3_mismatches(run_peer_w3(), want_w3)
                 secs = best_of({name: run_peer_w3}, peer_rounds)[name]
-            except Exception as exc:
+            # a peer library can raise anything; its failure is reported in the table and
+            # must not hide bprop's figures
+            except Exception as exc:  # noqa: BLE001
                 peer_rows.append(
                     (f"W3: peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
                 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Workload W5 and the numpy-native API on the tape: numpy code run unchanged on BVars.
+"""Workload W5 (see benches/README.md) and the numpy-native API on the tape: numpy code run
+unchanged on BVars.
 
 W5 — the digits MLP (64 -> 128 ReLU -> 10, mean softmax cross-entropy) written as a numpy user
 writes it, with every parameter unpacked from one flat float64 vector (9 610 numbers)::
@@ -310,8 +311,9 @@ def main() -> int:
     args = ap.parse_args()
 
     if args.blas_threads is not None:
-        # kept referenced for the whole run: the limit lasts as long as this object
-        limiter = importlib.import_module("threadpoolctl").threadpool_limits(
+        # called (not used as a `with` block), threadpool_limits sets the limit and keeps it
+        # until restore_original_limits(), which nothing calls: it holds for the whole run
+        importlib.import_module("threadpoolctl").threadpool_limits(
             limits=args.blas_threads, user_api="blas"
         )
 
@@ -349,7 +351,8 @@ def main() -> int:
                 problems.append(
                     f"W5 batch {k}: the loss on plain arrays {plain!r} != hand-written {want[k][0]!r}"
                 )
-    except Exception as exc:
+    # the checker reports any exception from bprop as a failed check, with the other problems
+    except Exception as exc:  # noqa: BLE001
         problems.append(f"W5: bprop raised {type(exc).__name__}: {exc}")
     if not any(p.startswith("W5") for p in problems):
         print(
@@ -399,7 +402,8 @@ def main() -> int:
             case = make()
             reference = case.manual()
             wrong = mismatches(case.bprop(), reference)
-        except Exception as exc:
+        # the checker reports any exception from bprop as a failed check, with the other problems
+        except Exception as exc:  # noqa: BLE001
             problems.append(f"{name}: bprop raised {type(exc).__name__}: {exc}")
             continue
         if wrong:
@@ -443,7 +447,8 @@ def peer_note(
         pairs = list(zip(got, want)) if n_batches is not None else [(got, want)]
         wrong = [m for g, w in pairs for m in mismatches((float(g[0]), g[1]), w)]
         secs = best_of({name: run}, rounds)[name]
-    except Exception as exc:  # a broken peer must not hide bprop's figures
+    # a peer library can raise anything; its failure is reported and must not hide bprop's figures
+    except Exception as exc:  # noqa: BLE001
         return f"{name} failed: {type(exc).__name__}: {exc}"
     per = f"{secs / n_batches * 1e6:.1f} µs" if n_batches else f"{secs * 1e3:.2f} ms"
     note = f"{name} {per}: {speed_note(bprop_seconds, secs)}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Workload W1 of the benchmark plan: a long chain of scalar operations (tape overhead per op).
+"""Workload W1 (see benches/README.md): a long chain of scalar operations (tape overhead per op).
 
     h0 = x;   h(k+1) = sin(h(k)) * a + h(k) * b      for 25 000 steps (4 ops a step)
 
@@ -401,8 +401,10 @@ def main() -> int:
             f"{ns['bprop']:.1f}",
             f"{ns['manual']:.1f}",
             f"{grad_ratio:.2f}x",
-            f"<= {TARGET_NOW:g}x now: {verdict(grad_ratio, TARGET_NOW)}; "
-            f"<= {TARGET_FINAL:g}x final: {verdict(grad_ratio, TARGET_FINAL)}",
+            (
+                f"<= {TARGET_NOW:g}x now: {verdict(grad_ratio, TARGET_NOW)}; "
+                f"<= {TARGET_FINAL:g}x final: {verdict(grad_ratio, TARGET_FINAL)}"
+            ),
         ),
         (
             "W1 eval_bp_n vs plain-float forward",
@@ -427,7 +429,9 @@ def main() -> int:
                 got = run()
                 wrong = mismatches(got, make_manual(n)(), 1e-9)
                 secs = best_of({name: run}, peer_rounds)[name]
-            except Exception as exc:  # a broken peer must not hide bprop's figures
+            # a peer library can raise anything; its failure is reported in the table and
+            # must not hide bprop's figures
+            except Exception as exc:  # noqa: BLE001
                 rows.append(
                     (f"W1 peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
                 )

@@ -48,9 +48,11 @@ def table() -> str:
     for name in TABLE:
         groups.setdefault(_module_of(name), []).append(name)
     lines = [
-        f'{len(TABLE)} functions and ufuncs, {len(METHODS)} ndarray methods. "native": a Rust kernel '
-        'computes the value and the gradient; "Python": a numpy forward with its pullback written '
-        "beside it in the registry.",
+        (
+            f'{len(TABLE)} functions and ufuncs, {len(METHODS)} ndarray methods. "native": a Rust '
+            'kernel computes the value and the gradient; "Python": a numpy forward with its pullback '
+            "written beside it in the registry."
+        ),
         "",
     ]
     order = sorted(groups, key=lambda m: (m != "numpy", m))

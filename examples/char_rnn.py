@@ -26,6 +26,7 @@ import argparse
 import math
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import bprop as bp
@@ -141,7 +142,7 @@ def train(
     losses = []
     for step in range(steps):
         inputs, targets = corpus.batch(rng)
-        value, grads = bp.backprop(lambda p: loss(p, inputs, targets), params)
+        value, grads = bp.backprop(partial(loss, inputs=inputs, targets=targets), params)
         losses.append(float(value))
         new = {}
         for k, p in params.items():

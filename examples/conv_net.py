@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import bprop as bp
@@ -66,7 +67,7 @@ def init_params(seed: int = INIT_SEED) -> Params:
 
 def conv3x3(x: Any, w: Any, b: Any) -> Any:
     """'same' 3x3 convolution: x (n, height, width, c_in), w (3, 3, c_in, c_out), b (c_out,)."""
-    n, height, width, c_in = x.shape
+    _, height, width, c_in = x.shape
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="constant")
     patches = np.stack(
         [padded[:, i : i + height, j : j + width, :] for i in range(3) for j in range(3)], axis=3
@@ -135,7 +136,7 @@ def train(
         for k in range(0, n, BATCH):
             idx = order[k : k + BATCH]
             x, y = data.x_train[idx], data.y_train[idx]
-            value, grads = bp.backprop(lambda p: loss(p, x, y), params)
+            value, grads = bp.backprop(partial(loss, images=x, labels=y), params)
             losses.append(float(value))
             velocity = {name: MOMENTUM * velocity[name] - lr * grads[name] for name in params}
             params = {name: params[name] + velocity[name] for name in params}

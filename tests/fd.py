@@ -114,7 +114,7 @@ def check_vjp(
     for i, (x, g) in enumerate(zip(xs, grads)):
         if isinstance(x, float):
             (expected,) = central_diff(
-                lambda t: objective(*xs[:i], t, *xs[i + 1 :]), [x], rel_step=rel_step
+                lambda t, i=i: objective(*xs[:i], t, *xs[i + 1 :]), [x], rel_step=rel_step
             )
             assert close(g, expected, rtol=rtol, atol=atol), (
                 f"{what}: argument {i}: got {g!r}, expected {expected!r}"
@@ -127,7 +127,7 @@ def check_vjp(
         expected_arr = np.empty_like(x)
         for idx in np.ndindex(x.shape):
 
-            def along(t: float, idx: tuple[int, ...] = idx) -> float:
+            def along(t: float, idx: tuple[int, ...] = idx, i: int = i, x: np.ndarray = x) -> float:
                 moved = x.copy()
                 moved[idx] = t
                 return objective(*xs[:i], moved, *xs[i + 1 :])

@@ -1,4 +1,4 @@
-"""The Backprop protocol (SPEC §6, Haskell's Numeric.Backprop.Class).
+"""The Backprop protocol (Haskell's Numeric.Backprop.Class).
 
 The laws are checked as hypothesis properties over values of many registered types, nested: a
 random *skeleton* (which containers hold which kinds of leaves, array shapes, dict keys) is drawn
@@ -483,11 +483,11 @@ class Money:
 
 
 def _money_instance(scale: int) -> dict[str, Any]:
-    return dict(
-        zero=lambda m: type(m)(0),
-        add=lambda a, b: type(a)(a.cents + b.cents * scale),
-        one=lambda m: type(m)(scale),
-    )
+    return {
+        "zero": lambda m: type(m)(0),
+        "add": lambda a, b: type(a)(a.cents + b.cents * scale),
+        "one": lambda m: type(m)(scale),
+    }
 
 
 def test_register_backprop_after_a_failed_lookup() -> None:

@@ -1,4 +1,4 @@
-"""Errors (SPEC §8): what is raised, what the messages name, and that nothing is left broken.
+"""Errors: what is raised, what the messages name, and that nothing is left broken.
 
 Every test here is followed (autouse fixture) by an ordinary gradient computation, with native and
 custom ops, which must work normally: an error never corrupts shared state.

@@ -248,7 +248,7 @@ def test_one_gives_the_seed(t: float) -> None:
 
 def test_backprop_with_pullback_is_reusable() -> None:
     add = box_add()
-    y, pullback = explicit.backprop_with(f1, Box(0.7), zero=box_zero, add=add)
+    _, pullback = explicit.backprop_with(f1, Box(0.7), zero=box_zero, add=add)
     g1 = pullback(Box(1.0))
     g3 = pullback(Box(3.0))
     assert math.isclose(g3.v, 3.0 * g1.v, rel_tol=1e-12)
@@ -479,7 +479,14 @@ def test_lift_op3_and_lift_op_one_add_for_all(xs: tuple[float, float, float]) ->
         adds = [box_add() for _ in range(3)]
         shared = box_add()
 
-        def f(a: bp.BVar[Box], b: bp.BVar[Box], c: bp.BVar[Box], kind: str = kind) -> bp.BVar[Box]:
+        def f(
+            a: bp.BVar[Box],
+            b: bp.BVar[Box],
+            c: bp.BVar[Box],
+            kind: str = kind,
+            adds: list[Any] = adds,
+            shared: Any = shared,
+        ) -> bp.BVar[Box]:
             u, v, w = box_sin(a), box_sin(b), box_sin(c)
             if kind == "lift_op3":
                 r = explicit.lift_op3(box_fma, u, v, w, add=(adds[0], adds[1], adds[2]))
@@ -794,14 +801,14 @@ def test_num_lifters_accumulate_with_plus(t: float) -> None:
     for body, k, plain in lifted:
         Summed.adds = 0
         g = explicit.grad_bp(
-            lambda x: body(s_sin(x)),
+            lambda x, body=body: body(s_sin(x)),
             Summed(t),
             zero=lambda s: Summed(0.0),
             add=lambda a, b: Summed(a.v + b.v),  # never called: x is used once
             one=lambda s: Summed(1.0),
         )
         assert Summed.adds == k - 1
-        (expected,) = central_diff(lambda a: plain(math.sin(a)), [t])
+        (expected,) = central_diff(lambda a, plain=plain: plain(math.sin(a)), [t])
         assert math.isclose(g.v, expected, rel_tol=RTOL, abs_tol=ATOL)
 
 

@@ -1,4 +1,4 @@
-"""bprop.linalg decompositions, determinants, norms and covariance (SPEC §7).
+"""bprop.linalg decompositions, determinants, norms and covariance.
 
 Every gradient is checked coordinate by coordinate against central finite differences of an
 independent numpy implementation, with random shapes (sizes 1-5) and random cotangents, never

@@ -1,4 +1,4 @@
-"""Structural linalg functions (SPEC §7): building and splitting vectors and matrices, diagonals,
+"""Structural linalg functions: building and splitting vectors and matrices, diagonals,
 linspace, elementwise maps, mean_rows and the softmax family.
 
 Every gradient is checked coordinate by coordinate against central finite differences for a
@@ -117,8 +117,8 @@ def test_split(seed: int) -> None:
     (n,) = sizes(rng, 1, lo=0)
     v = rand(rng, n)
     for p in range(n + 1):
-        check_vjp(lambda w: tup(*la.split(w, p)), [v], rng=rng)
-        a, b = bp.eval_bp(lambda w: tup(*la.split(w, p)), v)
+        check_vjp(lambda w, p=p: tup(*la.split(w, p)), [v], rng=rng)
+        a, b = bp.eval_bp(lambda w, p=p: tup(*la.split(w, p)), v)
         np.testing.assert_array_equal(a, v[:p])
         np.testing.assert_array_equal(b, v[p:])
 
@@ -172,13 +172,13 @@ def test_split_rows_cols(seed: int) -> None:
     r, c = sizes(rng, 2)
     m = rand(rng, r, c)
     for p in range(r + 1):
-        check_vjp(lambda w: tup(*la.split_rows(w, p)), [m], rng=rng)
-        top, rest = bp.eval_bp(lambda w: tup(*la.split_rows(w, p)), m)
+        check_vjp(lambda w, p=p: tup(*la.split_rows(w, p)), [m], rng=rng)
+        top, rest = bp.eval_bp(lambda w, p=p: tup(*la.split_rows(w, p)), m)
         np.testing.assert_array_equal(top, m[:p])
         np.testing.assert_array_equal(rest, m[p:])
     for p in range(c + 1):
-        check_vjp(lambda w: tup(*la.split_cols(w, p)), [m], rng=rng)
-        left, right = bp.eval_bp(lambda w: tup(*la.split_cols(w, p)), m)
+        check_vjp(lambda w, p=p: tup(*la.split_cols(w, p)), [m], rng=rng)
+        left, right = bp.eval_bp(lambda w, p=p: tup(*la.split_cols(w, p)), m)
         np.testing.assert_array_equal(left, m[:, :p])
         np.testing.assert_array_equal(right, m[:, p:])
 
@@ -369,9 +369,12 @@ def test_logsumexp(seed: int) -> None:
     for shape, axis in shapes_and_axes(rng):
         x = rand(rng, *shape)
         check_vjp(
-            lambda v: la.logsumexp(v, axis), [x], rng=rng, what=f"logsumexp {shape} axis={axis}"
+            lambda v, axis=axis: la.logsumexp(v, axis),
+            [x],
+            rng=rng,
+            what=f"logsumexp {shape} axis={axis}",
         )
-        got = bp.eval_bp(lambda v: la.logsumexp(v, axis), x)
+        got = bp.eval_bp(lambda v, axis=axis: la.logsumexp(v, axis), x)
         want = np_logsumexp(x, axis)
         if np.ndim(want) == 0:
             assert type(got) is float
@@ -383,15 +386,23 @@ def test_softmax_and_log_softmax(seed: int) -> None:
     rng = rng_for(seed)
     for shape, axis in shapes_and_axes(rng):
         x = rand(rng, *shape)
-        check_vjp(lambda v: la.softmax(v, axis), [x], rng=rng, what=f"softmax {shape} axis={axis}")
         check_vjp(
-            lambda v: la.log_softmax(v, axis), [x], rng=rng, what=f"log_softmax {shape} axis={axis}"
+            lambda v, axis=axis: la.softmax(v, axis),
+            [x],
+            rng=rng,
+            what=f"softmax {shape} axis={axis}",
+        )
+        check_vjp(
+            lambda v, axis=axis: la.log_softmax(v, axis),
+            [x],
+            rng=rng,
+            what=f"log_softmax {shape} axis={axis}",
         )
         np.testing.assert_allclose(
-            bp.eval_bp(lambda v: la.softmax(v, axis), x), np_softmax(x, axis), rtol=1e-13
+            bp.eval_bp(lambda v, axis=axis: la.softmax(v, axis), x), np_softmax(x, axis), rtol=1e-13
         )
         np.testing.assert_allclose(
-            bp.eval_bp(lambda v: la.log_softmax(v, axis), x),
+            bp.eval_bp(lambda v, axis=axis: la.log_softmax(v, axis), x),
             np.log(np_softmax(x, axis)),
             rtol=1e-12,
             atol=1e-14,

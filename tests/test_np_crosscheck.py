@@ -1,4 +1,4 @@
-"""An adversarial cross-check of numpy on BVars (SPEC §7a, issue 9: "nothing in the coverage list
+"""An adversarial cross-check of numpy on BVars (issue 9: "nothing in the coverage list
 returns a wrong value"), over (nearly) every entry of the registry (`FUNCTIONS`, `UFUNCS`,
 `METHODS`, `TABLE`).
 
@@ -1074,8 +1074,9 @@ def _square(d: Draw, batch: bool = True) -> Any:
 
 
 def _sym(v: Any) -> Any:
-    """numpy's cholesky/eigh read one triangle; bprop returns the symmetric gradient (SPEC §7):
-    differentiate through a symmetrisation so that both agree."""
+    """numpy's cholesky/eigh read one triangle; bprop returns the symmetric gradient (the G with
+    <G, E> = df for every symmetric perturbation E): differentiate through a symmetrisation so
+    that both agree."""
     return (v + np.swapaxes(v, -1, -2)) / 2.0
 
 
@@ -1418,8 +1419,8 @@ def test_every_registered_name_is_cross_checked() -> None:
 
 def _raises_like_numpy(f: Callable[..., Any], *xs: Any, name: str = "") -> None:
     """`f` raises on plain arrays; on BVars it raises the same class (a `ShapeError` for
-    numpy's `ValueError`s and `LinAlgError`s about shapes, SPEC §8), or a `TypeError` naming
-    the function; never a value."""
+    numpy's `ValueError`s and `LinAlgError`s about shapes; `ShapeError` is a `ValueError`), or a
+    `TypeError` naming the function; never a value."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
@@ -1697,7 +1698,7 @@ REDUCERS: list[Callable[..., Any]] = [
 def test_reductions_nan_inf_pattern(fn: Callable[..., Any]) -> None:
     x = SPECIAL[[0, 1, 3, 5, 6, 8, 2, 7, 4, 11, 9, 10]].reshape(3, 4)
     for axis in (0, 1, -1):
-        _check_value(lambda v: fn(v, axis=axis), x)
+        _check_value(lambda v, axis=axis: fn(v, axis=axis), x)
     y = np.array([[1.0, np.inf], [2.0, 3.0], [np.nan, np.nan]])
     _check_value(lambda v: fn(v, axis=-1), y)
 
@@ -1881,9 +1882,9 @@ def test_regression_split_with_indices_out_of_order() -> None:
     each piece back at its slice (it concatenated them, which raised a reshape error)."""
     x = np.linspace(-1.0, 1.0, 5)
     for sections in ([3, 1], [4, 2, 2], [-2, 1, 4], [2, 10]):
-        run_case(Case(lambda v: np.split(v, sections), [x], exact=True))
-        run_case(Case(lambda v: np.array_split(v, sections), [x], exact=True))
-    y, pullback = bp.backprop_with_n(lambda v: tuple(np.split(v, [3, 1])), x)
+        run_case(Case(lambda v, sections=sections: np.split(v, sections), [x], exact=True))
+        run_case(Case(lambda v, sections=sections: np.array_split(v, sections), [x], exact=True))
+    _, pullback = bp.backprop_with_n(lambda v: tuple(np.split(v, [3, 1])), x)
     (g,) = pullback((np.ones(3), np.zeros(0), 10.0 * np.ones(4)))
     np.testing.assert_array_equal(g, [1.0, 11.0, 11.0, 10.0, 10.0])
 
@@ -1900,7 +1901,7 @@ def test_regression_fmax_fmin_reduce_skip_nans() -> None:
             {"axis": -1, "keepdims": True},
             {"axis": (0, 1)},
         ):
-            _check_value(lambda v: u.reduce(v, **kw), x)
+            _check_value(lambda v, u=u, kw=kw: u.reduce(v, **kw), x)
     y, pullback = bp.backprop_with_n(lambda v: np.fmax.reduce(v, axis=1), x)
     np.testing.assert_array_equal(y, [2.0, -1.0, 3.0])
     (g,) = pullback(np.array([1.0, 10.0, 100.0]))
@@ -1920,10 +1921,10 @@ def test_regression_axis_must_be_int_or_tuple(axis: Any) -> None:
     """numpy's reductions take an int or a tuple of ints; bprop read `axis=True` as axis 1 and
     accepted lists and arrays (normalize_axis_tuple is lenient)."""
     for fn in (np.sum, np.mean, np.max, np.prod, np.var, np.std, np.ptp, np.nansum, np.nanmean):
-        _raises_like_numpy(lambda v: fn(v, axis=axis), X2)
+        _raises_like_numpy(lambda v, fn=fn: fn(v, axis=axis), X2)
     if np.ndim(axis) == 0 and not isinstance(axis, tuple):
         for fn in (np.cumsum, np.cumprod):
-            _raises_like_numpy(lambda v: fn(v, axis=axis), X2)
+            _raises_like_numpy(lambda v, fn=fn: fn(v, axis=axis), X2)
     run_case(Case(lambda v: np.average(v, axis=[0, 1]), [X2]))  # np.average does take a list
 
 
@@ -1936,11 +1937,11 @@ def test_regression_at_add_broadcast_update_with_multidimensional_index() -> Non
     u = np.array([10.0, 20.0])
     for key in (idx, (idx,), (Ellipsis, idx)):
         np.testing.assert_array_equal(
-            bp.eval_bp_n(lambda v, w: v.at[key].add(w), x, u), [11.0, 22.0, 33.0]
+            bp.eval_bp_n(lambda v, w, key=key: v.at[key].add(w), x, u), [11.0, 22.0, 33.0]
         )
         run_case(
             Case(
-                lambda v, w: v.at[key].add(w),
+                lambda v, w, key=key: v.at[key].add(w),
                 [x, u],
                 plain=lambda v, w: (
                     v + np.bincount(idx.ravel(), np.broadcast_to(w, idx.shape).ravel(), minlength=3)
@@ -1974,9 +1975,9 @@ def test_regression_softmax_of_inf_is_nan_like_scipy() -> None:
 
     x = np.array([[-np.inf, -np.inf], [0.0, -np.inf], [np.inf, 1.0], [np.nan, 1.0], [0.5, -0.5]])
     for axis in (None, 0, 1, -1, (0, 1)):
-        _check_value(lambda v: bsp.softmax(v, axis=axis), x)
-        _check_value(lambda v: bsp.log_softmax(v, axis=axis), x)
-        _check_value(lambda v: bsp.logsumexp(v, axis=axis), x)
+        _check_value(lambda v, axis=axis: bsp.softmax(v, axis=axis), x)
+        _check_value(lambda v, axis=axis: bsp.log_softmax(v, axis=axis), x)
+        _check_value(lambda v, axis=axis: bsp.logsumexp(v, axis=axis), x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         np.testing.assert_array_equal(
@@ -2000,7 +2001,7 @@ def test_regression_sort_of_0d_raises_axis_error() -> None:
     gather then raised an unrelated ValueError)."""
     for x in (1.5, np.array(1.5)):
         for axis in (-1, 0):
-            _raises_like_numpy(lambda v: np.sort(v, axis=axis), x)
+            _raises_like_numpy(lambda v, axis=axis: np.sort(v, axis=axis), x)
         run_case(Case(lambda v: np.sort(v, axis=None), [x], exact=True))
 
 

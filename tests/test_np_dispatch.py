@@ -273,10 +273,10 @@ def test_native_fast_path_agrees_with_the_registry(name: str, shape: tuple[int, 
     for axis in [None, *range(-len(shape), len(shape))]:
         for keepdims in (False, True):
 
-            def via_numpy(v: Any) -> Any:
+            def via_numpy(v: Any, axis: int | None = axis, keepdims: bool = keepdims) -> Any:
                 return numpy_fn(v, axis=axis, keepdims=keepdims) * 1.5
 
-            def via_registry(v: Any) -> Any:
+            def via_registry(v: Any, axis: int | None = axis, keepdims: bool = keepdims) -> Any:
                 return registry_fn(v, axis=axis, keepdims=keepdims) * 1.5
 
             y1, p1 = bp.backprop_with(via_numpy, x)
@@ -292,7 +292,7 @@ def test_native_fast_path_agrees_with_the_registry(name: str, shape: tuple[int, 
 def test_native_reshape_method_agrees_with_numpy() -> None:
     x = _any((3, 4))
     for args in [((4, 3),), (4, 3), ([2, -1],), (12,), ((12,),)]:
-        y, pull = bp.backprop_with(lambda v: v.reshape(*args) * 2.0, x)
+        y, pull = bp.backprop_with(lambda v, args=args: v.reshape(*args) * 2.0, x)
         np.testing.assert_array_equal(y, x.reshape(*args) * 2.0)
         c = _any(y.shape)
         np.testing.assert_array_equal(pull(c), (c * 2.0).reshape(3, 4))
@@ -349,4 +349,4 @@ def test_a_non_integer_axis_is_a_type_error_not_rounded() -> None:
         lambda v: np.take(v, [0], axis=0.0),
     ):
         with pytest.raises(TypeError, match="axis"):
-            bp.grad_bp(lambda v: np.sum(bad(v)), x)
+            bp.grad_bp(lambda v, bad=bad: np.sum(bad(v)), x)

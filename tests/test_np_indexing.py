@@ -5,7 +5,7 @@ scatter-add gradient, `v.at[key].set/add`, `where`, `clip`, `take`, `take_along_
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import bprop as bp
 import numpy as np
@@ -181,7 +181,7 @@ def test_all_entry_points_reach_numpy_indexing() -> None:
 class _PlainAt(np.ndarray):
     """A plain ndarray with `.value` and `.at[...].get()`, so one lambda runs on both."""
 
-    def __new__(cls, a: np.ndarray) -> _PlainAt:
+    def __new__(cls, a: np.ndarray) -> Self:
         return np.asarray(a).view(cls)
 
     @property

@@ -4,8 +4,9 @@ and `keepdims`), `det`, `slogdet`, `inv`, `solve`, `cholesky`, `eigh`, `eigvalsh
 
 Values are compared with numpy's (relative 1e-12); gradients coordinate by coordinate against
 central differences with random cotangents (`fd.check_vjp`). Symmetric-input functions are
-checked through `sym(x) = (x + xᵀ)/2`, i.e. along symmetric perturbations (SPEC §7), and their
-gradient is checked to be symmetric. Eigenvectors and singular vectors are compared with their
+checked through `sym(x) = (x + xᵀ)/2`, i.e. along symmetric perturbations (bprop's convention:
+the gradient G with <G, E> = df for every symmetric E), and their gradient is checked to be
+symmetric. Eigenvectors and singular vectors are compared with their
 signs fixed by a constant factor (their sign is arbitrary, not differentiable).
 """
 
@@ -231,7 +232,7 @@ def test_svd(shape: tuple[int, ...]) -> None:
     a = well_spread(11, *shape)
     check(lambda x: L.svd(x, compute_uv=False), a)
     for part in range(3):
-        check(lambda x: svd_fixed(x, part), a, seed=part)
+        check(lambda x, part=part: svd_fixed(x, part), a, seed=part)
     # all three outputs together
     check(
         lambda x: (
@@ -333,7 +334,9 @@ def test_vector_norms(ord: Any) -> None:
     check(lambda x: L.norm(x, ord), spread(20, 5))
     for axis in (0, 1, -1):
         for keepdims in (False, True):
-            check(lambda x: L.norm(x, ord, axis=axis, keepdims=keepdims), spread(21, 3, 4))
+            check(
+                lambda x, a=axis, k=keepdims: L.norm(x, ord, axis=a, keepdims=k), spread(21, 3, 4)
+            )
     check(lambda x: L.norm(x, ord, axis=(1,)), spread(22, 2, 3, 2))
     check(lambda x: L.norm(x[::2], ord, axis=0), spread(23, 6, 2))  # a strided view
 
@@ -347,7 +350,7 @@ def test_matrix_norms(ord: Any) -> None:
             x = spread(26, 3, 2, 4)
             if ord in (2, -2, "nuc"):
                 x = np.moveaxis(well_spread(26, 2, 4, 3) + spread(26, 2, 4, 3) * 0.01, 0, 1)
-            check(lambda v: L.norm(v, ord, axis=axis, keepdims=keepdims), x)
+            check(lambda v, a=axis, k=keepdims: L.norm(v, ord, axis=a, keepdims=k), x)
 
 
 def test_flattened_norm_of_any_rank() -> None:
@@ -360,7 +363,7 @@ def test_norm_subgradients_at_zero_and_ties() -> None:
     for f in [L.norm, lambda x: L.norm(x, 2), lambda x: L.norm(x, 3), lambda x: L.norm(x, 1)]:
         np.testing.assert_array_equal(bp.grad_bp(f, np.zeros(3)), np.zeros(3))
     for ord in [None, "fro", 2, "nuc"]:
-        g = bp.grad_bp(lambda x: L.norm(x, ord), np.zeros((2, 3)))
+        g = bp.grad_bp(lambda x, ord=ord: L.norm(x, ord), np.zeros((2, 3)))
         if ord != "nuc":  # the zero matrix: zero subgradient (nuc: U Vᵀ, also a subgradient)
             np.testing.assert_array_equal(g, np.zeros((2, 3)))
     np.testing.assert_array_equal(

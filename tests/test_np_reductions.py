@@ -111,8 +111,8 @@ def test_noncontiguous_inputs(name: str) -> None:
 def test_var_std_ddof(ddof: int) -> None:
     x = RNG.normal(size=(4, 5))
     for fn in (np.var, np.std):
-        _check(lambda v: fn(v, ddof=ddof), x)
-        _check(lambda v: fn(v, axis=0, ddof=ddof, keepdims=True), x)
+        _check(lambda v, fn=fn: fn(v, ddof=ddof), x)
+        _check(lambda v, fn=fn: fn(v, axis=0, ddof=ddof, keepdims=True), x)
     _check(lambda v: np.var(v, axis=1, correction=1), x)
 
 
@@ -190,7 +190,7 @@ def test_scans(fn: Callable[..., Any], shape: tuple[int, ...]) -> None:
     x = RNG.normal(size=shape)
     _check(lambda v: fn(v), x)
     for axis in range(-len(shape), len(shape)):
-        _check(lambda v: fn(v, axis=axis), x)
+        _check(lambda v, axis=axis: fn(v, axis=axis), x)
 
 
 def test_scans_noncontiguous_and_methods() -> None:

@@ -285,7 +285,7 @@ def test_nan_selection() -> None:
         gx, gy = pull(c)
         assert gx[3] == (8.0 if f is np.maximum else 0.0) and gy[3] == 8.0 - gx[3]
         # the keyword path gives the same gradient as the plain call, NaNs included
-        kx, ky = bp.backprop_with_n(lambda a, b: f(a, b, dtype=np.float64), x, y)[1](c)
+        kx, ky = bp.backprop_with_n(lambda a, b, f=f: f(a, b, dtype=np.float64), x, y)[1](c)
         np.testing.assert_array_equal(kx, gx)
         np.testing.assert_array_equal(ky, gy)
 

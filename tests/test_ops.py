@@ -1,4 +1,4 @@
-"""Ops (SPEC §5): construction, running, lifting, composition, arithmetic, native ops, no_grad.
+"""Ops: construction, running, lifting, composition, arithmetic, native ops, no_grad.
 
 The first tests follow the examples of Haskell backprop's "Manual Gradients" guide and of the
 `Numeric.Backprop.Op` documentation, written in Python. Gradients of anything with a formula

@@ -1,12 +1,12 @@
-"""Optics and containers on the tape (SPEC §6, "Field and element access"; SPEC §3 probes).
+"""Optics and containers on the tape: field and element access, containers as inputs and outputs.
 
 Gradients are checked against central finite differences on random inputs: a container is
 flattened to a float vector (and back) so that every leaf coordinate is differentiated, and
 functions with container or array outputs are pulled back with a random cotangent of the
 output's structure. Gradients must also have the input's exact structure (types, field names,
-dict keys, array shapes). Then: optics on plain values, the SPEC §3 container probes, the cost
-model (counted, never timed), nested containers, a small neural network, the errors, and
-regression tests for the bugs found while writing these tests.
+dict keys, array shapes). Then: optics on plain values, probes of the runners on containers,
+the cost model (counted, never timed), nested containers, a small neural network, the errors,
+and regression tests for the bugs found while writing these tests.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import copy
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -330,7 +331,7 @@ def test_composed_lenses_on_nested_dataclasses(seed: int) -> None:
     sizes = [int(d) for d in rng.integers(1, 4, size=int(rng.integers(2, 4)))]
     model = Model(
         layers=[
-            Layer(rng.normal(size=(o, i)), rng.normal(size=o)) for i, o in zip(sizes, sizes[1:])
+            Layer(rng.normal(size=(o, i)), rng.normal(size=o)) for i, o in itertools.pairwise(sizes)
         ],
         scale=float(rng.normal()),
         extra=(float(rng.normal()), float(rng.normal())),
@@ -506,7 +507,7 @@ def test_set_var_with_a_second_input_and_with_a_constant() -> None:
         return bp.set_var(bp.item(2) @ bp.attr("y"), 4.0, t)  # a plain constant
 
     s = (1.0, 2.0, Point(3.0, 4.0))
-    gs, ga = check_grad(f, s, 1.5, rng=rng)
+    gs, _ = check_grad(f, s, 1.5, rng=rng)
     assert gs[0] == 0.0 and gs[2].y == 0.0 and type(gs[2]) is Point
 
 
@@ -612,7 +613,7 @@ def test_sequence_var_then_collect_var(seed: int) -> None:
         rng.normal(size=(n, 2)),
     ):
 
-        def f(v: BVar[Any]) -> BVar[Any]:
+        def f(v: BVar[Any], x: Any = x) -> BVar[Any]:
             xs = bp.sequence_var(v)
             assert type(xs) is (tuple if isinstance(x, tuple) else list) and len(xs) == n
             ys = [bp.sin(a) * xs[-1] for a in xs]
@@ -628,7 +629,7 @@ def test_collect_var_with_constants_and_of_arrays() -> None:
     def f(a: BVar[float], m: BVar[Any]) -> BVar[Any]:
         return bp.collect_var([a * 2.0, 5.0, m * a, bp.const_var(np.ones(2))])  # type: ignore[list-item]
 
-    ga, gm = check_grad(f, 1.5, rng.normal(size=2), rng=rng)
+    check_grad(f, 1.5, rng.normal(size=2), rng=rng)
     y = bp.eval_bp2(f, 1.5, np.zeros(2))
     assert y[1] == 5.0 and isinstance(y, list) and len(y) == 4
 
@@ -678,7 +679,7 @@ def test_join_var_mixes_bvars_and_constants() -> None:
     def f(a: BVar[float], b: BVar[Any]) -> BVar[Any]:
         return bp.join_var(Pair(a * b, {"k": 3.0}))
 
-    ga, gb = check_grad(f, 2.0, rng.normal(size=3), rng=rng)
+    check_grad(f, 2.0, rng.normal(size=3), rng=rng)
     y = bp.eval_bp2(f, 2.0, np.ones(3))
     assert type(y) is Pair and y.b == {"k": 3.0}
     assert bp.join_var(Point(1.0, 2.0)).is_constant
@@ -838,7 +839,7 @@ def test_composition_types_do_not_depend_on_spelling() -> None:
     assert l1.get(NESTED) == l2.get(NESTED) == 4.0 and repr(l1) == repr(l2)
 
 
-# ---- 7. SPEC §3 container probes ----------------------------------------------------------------
+# ---- 7. probes of the runners on containers (seeding, overwritten fields, empty lists) ----------
 
 
 def test_probe_tuple_fields() -> None:
@@ -1134,7 +1135,7 @@ def test_training_a_network_by_its_parameter_dataclass(seed: int) -> None:
         losses.append(loss)
         p = unflatten(p, flatten(p) - 0.2 * flatten(g))
     assert losses[-1] < 0.7 * losses[0]
-    assert all(b <= a for a, b in zip(losses, losses[1:]))
+    assert all(b <= a for a, b in itertools.pairwise(losses))
 
 
 def test_network_gradient_by_split_var_matches_view_var() -> None:

@@ -142,10 +142,10 @@ def test_container_result_pullback_is_the_sum_of_its_components(case: str, seed:
 def test_backprop_seeds_with_the_container_of_ones(case: str) -> None:
     f, leaves = CASES[case]
     x, y = 0.7, np.array([0.1, -0.4, 2.0])
-    value, (gx, gy) = bp.backprop2(f, x, y)
+    _, (gx, gy) = bp.backprop2(f, x, y)
     want_x, want_y = 0.0, np.zeros(3)
     for path, comp in leaves:
-        v, (dx, dy) = bp.backprop2(comp, x, y)
+        _, (dx, dy) = bp.backprop2(comp, x, y)
         want_x, want_y = want_x + dx, want_y + dy
     np.testing.assert_allclose(gx, want_x, rtol=1e-12)
     np.testing.assert_allclose(gy, want_y, rtol=1e-12)

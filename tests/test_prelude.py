@@ -1,4 +1,4 @@
-"""bprop.prelude (SPEC §6, Haskell's Prelude.Backprop) on lists, tuples and numpy arrays.
+"""bprop.prelude (Haskell's Prelude.Backprop) on lists, tuples and numpy arrays.
 
 Gradients are checked coordinate by coordinate against central finite differences for a random
 cotangent, on random containers of random length (0 and 1 included). Where the function has
@@ -483,9 +483,9 @@ def test_reductions_accept_sequences_of_bvars(wrap: type) -> None:
     rng = np.random.default_rng(4)
     xs = spread(rng, 4)
     for f, plain in ((P.sum, sum), (P.product, math.prod), (P.minimum, min), (P.maximum, max)):
-        y, grads = bp.backprop_n(lambda *vs: f(wrap(vs)), *xs)
+        y, grads = bp.backprop_n(lambda *vs, f=f: f(wrap(vs)), *xs)
         assert y == pytest.approx(plain(xs))
-        expected = central_diff(lambda *t: plain(t), xs)
+        expected = central_diff(lambda *t, plain=plain: plain(t), xs)
         np.testing.assert_allclose(grads, expected, rtol=RTOL, atol=ATOL)
     assert bp.eval_bp_n(lambda *vs: P.length(wrap(vs)), *xs) == 4.0
     assert bp.eval_bp_n(lambda *vs: P.to_list(wrap(vs)), *xs) == xs
@@ -561,7 +561,7 @@ def test_foldr_and_foldl_match_hand_written_loops(xs: list[float], z: float, kin
         assert gz == pytest.approx(want_g[0], rel=1e-12, abs=1e-12), name
         assert_same_kind(gx, x)
         np.testing.assert_allclose(flat(gx), want_g[1:], rtol=1e-12, atol=1e-12, err_msg=name)
-        check_grad(lambda v: fold(z, v), x, np.random.default_rng(len(xs)))
+        check_grad(lambda v, fold=fold: fold(z, v), x, np.random.default_rng(len(xs)))
 
 
 def test_fold_order_and_argument_order() -> None:
@@ -655,7 +655,7 @@ def test_zip_with_truncates_and_matches_scalars(
     assert_same_kind(gx, x)
     assert_same_kind(gy, y)
     for i in range(n):
-        ga, gb = bp.grad_bp2(lambda a, b: f(a, b) * c[i], xs[i], ys[i])
+        ga, gb = bp.grad_bp2(lambda a, b, i=i: f(a, b) * c[i], xs[i], ys[i])
         assert flat(gx)[i] == pytest.approx(ga, rel=1e-12, abs=1e-15)
         assert flat(gy)[i] == pytest.approx(gb, rel=1e-12, abs=1e-15)
     assert flat(gx)[n:].tolist() == [0.0] * (len(xs) - n)  # truncated elements get no gradient
