@@ -107,7 +107,9 @@ def bprop_step(lr: float) -> Step:
 
     def step(params: Params, x: Array, y: Array) -> tuple[float, Params]:
         # x and y are plain numpy arrays: constants of the loss, closed over.
-        def loss(w1: Any, b1: Any, w2: Any, b2: Any) -> Any:
+        def loss(
+            w1: bp.BVar[Array], b1: bp.BVar[Array], w2: bp.BVar[Array], b2: bp.BVar[Array]
+        ) -> bp.BVar[float]:
             return bp.linalg.softmax_cross_entropy(bp.tanh(x @ w1 + b1) @ w2 + b2, y)
 
         value, (dw1, db1, dw2, db2) = bp.backprop_n(loss, *params)

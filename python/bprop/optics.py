@@ -16,8 +16,9 @@ Compose with `outer @ inner` (or `compose`): `attr("layers") @ item(0) @ attr("w
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, Never, TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -55,8 +56,15 @@ __all__ = [
     "view_var",
 ]
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 S = TypeVar("S")
 K = TypeVar("K")
+# Records: dataclass instances (their fields are containers' components) and tuples (NamedTuples,
+# and tuples longer than the typed arities).
+Rec = TypeVar("Rec", bound="DataclassInstance")
+Tup = TypeVar("Tup", bound=tuple[Any, ...])
 
 
 # ---- steps: one level of focusing ------------------------------------------------------------
@@ -205,7 +213,11 @@ _EACH = _Each()
 
 class Traversal(Generic[S, A]):
     """Zero or more targets `A` inside an `S`, in order. Build with `each`, `traversal` or by
-    composing (`outer @ inner`); every `Lens` is also a traversal."""
+    composing (`outer @ inner`); every `Lens` is also a traversal.
+
+    >>> bp.grad_bp(lambda xs: bp.prelude.sum(bp.to_list_of_var(bp.each, xs)), [1.0, 2.0])
+    [1.0, 1.0]
+    """
 
     __slots__ = ("_steps",)
 
@@ -249,7 +261,12 @@ _NOTHING = object()
 
 class Lens(Traversal[S, A]):
     """Exactly one target `A` inside an `S`: a getter and a setter. Build with `lens`, `item`,
-    `key`, `attr`, or by composing lenses."""
+    `key`, `attr`, or by composing lenses.
+
+    >>> first = bp.lens(lambda p: p[0], lambda p, a: (a, p[1]))
+    >>> bp.grad_bp(lambda p: bp.view_var(first, p) ** 2, (3.0, 5.0))
+    (6.0, 0.0)
+    """
 
     __slots__ = ()
 
@@ -273,7 +290,12 @@ class Lens(Traversal[S, A]):
 
 class ComponentLens(Lens[Any, Any]):
     """The lens type of `item`, `key` and `attr`: a component whose type mypy cannot know. A
-    class of its own so that composing two of them is statically a Lens, not Any."""
+    class of its own so that composing two of them is statically a Lens, not Any.
+
+    >>> lens = bp.item(0)
+    >>> bp.grad_bp(lambda p: bp.view_var(lens, p) * 2.0, (1.0, 5.0))
+    (2.0, 0.0)
+    """
 
     __slots__ = ()
 
@@ -296,21 +318,38 @@ def compose(outer: Lens[S, A], inner: Lens[A, B]) -> Lens[S, B]: ...
 @overload
 def compose(outer: Traversal[S, A], inner: Traversal[A, B]) -> Traversal[S, B]: ...
 def compose(outer: Traversal[S, A], inner: Traversal[A, B]) -> Traversal[S, B]:
-    """`outer` then `inner` (the same as `outer @ inner`): a lens if both are lenses."""
+    """`outer` then `inner` (the same as `outer @ inner`): a lens if both are lenses.
+
+    >>> inner = bp.compose(bp.key('a'), bp.item(1))
+    >>> bp.grad_bp(lambda d: bp.view_var(inner, d) * 3.0, {'a': (1.0, 2.0)})
+    {'a': (0.0, 3.0)}
+    """
     return _compose(outer, inner)  # type: ignore[no-any-return]
 
 
 def lens(get: Callable[[S], A], set: Callable[[S, A], S]) -> Lens[S, A]:
     """A lens from a getter and a setter (`set(s, a)` returns a new `S`). Works on any type; on
     BVars each read's gradient is `set(zero(s), g)`, a whole value (prefer `attr`/`item`/`key`
-    for containers, whose reads add only their component)."""
+    for containers, whose reads add only their component).
+
+    >>> second = bp.lens(lambda p: p[1], lambda p, a: (p[0], a))
+    >>> bp.grad_bp(lambda p: bp.view_var(second, p) * 4.0, (1.0, 2.0))
+    (0.0, 4.0)
+    """
     return Lens((_LensFn(get, set),))
 
 
 def traversal(
     to_list: Callable[[S], Iterable[A]], from_list: Callable[[S, list[A]], S]
 ) -> Traversal[S, A]:
-    """A traversal from a function listing the targets and one rebuilding `s` from new targets."""
+    """A traversal from a function listing the targets and one rebuilding `s` from new targets.
+
+    >>> def put_evens(xs, new):
+    ...     return [new[i // 2] if i % 2 == 0 else x for i, x in enumerate(xs)]
+    >>> evens = bp.traversal(lambda xs: xs[::2], put_evens)
+    >>> bp.grad_bp(lambda xs: bp.prelude.sum(bp.to_list_of_var(evens, xs)), [1.0, 2.0, 3.0])
+    [1.0, 0.0, 1.0]
+    """
     return Traversal((_TraversalFn(to_list, from_list),))
 
 
@@ -335,17 +374,96 @@ def _component(how: str, k: Any) -> ComponentLens:
 
 def item(i: int) -> ComponentLens:
     """Item `i` of a tuple, list or NamedTuple, or row `i` of a numpy array (negative counts
-    from the end)."""
+    from the end).
+
+    >>> bp.grad_bp(lambda t: bp.view_var(bp.item(-1), t) * 10.0, (1.0, 2.0, 3.0))
+    (0.0, 0.0, 10.0)
+    """
     return _component("item", i)
 
 
 def key(k: Any) -> ComponentLens:
-    """The value at key `k` of a dict."""
+    """The value at key `k` of a dict.
+
+    >>> bp.grad_bp(lambda d: bp.view_var(bp.key('w'), d) ** 2, {'w': 3.0, 'b': 1.0})
+    {'w': 6.0, 'b': 0.0}
+    """
     return _component("key", k)
 
 
-def attr(name: str) -> ComponentLens:
-    """Field `name` of a dataclass or NamedTuple."""
+class _FieldPath:
+    """What `attr(cls, get)` passes to `get`: it records the fields read (and items indexed)."""
+
+    __slots__ = ("_bprop_path",)
+    _bprop_path: tuple[tuple[str, Any], ...]
+
+    def __init__(self, path: tuple[tuple[str, Any], ...]) -> None:
+        object.__setattr__(self, "_bprop_path", path)
+
+    def __getattr__(self, name: str) -> _FieldPath:
+        return _FieldPath((*self._bprop_path, ("attr", name)))
+
+    def __getitem__(self, k: Any) -> _FieldPath:
+        how = "item" if isinstance(k, int) and not isinstance(k, bool) else "key"
+        return _FieldPath((*self._bprop_path, (how, k)))
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    fields = getattr(cls, "_fields", None)
+    return fields if isinstance(cls, type) and issubclass(cls, tuple) and fields else None
+
+
+def _typed_attr(cls: type, get: Callable[[Any], Any]) -> Lens[Any, Any]:
+    names = _field_names(cls)
+    if names is None:
+        raise TypeError(f"attr({cls!r}, get): expected a dataclass or NamedTuple class")
+    try:
+        path = get(_FieldPath(()))
+    except TypeError:
+        path = None
+    if not isinstance(path, _FieldPath) or not path._bprop_path:
+        raise TypeError(
+            f"attr({cls.__qualname__}, get): get must only read fields (and index items), "
+            "like `lambda p: p.x` or `lambda m: m.layers[0].w`"
+        )
+    how, first = path._bprop_path[0]
+    if how != "attr" or first not in names:
+        raise AttributeError(
+            f"attr({cls.__qualname__}, get): {cls.__qualname__} has no field {first!r} "
+            f"(fields: {', '.join(names)})"
+        )
+    steps = tuple(s for h, k in path._bprop_path for s in _component(h, k)._steps)
+    return Lens(steps)
+
+
+@overload
+def attr(name: str, /) -> ComponentLens: ...
+@overload
+def attr(cls: type[S], get: Callable[[S], A], /) -> Lens[S, A]: ...
+def attr(name: str | type[Any], get: Callable[[Any], Any] | None = None, /) -> Lens[Any, Any]:
+    """Field `name` of a dataclass or NamedTuple.
+
+    The typed form `attr(cls, get)` names the field by reading it: `attr(Point, lambda p: p.x)`
+    is `attr("x")` typed `Lens[Point, float]`, so a type checker rejects a field `cls` does not
+    have and knows the target's type. `get` may read nested fields and index items
+    (`lambda m: m.layers[0].w` is `attr("layers") @ item(0) @ attr("w")`).
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Point:
+    ...     x: float
+    ...     y: float
+    >>> bp.grad_bp(lambda p: bp.view_var(bp.attr("x"), p) * 3.0, Point(2.0, 5.0))
+    Point(x=3.0, y=0.0)
+    >>> bp.grad_bp(lambda p: bp.view_var(bp.attr(Point, lambda q: q.y), p) * 3.0, Point(2.0, 5.0))
+    Point(x=0.0, y=3.0)
+    """
+    if get is not None or isinstance(name, type):
+        if not isinstance(name, type) or get is None:
+            raise TypeError("attr: expected attr(name) or attr(cls, get)")
+        return _typed_attr(name, get)
     return _component("attr", name)
 
 
@@ -383,7 +501,11 @@ def _focus(t: Traversal[Any, Any], v: BVar[Any]) -> list[BVar[Any]]:
 
 
 def view_var(l: Lens[S, A], v: BVar[S]) -> BVar[A]:
-    """The target of `l` in `v` (Haskell's `viewVar`, `^^.`); `v[i]` and `v[k]` are shorthands."""
+    """The target of `l` in `v` (Haskell's `viewVar`, `^^.`); `v[i]` and `v[k]` are shorthands.
+
+    >>> bp.grad_bp(lambda p: bp.view_var(bp.item(1), p) * 2.0, (1.0, 2.0))
+    (0.0, 2.0)
+    """
     steps = _lens(l, "view_var")._steps
     if len(steps) == 1 and isinstance(v, BVar):
         return steps[0].focus(v)[0]  # the common case, without the general loop
@@ -393,22 +515,36 @@ def view_var(l: Lens[S, A], v: BVar[S]) -> BVar[A]:
 
 def set_var(l: Lens[S, A], a: BVar[A] | A, v: BVar[S]) -> BVar[S]:
     """`v` with the target of `l` replaced by `a` (`setVar`, `.~~`). The replaced part of `v`
-    gets a zero gradient; `a` gets the gradient of the target."""
+    gets a zero gradient; `a` gets the gradient of the target.
+
+    >>> bp.grad_bp2(lambda p, a: bp.set_var(bp.item(0), a, p)[0] * 2.0, (1.0, 1.0), 3.0)
+    ((0.0, 0.0), 2.0)
+    """
     l = _lens(l, "set_var")
 
     def forward(x: Any, s: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]:
-        return l.set(s, x), lambda g: (l.get(g), l.set(g, zero(x)))
+        # the replaced part's zero is of the old target's type and shape (`x` may differ)
+        old = l.get(s)
+        return l.set(s, x), lambda g: (l.get(g), l.set(g, zero(old)))
 
     return named(op2(forward), f"set_var({l!r})")(cast(Any, a), v)
 
 
 def over_var(l: Lens[S, A], f: Callable[[BVar[A]], BVar[A]], v: BVar[S]) -> BVar[S]:
-    """`v` with the target of `l` replaced by `f` of it (`overVar`, `%~~`)."""
+    """`v` with the target of `l` replaced by `f` of it (`overVar`, `%~~`).
+
+    >>> bp.backprop(lambda p: bp.over_var(bp.item(0), lambda a: a * a, p), (3.0, 1.0))
+    ((9.0, 1.0), (6.0, 1.0))
+    """
     return set_var(l, f(view_var(l, v)), v)
 
 
 def preview_var(t: Traversal[S, A], v: BVar[S]) -> BVar[A] | None:
-    """The first target of `t` in `v`, or None if there is none (`previewVar`, `^^?`)."""
+    """The first target of `t` in `v`, or None if there is none (`previewVar`, `^^?`).
+
+    >>> bp.eval_bp(lambda xs: bp.preview_var(bp.each, xs), [4.0, 5.0])
+    4.0
+    """
     if not isinstance(t, Traversal):
         raise TypeError(f"preview_var: expected a Traversal or Lens, got {type(t).__qualname__}")
 
@@ -425,7 +561,11 @@ def preview_var(t: Traversal[S, A], v: BVar[S]) -> BVar[A] | None:
 
 
 def to_list_of_var(t: Traversal[S, A], v: BVar[S]) -> list[BVar[A]]:
-    """Every target of `t` in `v`, in order (`toListOfVar`, `^^..`)."""
+    """Every target of `t` in `v`, in order (`toListOfVar`, `^^..`).
+
+    >>> bp.grad_bp(lambda xs: bp.to_list_of_var(bp.each, xs)[1] * 2.0, [1.0, 2.0, 3.0])
+    [0.0, 2.0, 0.0]
+    """
     if not isinstance(t, Traversal):
         raise TypeError(f"to_list_of_var: expected a Traversal or Lens, got {type(t).__qualname__}")
     return _focus(t, _bvar(v, "to_list_of_var"))
@@ -444,7 +584,11 @@ def sequence_var(v: BVar[tuple[Any, ...]]) -> tuple[BVar[Any], ...]: ...
 def sequence_var(v: BVar[npt.NDArray[Any]]) -> list[BVar[Any]]: ...
 def sequence_var(v: BVar[Any]) -> Any:
     """The elements of a list, tuple or numpy array (its rows) in `v`, as BVars: a list (a tuple
-    for tuples). One node per element; their gradients reach `v` slot by slot."""
+    for tuples). One node per element; their gradients reach `v` slot by slot.
+
+    >>> bp.grad_bp(lambda xs: bp.sequence_var(xs)[0] * 5.0, [1.0, 2.0])
+    [5.0, 0.0]
+    """
     s = _bvar(v, "sequence_var").value
     if not isinstance(s, (list, tuple)) and container_of(s, "sequence_var").kind != "array":
         raise TypeError(
@@ -460,7 +604,11 @@ def collect_var(vs: list[BVar[A]]) -> BVar[list[A]]: ...
 def collect_var(vs: tuple[BVar[A], ...]) -> BVar[tuple[A, ...]]: ...
 def collect_var(vs: list[BVar[A]] | tuple[BVar[A], ...]) -> Any:
     """One BVar of the list (or tuple) of the values of `vs` (`collectVar`): one node, whose
-    gradient is handed back element by element. Plain values are constants."""
+    gradient is handed back element by element. Plain values are constants.
+
+    >>> bp.backprop2(lambda x, y: bp.collect_var([x, y]), 1.0, 2.0)
+    ([1.0, 2.0], (1.0, 1.0))
+    """
     if not isinstance(vs, (list, tuple)):
         raise TypeError(
             f"collect_var: expected a list or tuple of BVars, got {type(vs).__qualname__}"
@@ -469,6 +617,10 @@ def collect_var(vs: list[BVar[A]] | tuple[BVar[A], ...]) -> Any:
     return _core.join("collect_var", tuple(values) if isinstance(vs, tuple) else values, list(vs))
 
 
+# `BVar[Never]` matches only a `BVar[Any]` (BVar is invariant): its components are unknown,
+# so it is `Any` rather than the first tuple overload's 1-tuple.
+@overload
+def split_var(v: BVar[Never]) -> Any: ...
 @overload
 def split_var(v: BVar[tuple[A]]) -> tuple[BVar[A]]: ...
 @overload
@@ -482,12 +634,21 @@ def split_var(v: BVar[dict[K, A]]) -> dict[K, BVar[A]]: ...
 @overload
 def split_var(v: BVar[list[A]]) -> list[BVar[A]]: ...
 @overload
-def split_var(v: BVar[Any]) -> Any: ...
+def split_var(v: BVar[npt.NDArray[Any]]) -> list[BVar[Any]]: ...
+@overload
+def split_var(v: BVar[Tup]) -> Any: ...
+@overload
+def split_var(v: BVar[Rec]) -> Any: ...
 def split_var(v: BVar[Any]) -> Any:
     """The container in `v` with a BVar in place of each component (`splitBV`): a dataclass
-    gives the same dataclass holding BVars, a dict a dict of BVars, and so on. mypy sees tuples,
-    dicts and lists precisely; dataclasses and NamedTuples are `Any` (Python's type system cannot
-    map a record's field types to BVars of them)."""
+    gives the same dataclass holding BVars, a dict a dict of BVars, an array a list of its rows,
+    and so on. Type checkers see tuples, dicts and lists precisely; dataclasses, NamedTuples and
+    longer tuples are `Any` (Python's type system cannot map a record's field types to BVars of
+    them). A BVar of a number or a string is no container: a static error.
+
+    >>> bp.grad_bp(lambda p: (lambda a, b: a * b)(*bp.split_var(p)), (3.0, 4.0))
+    (4.0, 3.0)
+    """
     s = _bvar(v, "split_var").value
     c = container_of(s, "split_var")
     return c.holder(s, _EACH.focus(v))
@@ -506,10 +667,20 @@ def join_var(c: dict[K, BVar[A]]) -> BVar[dict[K, A]]: ...
 @overload
 def join_var(c: list[BVar[A]]) -> BVar[list[A]]: ...
 @overload
-def join_var(c: Any) -> BVar[Any]: ...
+def join_var(c: dict[K, Any]) -> BVar[dict[K, Any]]: ...
+@overload
+def join_var(c: list[Any]) -> BVar[list[Any]]: ...
+@overload
+def join_var(c: tuple[Any, ...]) -> BVar[tuple[Any, ...]]: ...
+@overload
+def join_var(c: Rec) -> BVar[Rec]: ...
 def join_var(c: Any) -> BVar[Any]:
     """One BVar of a container whose components are BVars or plain values (`joinBV`), the
-    inverse of `split_var`: one node, whose gradient is handed back component by component."""
+    inverse of `split_var`: one node, whose gradient is handed back component by component.
+
+    >>> bp.grad_bp2(lambda x, y: bp.join_var({'x': x, 'y': y})['y'] * 2.0, 1.0, 1.0)
+    (0.0, 2.0)
+    """
     cont = container_of(c, "join_var")
     parts = cont.components(c)
     value = cont.rebuild(c, _values(parts, "join_var"))
@@ -548,14 +719,22 @@ def _holds_bvar(x: Any) -> bool:
 
 
 def iso_var(to: Callable[[A], B], from_: Callable[[B], A], v: BVar[A]) -> BVar[B]:
-    """`to` applied to `v`, with gradients mapped back by `from_` (`isoVar`)."""
+    """`to` applied to `v`, with gradients mapped back by `from_` (`isoVar`).
+
+    >>> bp.grad_bp(lambda x: bp.iso_var(lambda a: -a, lambda g: -g, x), 2.0)
+    -1.0
+    """
     return op_iso(to, from_)(v)
 
 
 def iso_var2(
     to: Callable[[A, B], C], from_: Callable[[C], tuple[A, B]], a: BVar[A], b: BVar[B]
 ) -> BVar[C]:
-    """Two BVars combined by the isomorphism `to`/`from_` (`isoVar2`)."""
+    """Two BVars combined by the isomorphism `to`/`from_` (`isoVar2`).
+
+    >>> bp.backprop2(lambda a, b: bp.iso_var2(lambda x, y: (x, y), lambda g: g, a, b), 1.0, 2.0)
+    ((1.0, 2.0), (1.0, 1.0))
+    """
     return op_iso2(to, from_)(a, b)
 
 
@@ -566,14 +745,22 @@ def iso_var3(
     b: BVar[B],
     c: BVar[C],
 ) -> BVar[D]:
-    """Three BVars combined by the isomorphism `to`/`from_` (`isoVar3`)."""
+    """Three BVars combined by the isomorphism `to`/`from_` (`isoVar3`).
+
+    >>> bp.grad_bp(lambda x: bp.iso_var3(lambda a, b, c: (a, b, c), lambda g: g, x, x, x)[2], 1.0)
+    1.0
+    """
     return op_iso3(to, from_)(a, b, c)
 
 
 def iso_var_n(
     to: Callable[..., R], from_: Callable[[R], tuple[Any, ...]], *vs: BVar[Any]
 ) -> BVar[R]:
-    """Any number of BVars combined by the isomorphism `to`/`from_` (`isoVarN`)."""
+    """Any number of BVars combined by the isomorphism `to`/`from_` (`isoVarN`).
+
+    >>> bp.grad_bp_n(lambda x, y: bp.iso_var_n(lambda *a: a, lambda g: g, x, y)[0], 1.0, 2.0)
+    (1.0, 0.0)
+    """
     return op_iso_n(to, from_)(*vs)
 
 

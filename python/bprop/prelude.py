@@ -176,7 +176,7 @@ def _extreme(
         stacked = x if is_array else np.asarray(x)
         m = reduce(stacked, axis=0)
         # NaN != NaN: a NaN result comes from the NaN elements, so they are the "ties"
-        hit = (stacked == m) | ((stacked != stacked) & (m != m))
+        hit = (stacked == m) | ((stacked != stacked) & (m != m))  # noqa: PLR0124
 
         def pullback(g: Any) -> Any:
             share = np.where(hit, np.asarray(g) / hit.sum(axis=0), 0.0)
@@ -233,7 +233,7 @@ def _real_to_frac(x: Any) -> tuple[Any, Callable[[Any], Any]]:
 
 def _round(x: Any) -> tuple[Any, Callable[[Any], Any]]:
     # np.round and builtins.round both round half to even; keep the input's type
-    value = np.round(x) if isinstance(x, (np.ndarray, np.generic)) else type(x)(builtins.round(x))
+    value = x.round() if isinstance(x, (np.ndarray, np.generic)) else type(x)(builtins.round(x))
     return value, lambda g: g  # straight-through
 
 
@@ -259,7 +259,13 @@ def sum(v: Elems[A]) -> BVar[A]: ...
 @overload
 def sum(v: BVar[Array]) -> BVar[Any]: ...
 def sum(v: Any) -> Any:
-    """Sum of the elements (`0.0` for an empty container); every element gets the gradient."""
+    """Sum of the elements (`0.0` for an empty container); every element gets the gradient.
+
+    >>> bp.backprop(bp.prelude.sum, [1.0, 2.0, 3.0])
+    (6.0, [1.0, 1.0, 1.0])
+    >>> bp.grad_bp(bp.prelude.sum, np.ones(3))
+    array([1., 1., 1.])
+    """
     return _sum_op(_joined(v))
 
 
@@ -268,7 +274,11 @@ def product(v: Elems[A]) -> BVar[A]: ...
 @overload
 def product(v: BVar[Array]) -> BVar[Any]: ...
 def product(v: Any) -> Any:
-    """Product of the elements (`1.0` for an empty container), with the exact gradient at zeros."""
+    """Product of the elements (`1.0` for an empty container), with the exact gradient at zeros.
+
+    >>> bp.backprop(bp.prelude.product, [2.0, 0.0, 4.0])
+    (0.0, [0.0, 8.0, 0.0])
+    """
     return _product_op(_joined(v))
 
 
@@ -277,7 +287,11 @@ def minimum(v: Elems[A]) -> BVar[A]: ...
 @overload
 def minimum(v: BVar[Array]) -> BVar[Any]: ...
 def minimum(v: Any) -> Any:
-    """Smallest element; tied elements share the gradient evenly. `ValueError` if empty."""
+    """Smallest element; tied elements share the gradient evenly. `ValueError` if empty.
+
+    >>> bp.backprop(bp.prelude.minimum, [2.0, 1.0, 5.0])
+    (1.0, [0.0, 1.0, 0.0])
+    """
     return _minimum_op(_joined(v))
 
 
@@ -286,12 +300,20 @@ def maximum(v: Elems[A]) -> BVar[A]: ...
 @overload
 def maximum(v: BVar[Array]) -> BVar[Any]: ...
 def maximum(v: Any) -> Any:
-    """Largest element; tied elements share the gradient evenly. `ValueError` if empty."""
+    """Largest element; tied elements share the gradient evenly. `ValueError` if empty.
+
+    >>> bp.backprop(bp.prelude.maximum, [1.0, 3.0, 3.0])
+    (3.0, [0.0, 0.5, 0.5])
+    """
     return _maximum_op(_joined(v))
 
 
 def length(v: Elems[Any] | BVar[Array]) -> BVar[float]:
-    """Number of elements, as a constant float (no gradient, no node)."""
+    """Number of elements, as a constant float (no gradient, no node).
+
+    >>> bp.eval_bp(bp.prelude.length, [1.0, 2.0, 3.0])
+    3.0
+    """
     x = v.value if isinstance(v, BVar) else v
     _is_array("length", x)
     return const_var(float(len(x)))
@@ -302,7 +324,11 @@ def to_list(v: Elems[A]) -> BVar[list[A]]: ...
 @overload
 def to_list(v: BVar[Array]) -> BVar[list[Any]]: ...
 def to_list(v: Any) -> Any:
-    """The elements as a list (an array's rows, or floats for a 1-D array)."""
+    """The elements as a list (an array's rows, or floats for a 1-D array).
+
+    >>> bp.grad_bp(lambda v: bp.prelude.to_list(v)[0] * 2.0, np.array([1.0, 2.0]))
+    array([2., 0.])
+    """
     return _to_list_op(_joined(v))
 
 
@@ -315,7 +341,11 @@ def pure(x: BVar[A], kind: type[tuple[Any, ...]]) -> BVar[tuple[A]]: ...
 @overload
 def pure(x: BVar[Any], kind: type[Array]) -> BVar[Array]: ...
 def pure(x: Any, kind: type = list) -> Any:
-    """A one-element container of `kind` (`list`, `tuple` or `numpy.ndarray`) holding `x`."""
+    """A one-element container of `kind` (`list`, `tuple` or `numpy.ndarray`) holding `x`.
+
+    >>> bp.backprop(lambda x: bp.prelude.pure(x), 2.0)
+    ([2.0], 1.0)
+    """
     op = _pure_ops.get(kind)
     if op is None:
         raise TypeError(f"pure: kind must be list, tuple or numpy.ndarray, got {kind!r}")
@@ -330,7 +360,11 @@ def broadcast(x: BVar[A], like: TupleLike[Any]) -> BVar[tuple[A, ...]]: ...
 def broadcast(x: BVar[Any], like: BVar[Array] | Array) -> BVar[Array]: ...
 def broadcast(x: Any, like: Any) -> Any:
     """Every element of `like` replaced by `x` (Haskell's `x <$ like`). `x` gets the sum of the
-    elements' gradients; `like` only gives the shape, so it gets no gradient."""
+    elements' gradients; `like` only gives the shape, so it gets no gradient.
+
+    >>> bp.backprop2(lambda x, xs: bp.prelude.broadcast(x, xs), 2.0, [1.0, 1.0, 1.0])
+    ([2.0, 2.0, 2.0], (3.0, [0.0, 0.0, 0.0]))
+    """
     if isinstance(like, (list, tuple)):
         like = (
             [None] * len(like) if isinstance(like, list) else (None,) * len(like)
@@ -339,19 +373,31 @@ def broadcast(x: Any, like: Any) -> Any:
 
 
 def from_integral(v: BVar[int] | BVar[Array]) -> BVar[float]:
-    """An integer (or integer array) as a float (float64 array); the gradient passes back as is."""
+    """An integer (or integer array) as a float (float64 array); the gradient passes back as is.
+
+    >>> bp.backprop(bp.prelude.from_integral, 3)
+    (3.0, 1.0)
+    """
     return _from_integral_op(v)
 
 
 def real_to_frac(v: BVar[Any]) -> BVar[float]:
     """A real number (or array) as a float (float64 array); the gradient is converted back to
-    the input's type (e.g. `numpy.float32`)."""
+    the input's type (e.g. `numpy.float32`).
+
+    >>> bp.backprop(bp.prelude.real_to_frac, np.float32(1.5))
+    (1.5, np.float32(1.0))
+    """
     return _real_to_frac_op(v)
 
 
 def round(v: BVar[A]) -> BVar[A]:
     """Rounded half to even, of the same type; the gradient passes through unchanged (the
-    straight-through estimator: the true derivative is zero almost everywhere)."""
+    straight-through estimator: the true derivative is zero almost everywhere).
+
+    >>> bp.backprop(bp.prelude.round, 2.5)
+    (2.0, 1.0)
+    """
     return _round_op(v)
 
 
@@ -396,7 +442,11 @@ def map(f: Callable[[BVar[A]], BVar[B]], v: TupleLike[A]) -> BVar[tuple[B, ...]]
 @overload
 def map(f: Callable[[BVar[Any]], BVar[Any]], v: BVar[Array]) -> BVar[Array]: ...
 def map(f: Callable[[BVar[Any]], BVar[Any]], v: Any) -> Any:
-    """`f` applied to every element (Haskell's `fmap`); the result is the same kind of container."""
+    """`f` applied to every element (Haskell's `fmap`); the result is the same kind of container.
+
+    >>> bp.backprop(lambda xs: bp.prelude.map(lambda x: x * x, xs), [1.0, 2.0])
+    ([1.0, 4.0], [2.0, 4.0])
+    """
     items, kind = _split("map", v)
     return _pack(kind, [f(x) for x in items])
 
@@ -406,7 +456,11 @@ def foldr(f: Callable[[BVar[A], BVar[B]], BVar[B]], z: BVar[B], v: Elems[A]) -> 
 @overload
 def foldr(f: Callable[[BVar[Any], BVar[B]], BVar[B]], z: BVar[B], v: BVar[Array]) -> BVar[B]: ...
 def foldr(f: Callable[[BVar[Any], BVar[Any]], BVar[Any]], z: Any, v: Any) -> Any:
-    """Right fold: `f(x0, f(x1, ... f(x_{n-1}, z)))`."""
+    """Right fold: `f(x0, f(x1, ... f(x_{n-1}, z)))`.
+
+    >>> bp.backprop(lambda xs: bp.prelude.foldr(lambda x, acc: x - acc, 0.0, xs), [3.0, 2.0, 1.0])
+    (2.0, [1.0, -1.0, 1.0])
+    """
     acc = _var(z)
     for x in reversed(_split("foldr", v)[0]):
         acc = f(x, acc)
@@ -418,7 +472,11 @@ def foldl(f: Callable[[BVar[B], BVar[A]], BVar[B]], z: BVar[B], v: Elems[A]) -> 
 @overload
 def foldl(f: Callable[[BVar[B], BVar[Any]], BVar[B]], z: BVar[B], v: BVar[Array]) -> BVar[B]: ...
 def foldl(f: Callable[[BVar[Any], BVar[Any]], BVar[Any]], z: Any, v: Any) -> Any:
-    """Left fold: `f(... f(f(z, x0), x1) ..., x_{n-1})`."""
+    """Left fold: `f(... f(f(z, x0), x1) ..., x_{n-1})`.
+
+    >>> bp.backprop(lambda xs: bp.prelude.foldl(lambda acc, x: acc * x, 1.0, xs), [2.0, 3.0, 4.0])
+    (24.0, [12.0, 8.0, 6.0])
+    """
     acc = _var(z)
     for x in _split("foldl", v)[0]:
         acc = f(acc, x)
@@ -455,7 +513,12 @@ def map_accum_l(
 ) -> tuple[BVar[A], BVar[Array]]: ...
 def map_accum_l(f: Step[Any, Any, Any], s: Any, v: Any) -> Any:
     """Thread an accumulator left to right, mapping every element (Haskell's `mapAccumL`);
-    returns the final accumulator and the container of outputs."""
+    returns the final accumulator and the container of outputs.
+
+    >>> running = lambda acc, x: (acc + x, acc + x)
+    >>> bp.backprop(lambda xs: bp.prelude.map_accum_l(running, 0.0, xs)[1], [1.0, 2.0, 3.0])
+    ([1.0, 3.0, 6.0], [3.0, 2.0, 1.0])
+    """
     return _map_accum(f, s, v, from_right=False)
 
 
@@ -470,7 +533,12 @@ def map_accum_r(
     f: Step[A, Any, Any], s: BVar[A], v: BVar[Array]
 ) -> tuple[BVar[A], BVar[Array]]: ...
 def map_accum_r(f: Step[Any, Any, Any], s: Any, v: Any) -> Any:
-    """`map_accum_l` threading the accumulator right to left (Haskell's `mapAccumR`)."""
+    """`map_accum_l` threading the accumulator right to left (Haskell's `mapAccumR`).
+
+    >>> running = lambda acc, x: (acc + x, acc + x)
+    >>> bp.backprop(lambda xs: bp.prelude.map_accum_r(running, 0.0, xs)[1], [1.0, 2.0, 3.0])
+    ([6.0, 5.0, 3.0], [1.0, 2.0, 3.0])
+    """
     return _map_accum(f, s, v, from_right=True)
 
 
@@ -488,7 +556,12 @@ def zip_with(
 ) -> BVar[Array]: ...
 def zip_with(f: Callable[[BVar[Any], BVar[Any]], BVar[Any]], xs: Any, ys: Any) -> Any:
     """`f` on corresponding elements, truncated to the shorter container (Haskell's `zipWith`;
-    used as `liftA2`). The result has the kind of `xs`."""
+    used as `liftA2`). The result has the kind of `xs`.
+
+    >>> products = lambda xs, ys: bp.prelude.zip_with(lambda x, y: x * y, xs, ys)
+    >>> bp.backprop2(products, [1.0, 2.0], [3.0, 4.0, 5.0])
+    ([3.0, 8.0], ([3.0, 4.0], [1.0, 2.0, 0.0]))
+    """
     left, kind = _split("zip_with", xs)
     right, _ = _split("zip_with", ys)
     return _pack(kind, [f(x, y) for x, y in zip(left, right)])

@@ -103,11 +103,11 @@ def math_functions(x: BVar[float], v: BVar[Vec], w: Vec) -> None:
     assert_type(bp.sin(x * bp.pi), BVar[float])
 
 
-def constants_and_casts(x: BVar[float]) -> None:
+def constants_and_casts(x: BVar[float], pair: tuple[float, int]) -> None:
     assert_type(bp.const_var(1.0), BVar[float])
     assert_type(bp.const_var("s"), BVar[str])
     assert_type(bp.auto(1.0), BVar[float])
-    assert_type(bp.auto((1.0, 2)), BVar[tuple[float, int]])
+    assert_type(bp.auto(pair), BVar[tuple[float, int]])
     # coerce_var retypes by annotation (a static cast).
     n: BVar[int] = bp.coerce_var(x)
     assert_type(n, BVar[int])
@@ -129,13 +129,13 @@ def rejected(x: BVar[float], n: BVar[int], s: BVar[str], v: BVar[Vec]) -> None:
     "s" + x  # type: ignore[operator]
     v * "s"  # type: ignore[operator]
     # BVar is invariant in its value type.
-    i: BVar[int] = x  # type: ignore[assignment]
-    f: BVar[float] = n  # type: ignore[assignment]
-    o: BVar[object] = x  # type: ignore[assignment]
+    _i: BVar[int] = x  # type: ignore[assignment]
+    _f: BVar[float] = n  # type: ignore[assignment]
+    _o: BVar[object] = x  # type: ignore[assignment]
     # The value has the BVar's type.
-    t: str = x.value  # type: ignore[assignment]
+    _t: str = x.value  # type: ignore[assignment]
     # Math functions take numbers, arrays or BVars.
     bp.sin("s")  # type: ignore[call-overload]
-    bp.log_base("s", x)  # type: ignore[misc]
+    bp.log_base("s", x)  # type: ignore[call-overload]
     # A BVar is not a plain float.
-    p: float = x  # type: ignore[assignment]
+    _p: float = x  # type: ignore[assignment]

@@ -267,21 +267,21 @@ def linalg(a: Arr, b: Arr, w: Vec) -> None:
     assert_type(bnp.linalg.norm(a, ord=1), BVar[float])
     assert_type(bnp.linalg.norm(a, axis=1), Arr)
     assert_type(bnp.linalg.norm(a, "fro", (0, 1), keepdims=True), Arr)
-    sign, logdet = bnp.linalg.slogdet(a)
+    _sign, logdet = bnp.linalg.slogdet(a)
     assert_type(logdet, BVar[float])
     assert_type(bnp.linalg.slogdet(a).logabsdet, BVar[float])
     assert_type(bnp.linalg.inv(a), Arr)
     assert_type(bnp.linalg.solve(a, b), Arr)
     assert_type(bnp.linalg.solve(w, b), Arr)
     assert_type(bnp.linalg.cholesky(a), Arr)
-    vals, vecs = bnp.linalg.eigh(a)
+    _vals, vecs = bnp.linalg.eigh(a)
     assert_type(vecs, Arr)
     assert_type(bnp.linalg.eigvalsh(a), Arr)
-    u, s, vh = bnp.linalg.svd(a, full_matrices=False)
+    _u, s, _vh = bnp.linalg.svd(a, full_matrices=False)
     assert_type(s, Arr)
     assert_type(bnp.linalg.svd(a, compute_uv=False), Arr)
     assert_type(bnp.linalg.pinv(a), Arr)
-    q, r = bnp.linalg.qr(a)
+    _q, r = bnp.linalg.qr(a)
     assert_type(r, Arr)
     assert_type(bnp.linalg.qr(a, mode="r"), Arr)
     assert_type(bnp.linalg.matrix_power(a, 3), Arr)
@@ -328,10 +328,10 @@ def rejected(v: Arr, x: BVar[float], s: BVar[str], n: BVar[int], w: Vec) -> None
     total.reshape(2, 3)  # type: ignore[misc]
     total @ v  # type: ignore[operator]
     bnp.linalg.inv(bnp.mean(v))  # type: ignore[arg-type]
-    r: Arr = v.sum()  # type: ignore[assignment]
-    r2: Arr = bnp.linalg.det(v)  # type: ignore[assignment]
+    _r: Arr = v.sum()  # type: ignore[assignment]
+    _r2: Arr = bnp.linalg.det(v)  # type: ignore[assignment]
     # A full reduction keeps no axis; its result is not a plain float either.
-    f: float = bnp.sum(v)  # type: ignore[assignment]
+    _f: float = bnp.sum(v)  # type: ignore[assignment]
     # Stacking takes a sequence of arrays.
     bnp.concatenate(v)  # type: ignore[call-overload]
     # Only float64 is differentiable; item()/tolist() would drop the gradient.
@@ -359,7 +359,7 @@ def rejected(v: Arr, x: BVar[float], s: BVar[str], n: BVar[int], w: Vec) -> None
     v.argmax(axis="a")  # type: ignore[call-overload]
     bnp.not_a_function(v)  # type: ignore[attr-defined]
     # Index results are plain integers, not BVars.
-    i: BVar[Any] = v.argmax()  # type: ignore[assignment]
+    _i: BVar[Any] = v.argmax()  # type: ignore[assignment]
     # svd gives a named triple; its singular values alone with compute_uv=False.
-    sv: Arr = bnp.linalg.svd(v, full_matrices=False)  # type: ignore[assignment]
+    _sv: Arr = bnp.linalg.svd(v, full_matrices=False)  # type: ignore[assignment]
     bnp.linalg.qr(v, mode="raw")  # type: ignore[call-overload]

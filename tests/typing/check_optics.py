@@ -109,12 +109,11 @@ def building() -> None:
     assert_type(bp.item(0), bp.ComponentLens)
     assert_type(bp.key("a"), bp.ComponentLens)
     assert_type(bp.attr("x"), bp.ComponentLens)
-    any_lens: Lens[Any, Any] = bp.attr("x")
-    typed: Lens[Point, float] = bp.attr("x")
+    _any_lens: Lens[Any, Any] = bp.attr("x")
+    _typed: Lens[Point, float] = bp.attr("x")
     assert_type(bp.each, Traversal[Any, Any])
     # A lens is a traversal.
     t: Traversal[Point, float] = lx
-    assert_type(t, Traversal[Point, float])
     # Plain get/set/to_list/rebuild.
     p = Point(1.0, 2.0)
     assert_type(lx.get(p), float)
@@ -169,13 +168,17 @@ def on_bvars(pv: BVar[Point], sv: BVar[Segment], x: BVar[float]) -> None:
 
 
 def indexing(tv: BVar[tuple[float, str]], dv: BVar[dict[str, float]], av: BVar[Vec]) -> None:
-    # v[i] / v[k] cannot see the component type.
+    # v[i] cannot see a tuple item's type; a dict's (and a list's) items have one type.
     assert_type(tv[0], BVar[Any])
-    assert_type(dv["a"], BVar[Any])
+    assert_type(dv["a"], BVar[float])
     assert_type(av[0], BVar[Any])
 
 
 # ---- accepted: whole containers ----------------------------------------------------------------
+
+
+def takes_items(items: tuple[BVar[Any], ...]) -> None:
+    pass
 
 
 def sequences(lv: BVar[list[float]], tv: BVar[tuple[float, ...]], av: BVar[Vec]) -> None:
@@ -183,7 +186,8 @@ def sequences(lv: BVar[list[float]], tv: BVar[tuple[float, ...]], av: BVar[Vec])
     assert_type(bp.sequence_var(tv), tuple[BVar[float], ...])
     assert_type(bp.sequence_var(av), list[BVar[Any]])
     fixed: BVar[tuple[float, float]] = bp.const_var((1.0, 2.0))
-    assert_type(bp.sequence_var(fixed), tuple[BVar[Any], ...])
+    # (mypy: tuple[BVar[Any], ...]; pyright sees the item type: tuple[BVar[float], ...])
+    takes_items(bp.sequence_var(fixed))
     xs = bp.sequence_var(lv)
     assert_type(bp.collect_var(xs), BVar[list[float]])
     assert_type(bp.collect_var(bp.sequence_var(tv)), BVar[tuple[float, ...]])
@@ -212,7 +216,7 @@ def splitting(
     assert_type(bp.join_var(bp.split_var(lv)), BVar[list[float]])
     assert_type(bp.join_var({"a": a, "b": b}), BVar[dict[str, float]])
     assert_type(bp.join_var([a, b]), BVar[list[float]])
-    assert_type(bp.join_var(Point(1.0, 2.0)), BVar[Any])
+    assert_type(bp.join_var(Point(1.0, 2.0)), BVar[Point])
 
 
 # ---- accepted: isomorphisms --------------------------------------------------------------------
@@ -234,16 +238,16 @@ def rejected_optics() -> None:
     start = bp.lens(get_start, set_start)
     # Getter and setter must agree on the target type (mypy: no A fits both).
     bp.lens(get_x, set_x_str)  # type: ignore[misc]
-    n: Lens[Point, float] = bp.lens(get_x, set_x_str)  # type: ignore[arg-type]
+    _n: Lens[Point, float] = bp.lens(get_x, set_x_str)  # type: ignore[arg-type]
     # Composition needs the outer target to be the inner source.
     lx @ start  # type: ignore[operator]
     bp.compose(lx, start)  # type: ignore[misc]
     bp.traversal(coords, from_coords) @ start  # type: ignore[operator]
     # Composing with a traversal gives a traversal, not a lens.
-    l: Lens[Segment, Any] = start @ bp.each  # type: ignore[assignment]
-    m: Lens[Point, float] = bp.traversal(coords, from_coords)  # type: ignore[assignment]
+    _l: Lens[Segment, Any] = start @ bp.each  # type: ignore[assignment]
+    _m: Lens[Point, float] = bp.traversal(coords, from_coords)  # type: ignore[assignment]
     # Lenses are invariant in both types.
-    o: Lens[Point, object] = lx  # type: ignore[assignment]
+    _o: Lens[Point, object] = lx  # type: ignore[assignment]
 
 
 def rejected_on_bvars(pv: BVar[Point], sv: BVar[Segment], s: BVar[str], x: BVar[float]) -> None:
@@ -264,17 +268,17 @@ def rejected_on_bvars(pv: BVar[Point], sv: BVar[Segment], s: BVar[str], x: BVar[
     bp.over_var(bp.each, double, pv)  # type: ignore[arg-type]
     # The result has the target's type.
     r = bp.view_var(lx, pv)
-    t: BVar[str] = r  # type: ignore[assignment]
+    _t: BVar[str] = r  # type: ignore[assignment]
     # The new target must have the target's type.
     bp.set_var(lx, "s", pv)  # type: ignore[misc]
     bp.set_var(lx, s, pv)  # type: ignore[arg-type]
     # over_var's function maps the target type to itself.
     bp.over_var(lx, shout, pv)  # type: ignore[arg-type]
     # preview_var may give None: use it only after a check (--strict).
-    bp.preview_var(lx, pv).value  # type: ignore[union-attr]
-    p: BVar[float] = bp.preview_var(lx, pv)  # type: ignore[assignment]
+    _value = bp.preview_var(lx, pv).value  # type: ignore[union-attr]
+    _p: BVar[float] = bp.preview_var(lx, pv)  # type: ignore[assignment]
     ts = bp.to_list_of_var(lx, pv)
-    u: list[BVar[str]] = ts  # type: ignore[assignment]
+    _u: list[BVar[str]] = ts  # type: ignore[assignment]
 
 
 def rejected_containers(
@@ -283,18 +287,18 @@ def rejected_containers(
     # (Results are bound before the annotated assignment: with an expected type as context, mypy
     # would pass over the precise overloads to the `Any` fallback and accept.)
     a, b = bp.split_var(t2)
-    c: BVar[str] = a  # type: ignore[assignment]
+    _c: BVar[str] = a  # type: ignore[assignment]
     parts = bp.split_var(lv)
-    d: dict[str, BVar[float]] = parts  # type: ignore[assignment]
+    _d: dict[str, BVar[float]] = parts  # type: ignore[assignment]
     joined = bp.join_var((a, b))
-    e: BVar[tuple[float, str]] = joined  # type: ignore[assignment]
+    _e: BVar[tuple[float, str]] = joined  # type: ignore[assignment]
     elems = bp.sequence_var(lv)
-    f: list[BVar[str]] = elems  # type: ignore[assignment]
+    _f: list[BVar[str]] = elems  # type: ignore[assignment]
     # collect_var takes a list or tuple of BVars of one type.
     bp.collect_var(x)  # type: ignore[call-overload]
     bp.collect_var((x, s))  # type: ignore[misc]
     collected = bp.collect_var([x, x])
-    g: BVar[list[str]] = collected  # type: ignore[assignment]
+    _g: BVar[list[str]] = collected  # type: ignore[assignment]
 
 
 def rejected_isomorphisms(x: BVar[float], y: BVar[float], pv: BVar[Point]) -> None:

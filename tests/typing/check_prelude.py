@@ -119,8 +119,8 @@ def rejected(x: BVar[float], lv: BVar[list[float]], nv: BVar[list[int]], z: BVar
     prelude.zip_with(plus, lv, nv)  # type: ignore[arg-type]
     # results have the element type
     total = prelude.sum(lv)
-    s: BVar[str] = total  # type: ignore[assignment]
+    _s: BVar[str] = total  # type: ignore[assignment]
     mapped = prelude.map(show, lv)
-    m: BVar[list[float]] = mapped  # type: ignore[assignment]
+    _m: BVar[list[float]] = mapped  # type: ignore[assignment]
     # the fold's function returns the accumulator's type
     prelude.foldl(count, z, lv)  # type: ignore[arg-type]

@@ -11,11 +11,13 @@ to `matmul` (`<>`, also `@`), `matvec` (`#>`), `concat` (`#`), `snoc` (`&`), `hs
 `vstack` (`===`), `logabsdet` (`lndet`), `inv_logabsdet` (`invlndet`), `mean_rows` (`meanL`).
 """
 
+from . import _decomp, _native, _structure
 from ._decomp import *
-from ._decomp import __all__ as _decomp_all
 from ._native import *
-from ._native import __all__ as _native_all
 from ._structure import *
-from ._structure import __all__ as _structure_all
 
-__all__ = [*_native_all, *_structure_all, *_decomp_all]
+# (`+=` of the submodules' lists: a form type checkers read to find the exported names.)
+__all__: list[str] = []
+__all__ += _native.__all__
+__all__ += _structure.__all__
+__all__ += _decomp.__all__

@@ -8,9 +8,13 @@ import numpy as np
 import numpy.typing as npt
 
 from .._core import BVar
-from ..op import named as named  # re-exported for the linalg modules
+from ..op import named
+
+__all__ = ["Array", "ArrayC", "as_f64", "named", "value_shape"]  # `named`: re-exported
 
 Array: TypeAlias = npt.NDArray[np.float64]
+ArrayC: TypeAlias = npt.NDArray[np.floating[Any] | np.integer[Any] | np.bool_]
+"""A plain array given where a BVar may be (a constant; converted to float64)."""
 
 
 def as_f64(x: Any) -> Array:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias, cast, overload
 
 import numpy as np
 from numpy.exceptions import AxisError
@@ -124,7 +124,14 @@ def _var(x: Any) -> BVar[Any]:
 
 def konst(x: BVar[float], shape: int | Sequence[int]) -> BVar[Array]:
     """An array of `shape` filled with `x` (`np.broadcast_to`). Gradient: the sum of the output
-    gradient."""
+    gradient.
+
+    >>> bp.backprop(lambda x: bp.linalg.konst(x, (2, 2)), 3.0)
+    (array([[3., 3.],
+           [3., 3.]]), 4.0)
+    >>> bp.linalg.full is bp.linalg.konst
+    True
+    """
     if isinstance(shape, Sequence):
         dims: Shape = tuple(_index("konst", "shape", s) for s in shape)
     else:
@@ -140,23 +147,41 @@ full = konst
 
 def vec2(a: BVar[float], b: BVar[float]) -> BVar[Array]:
     """The vector `[a, b]` (`np.stack`); each component's gradient is its entry of the output
-    gradient."""
+    gradient.
+
+    >>> bp.backprop2(lambda a, b: bp.linalg.vec2(a, b) * np.array([2.0, 3.0]), 1.0, 1.0)
+    (array([2., 3.]), (2.0, 3.0))
+    """
     return cast(BVar[Array], _np_shape.stack(_vars(a, b)))
 
 
 def vec3(a: BVar[float], b: BVar[float], c: BVar[float]) -> BVar[Array]:
-    """The vector `[a, b, c]`."""
+    """The vector `[a, b, c]`.
+
+    >>> w = np.array([1.0, 2.0, 3.0])
+    >>> bp.grad_bp_n(lambda a, b, c: bp.linalg.vec3(a, b, c) @ w, 0.0, 0.0, 0.0)
+    (1.0, 2.0, 3.0)
+    """
     return cast(BVar[Array], _np_shape.stack(_vars(a, b, c)))
 
 
 def vec4(a: BVar[float], b: BVar[float], c: BVar[float], d: BVar[float]) -> BVar[Array]:
-    """The vector `[a, b, c, d]`."""
+    """The vector `[a, b, c, d]`.
+
+    >>> bp.eval_bp_n(bp.linalg.vec4, 1.0, 2.0, 3.0, 4.0)
+    array([1., 2., 3., 4.])
+    """
     return cast(BVar[Array], _np_shape.stack(_vars(a, b, c, d)))
 
 
 def concat(u: BVar[Array], v: BVar[Array]) -> BVar[Array]:
     """Vector concatenation (hmatrix's `#`, `np.concatenate`). The gradient is split back at
-    `len(u)`."""
+    `len(u)`.
+
+    >>> w = np.array([1.0, 2.0, 3.0])
+    >>> bp.backprop2(lambda u, v: bp.linalg.concat(u, v) * w, np.array([1.0]), np.array([2.0, 3.0]))
+    (array([1., 4., 9.]), (array([1.]), array([2., 3.])))
+    """
     _need_ndim("concat", value_shape(u), 1, "first argument")
     _need_ndim("concat", value_shape(v), 1, "second argument")
     return cast(BVar[Array], _np_shape.concatenate(_vars(u, v)))
@@ -164,7 +189,12 @@ def concat(u: BVar[Array], v: BVar[Array]) -> BVar[Array]:
 
 def snoc(v: BVar[Array], x: BVar[float]) -> BVar[Array]:
     """`v` with `x` appended (hmatrix's `&`, `np.hstack`). Gradients: all but the last entry,
-    and the last."""
+    and the last.
+
+    >>> w = np.array([1.0, 2.0, 3.0])
+    >>> bp.backprop2(lambda v, x: bp.linalg.snoc(v, x) * w, np.array([1.0, 1.0]), 1.0)
+    (array([1., 2., 3.]), (array([1., 2.]), 3.0))
+    """
     _need_ndim("snoc", value_shape(v), 1)
     return cast(BVar[Array], _np_shape.hstack(_vars(v, x)))
 
@@ -173,7 +203,14 @@ def linspace(lo: BVar[float], hi: BVar[float], n: int) -> BVar[Array]:
     """`n` evenly spaced points from `lo` to `hi` inclusive (numpy's `linspace`).
 
     Point i is `lo + t_i (hi - lo)` with `t_i = i / (n - 1)` (`t = [0]` when n == 1), so the
-    gradients are `sum(d * (1 - t))` for `lo` and `sum(d * t)` for `hi`."""
+    gradients are `sum(d * (1 - t))` for `lo` and `sum(d * t)` for `hi`.
+
+    >>> bp.eval_bp2(lambda lo, hi: bp.linalg.linspace(lo, hi, 3), 0.0, 1.0)
+    array([0. , 0.5, 1. ])
+    >>> total = lambda lo, hi: bp.linalg.sum_elements(bp.linalg.linspace(lo, hi, 3))
+    >>> bp.grad_bp2(total, 0.0, 1.0)
+    (1.5, 1.5)
+    """
     count = _index("linspace", "n", n)
     if count < 0:
         raise ShapeError(f"linspace: n={count} must not be negative")
@@ -200,7 +237,11 @@ def _split_op(name: str, p: int, axis: int) -> Op[Array, tuple[Array, Array]]:
 
 
 def split(v: BVar[Array], p: int) -> tuple[BVar[Array], BVar[Array]]:
-    """`(v[:p], v[p:])` as two BVars sharing one node; the gradient is their concatenation."""
+    """`(v[:p], v[p:])` as two BVars sharing one node; the gradient is their concatenation.
+
+    >>> bp.grad_bp(lambda v: bp.linalg.split(v, 1)[1] * 2.0, np.array([1.0, 2.0, 3.0]))
+    array([0., 2., 2.])
+    """
     shape = value_shape(v)
     _need_ndim("split", shape, 1)
     p = _index("split", "p", p)
@@ -222,7 +263,11 @@ _head_tail_op: Op[Array, tuple[float, Array]] = named(op1(_head_tail), "head_tai
 
 
 def head_tail(v: BVar[Array]) -> tuple[BVar[float], BVar[Array]]:
-    """`(v[0], v[1:])`, the head as a float BVar; both share one node."""
+    """`(v[0], v[1:])`, the head as a float BVar; both share one node.
+
+    >>> bp.grad_bp(lambda v: bp.linalg.head_tail(v)[0] * 5.0, np.array([1.0, 2.0, 3.0]))
+    array([5., 0., 0.])
+    """
     shape = value_shape(v)
     _need_ndim("head_tail", shape, 1)
     if shape[0] == 0:
@@ -243,12 +288,23 @@ def _splitter(name: str, m: BVar[Array], p: int, axis: int) -> tuple[BVar[Array]
 
 
 def split_rows(m: BVar[Array], p: int) -> tuple[BVar[Array], BVar[Array]]:
-    """`(m[:p], m[p:])`, sharing one node; the gradient is stacked back (`vstack`)."""
+    """`(m[:p], m[p:])`, sharing one node; the gradient is stacked back (`vstack`).
+
+    >>> bp.grad_bp(lambda m: bp.linalg.split_rows(m, 1)[1], np.zeros((3, 2)))
+    array([[0., 0.],
+           [1., 1.],
+           [1., 1.]])
+    """
     return _splitter("split_rows", m, p, 0)
 
 
 def split_cols(m: BVar[Array], p: int) -> tuple[BVar[Array], BVar[Array]]:
-    """`(m[:, :p], m[:, p:])`, sharing one node; the gradient is put side by side (`hstack`)."""
+    """`(m[:, :p], m[:, p:])`, sharing one node; the gradient is put side by side (`hstack`).
+
+    >>> bp.grad_bp(lambda m: bp.linalg.split_cols(m, 1)[0], np.zeros((2, 3)))
+    array([[1., 0., 0.],
+           [1., 0., 0.]])
+    """
     return _splitter("split_cols", m, p, 1)
 
 
@@ -260,21 +316,34 @@ def _reshape(v: BVar[Array], shape: Shape) -> BVar[Array]:
 
 
 def row(v: BVar[Array]) -> BVar[Array]:
-    """A vector of length n as a 1 x n matrix."""
+    """A vector of length n as a 1 x n matrix.
+
+    >>> bp.eval_bp(bp.linalg.row, np.array([1.0, 2.0]))
+    array([[1., 2.]])
+    """
     shape = value_shape(v)
     _need_ndim("row", shape, 1)
     return _reshape(v, (1, shape[0]))
 
 
 def col(v: BVar[Array]) -> BVar[Array]:
-    """A vector of length n as an n x 1 matrix."""
+    """A vector of length n as an n x 1 matrix.
+
+    >>> bp.eval_bp(bp.linalg.col, np.array([1.0, 2.0]))
+    array([[1.],
+           [2.]])
+    """
     shape = value_shape(v)
     _need_ndim("col", shape, 1)
     return _reshape(v, (shape[0], 1))
 
 
 def unrow(m: BVar[Array]) -> BVar[Array]:
-    """A 1 x n matrix as a vector of length n."""
+    """A 1 x n matrix as a vector of length n.
+
+    >>> bp.eval_bp(bp.linalg.unrow, np.array([[1.0, 2.0]]))
+    array([1., 2.])
+    """
     shape = value_shape(m)
     if len(shape) != 2 or shape[0] != 1:
         raise ShapeError(f"unrow: expected a 1 x n matrix, got shape {shape}")
@@ -282,7 +351,11 @@ def unrow(m: BVar[Array]) -> BVar[Array]:
 
 
 def uncol(m: BVar[Array]) -> BVar[Array]:
-    """An n x 1 matrix as a vector of length n."""
+    """An n x 1 matrix as a vector of length n.
+
+    >>> bp.eval_bp(bp.linalg.uncol, np.array([[1.0], [2.0]]))
+    array([1., 2.])
+    """
     shape = value_shape(m)
     if len(shape) != 2 or shape[1] != 1:
         raise ShapeError(f"uncol: expected an n x 1 matrix, got shape {shape}")
@@ -294,7 +367,12 @@ def uncol(m: BVar[Array]) -> BVar[Array]:
 
 def hstack(a: BVar[Array], b: BVar[Array]) -> BVar[Array]:
     """Side by side (hmatrix's `|||`, `np.hstack`): the matrices must have the same number of
-    rows."""
+    rows.
+
+    >>> bp.eval_bp2(bp.linalg.hstack, np.ones((2, 1)), np.zeros((2, 2)))
+    array([[1., 0., 0.],
+           [1., 0., 0.]])
+    """
     sa, sb = value_shape(a), value_shape(b)
     _need_ndim("hstack", sa, 2, "first argument")
     _need_ndim("hstack", sb, 2, "second argument")
@@ -305,7 +383,12 @@ def hstack(a: BVar[Array], b: BVar[Array]) -> BVar[Array]:
 
 def vstack(a: BVar[Array], b: BVar[Array]) -> BVar[Array]:
     """One above the other (hmatrix's `===`, `np.vstack`): the matrices must have the same
-    number of columns."""
+    number of columns.
+
+    >>> bp.eval_bp2(bp.linalg.vstack, np.ones((1, 2)), np.zeros((1, 2)))
+    array([[1., 1.],
+           [0., 0.]])
+    """
     sa, sb = value_shape(a), value_shape(b)
     _need_ndim("vstack", sa, 2, "first argument")
     _need_ndim("vstack", sb, 2, "second argument")
@@ -319,14 +402,26 @@ def vstack(a: BVar[Array], b: BVar[Array]) -> BVar[Array]:
 
 def diag(v: BVar[Array]) -> BVar[Array]:
     """The square matrix with `v` on its diagonal (`np.diag`). Gradient: the diagonal of the
-    output gradient."""
+    output gradient.
+
+    >>> bp.eval_bp(bp.linalg.diag, np.array([1.0, 2.0]))
+    array([[1., 0.],
+           [0., 2.]])
+    >>> bp.grad_bp(lambda v: bp.linalg.sum_elements(bp.linalg.diag(v)), np.array([1.0, 2.0]))
+    array([1., 1.])
+    """
     _need_ndim("diag", value_shape(v), 1)
     return cast(BVar[Array], _np_shape.diag(_var(v)))
 
 
 def take_diag(m: BVar[Array]) -> BVar[Array]:
     """The main diagonal of a (possibly rectangular) matrix, length min(rows, cols)
-    (`np.diagonal`). Gradient: a zero matrix with the output gradient on its diagonal."""
+    (`np.diagonal`). Gradient: a zero matrix with the output gradient on its diagonal.
+
+    >>> bp.backprop(bp.linalg.take_diag, np.array([[1.0, 2.0], [3.0, 4.0]]))
+    (array([1., 4.]), array([[1., 0.],
+           [0., 1.]]))
+    """
     _need_ndim("take_diag", value_shape(m), 2)
     return cast(BVar[Array], _np_shape.diagonal(_var(m)))
 
@@ -336,7 +431,12 @@ def take_diag(m: BVar[Array]) -> BVar[Array]:
 
 def mean_rows(m: BVar[Array]) -> BVar[Array]:
     """The mean of the rows of an m x n matrix, an n-vector (hmatrix's `meanL`; `np.mean(m,
-    axis=0)`, a native kernel). Gradient: every row receives `d / m`."""
+    axis=0)`, a native kernel). Gradient: every row receives `d / m`.
+
+    >>> bp.backprop(bp.linalg.mean_rows, np.array([[1.0, 2.0], [3.0, 6.0]]))
+    (array([2., 4.]), array([[0.5, 0.5],
+           [0.5, 0.5]]))
+    """
     shape = value_shape(m)
     _need_ndim("mean_rows", shape, 2)
     if shape[0] == 0:
@@ -410,7 +510,11 @@ def vmap(f: ScalarFn, v: BVar[Array]) -> BVar[Array]:
 
     The forward pass runs `backprop(f, x_i)` on each element and keeps the derivatives, so the
     gradient is `d * f'(x)`. bprop's own elementwise functions and ops, and numpy ufuncs, are
-    applied once to the whole array."""
+    applied once to the whole array.
+
+    >>> bp.backprop(lambda v: bp.linalg.vmap(lambda x: x * x, v), np.array([1.0, 2.0, 3.0]))
+    (array([1., 4., 9.]), array([2., 4., 6.]))
+    """
     if _is_native(f, 1, _NATIVE_UNARY):
         return _whole(f, v)
     g: Callable[[BVar[float]], BVar[float]] = (lambda w: f(w)) if isinstance(f, Op) else f
@@ -438,7 +542,12 @@ def zip_with_vector(f: ScalarFn2, u: BVar[Array], v: BVar[Array]) -> BVar[Array]
 
     The forward pass runs `backprop2(f, u_i, v_i)` per element pair, so the gradients are
     `d * ∂f/∂u` and `d * ∂f/∂v`. bprop's own elementwise functions and ops, and numpy ufuncs,
-    are applied once to the whole arrays."""
+    are applied once to the whole arrays.
+
+    >>> u, v = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    >>> bp.backprop2(lambda a, b: bp.linalg.zip_with_vector(lambda x, y: x * y, a, b), u, v)
+    (array([3., 8.]), (array([3., 4.]), array([1., 2.])))
+    """
     su, sv = value_shape(u), value_shape(v)
     if su != sv:
         raise ShapeError(f"zip_with_vector: shapes differ: {su} vs {sv}")
@@ -490,23 +599,46 @@ def _axes(fn: str, shape: Shape, axis: Axis) -> tuple[int, ...]:
         raise ShapeError(f"{fn}: bad axis {axis} for shape {shape}: {e}") from None
 
 
-def logsumexp(z: BVar[Array], axis: Axis = None) -> BVar[Any]:
+@overload
+def logsumexp(z: BVar[Array], axis: None = None) -> BVar[float]: ...
+@overload
+def logsumexp(z: BVar[Array], axis: int | tuple[int, ...]) -> BVar[Array]: ...
+def logsumexp(z: BVar[Array], axis: Axis = None) -> BVar[float] | BVar[Array]:
     """`log(sum(exp(z), axis))`, computed stably (max-shifted). A float for `axis=None` (or
     when every axis is reduced), else an array without the reduced axes. Gradient:
-    `d * softmax(z)` over `axis`."""
+    `d * softmax(z)` over `axis`.
+
+    >>> z = np.array([0.0, np.log(3.0)])
+    >>> round(bp.eval_bp(bp.linalg.logsumexp, z), 4), bp.grad_bp(bp.linalg.logsumexp, z).round(4)
+    (1.3863, array([0.25, 0.75]))
+    """
     axes = _axes("logsumexp", value_shape(z), axis)
     return cast(BVar[Any], _np_special.logsumexp(_var(z), axis=axes))
 
 
 def softmax(z: BVar[Array], axis: Axis = -1) -> BVar[Array]:
     """`exp(z) / sum(exp(z), axis)`, computed stably (max-shifted; a slice holding +inf is all
-    NaN, as in scipy). Gradient: `s * (d - sum(d * s, axis))` with `s` the softmax."""
+    NaN, as in scipy). Gradient: `s * (d - sum(d * s, axis))` with `s` the softmax.
+
+    >>> z = np.array([0.0, np.log(3.0)])
+    >>> bp.eval_bp(bp.linalg.softmax, z).round(4)
+    array([0.25, 0.75])
+    >>> bp.grad_bp(lambda z: bp.linalg.softmax(z)[0], z).round(4)
+    array([ 0.1875, -0.1875])
+    """
     axes = _axes("softmax", value_shape(z), axis)
     return cast(BVar[Array], _np_special.softmax(_var(z), axis=axes))
 
 
 def log_softmax(z: BVar[Array], axis: Axis = -1) -> BVar[Array]:
     """`z - logsumexp(z, axis)` (with the reduced axes kept), computed stably.
-    Gradient: `d - softmax(z) * sum(d, axis)`."""
+    Gradient: `d - softmax(z) * sum(d, axis)`.
+
+    >>> z = np.array([0.0, np.log(3.0)])
+    >>> bp.eval_bp(bp.linalg.log_softmax, z).round(4)
+    array([-1.3863, -0.2877])
+    >>> bp.grad_bp(lambda z: bp.linalg.log_softmax(z)[0], z).round(4)
+    array([ 0.75, -0.75])
+    """
     axes = _axes("log_softmax", value_shape(z), axis)
     return cast(BVar[Array], _np_special.log_softmax(_var(z), axis=axes))

@@ -610,7 +610,7 @@ def _copy_method(v: Any, order: str = "C") -> Any:
 def zeros_like(
     a: Any,
     dtype: Any = None,
-    order: str = "K",
+    order: Any = "K",
     subok: bool = True,
     shape: Any = None,
     *,
@@ -619,14 +619,14 @@ def zeros_like(
     """numpy.zeros_like: a plain array (it does not depend on `a`'s values)."""
     return np.zeros_like(
         value_of(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device
-    )  # type: ignore[call-overload]
+    )
 
 
 @implements(np.ones_like, rule="no gradient (plain result)")
 def ones_like(
     a: Any,
     dtype: Any = None,
-    order: str = "K",
+    order: Any = "K",
     subok: bool = True,
     shape: Any = None,
     *,
@@ -635,14 +635,14 @@ def ones_like(
     """numpy.ones_like: a plain array (it does not depend on `a`'s values)."""
     return np.ones_like(
         value_of(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device
-    )  # type: ignore[call-overload]
+    )
 
 
 @implements(np.empty_like, rule="no gradient (plain result)")
 def empty_like(
     prototype: Any,
     dtype: Any = None,
-    order: str = "K",
+    order: Any = "K",
     subok: bool = True,
     shape: Any = None,
     *,
@@ -654,7 +654,7 @@ def empty_like(
         dtype=dtype,
         order=order,
         subok=subok,
-        shape=shape,  # type: ignore[call-overload]
+        shape=shape,
         device=device,
     )
 
@@ -666,7 +666,7 @@ def full_like(
     a: Any,
     fill_value: Any,
     dtype: Any = None,
-    order: str = "K",
+    order: Any = "K",
     subok: bool = True,
     shape: Any = None,
     *,
@@ -683,7 +683,7 @@ def full_like(
         dtype=dtype,
         order=order,
         subok=subok,
-        shape=shape,  # type: ignore[call-overload]
+        shape=shape,
         device=device,
     )
 
@@ -712,7 +712,7 @@ for _f in _PLAIN:
     _impl.__name__ = _impl.__qualname__ = _f.__name__
     _impl.__doc__ = f"numpy.{_f.__name__} on the values of BVars (no gradient; a plain result)."
     globals()[_f.__name__] = _impl
-    __all__.append(_f.__name__)
+    __all__.append(_f.__name__)  # pyright: ignore[reportUnsupportedDunderAll] (made in a loop)
 
 
 def _plain_method(name: str) -> None:

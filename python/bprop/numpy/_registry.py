@@ -200,7 +200,8 @@ def normalize_axis(fn: str, axis: int | Sequence[int] | None, ndim: int) -> tupl
     numpy's `AxisError` naming the function."""
     if axis is None:
         return tuple(range(ndim))
-    axes = axis if isinstance(axis, tuple) else (axis,)
+    # Any: the items are checked here (a list given as an axis is an error below)
+    axes: tuple[Any, ...] = axis if isinstance(axis, tuple) else (axis,)
     out = []
     for a in axes:
         # an axis is an integer: a float, bool or array is numpy's TypeError, never rounded
