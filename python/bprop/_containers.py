@@ -207,7 +207,9 @@ class _Array(_Tuple):
         return super().index(x, how, key)
 
     def rebuild(self, x: Any, comps: Sequence[Any]) -> Any:
-        out = np.array(x, dtype=np.result_type(x, *comps) if comps else x.dtype, copy=True)
+        # np.asarray: result_type reads a bare string as a dtype name ('f8', 'a'), not a value
+        dtype = np.result_type(x, *(np.asarray(c) for c in comps)) if comps else x.dtype
+        out = np.array(x, dtype=dtype, copy=True)
         for i, c in enumerate(comps):
             out[i] = c
         return out

@@ -76,7 +76,11 @@ def _axes(axis: Any, ndim: int, *, ufunc_like: bool) -> tuple[int, ...]:
             raise TypeError(f"an integer is required for the axis, got {a!r}")
     if ndim == 0 and ufunc_like and not isinstance(axis, tuple) and operator.index(axis) in (0, -1):
         return ()
-    return tuple(sorted(normalize_axis_tuple(axis, ndim)))
+    try:
+        return tuple(sorted(normalize_axis_tuple(axis, ndim)))
+    except OverflowError:  # an axis beyond a C int: out of range, a ValueError as numpy's own
+        msg = f"axis {axis!r} is out of bounds for an array of dimension {ndim}"
+        raise np.exceptions.AxisError(msg) from None
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
