@@ -1,17 +1,18 @@
 //! Record + reverse sweep of a 1 000 000-node scalar chain (target: <= 10 ns per node).
 //!
-//! Two chains: `w1_chain` is workload W1's recurrence at 1M nodes. Its gradient with respect to
-//! x decays into subnormal floats over the chain, and subnormal multiplies are ~100x slower on
-//! x86, so its figure mostly measures that (we do not flush subnormals: that would change
-//! results). `mul_chain` (x * 0.999999 repeated) stays in the normal range and measures the
-//! tape itself: recording, the sweep, and the page faults of a fresh 32 MB tape per run.
+//! Two chains: `recurrence_chain` is the recurrence `h <- sin(h) * a + h * b` at 1M nodes. Its
+//! gradient with respect to x decays into subnormal floats over the chain, and subnormal
+//! multiplies are ~100x slower on x86, so its figure mostly measures that (we do not flush
+//! subnormals: that would change results). `mul_chain` (x * 0.999999 repeated) stays in the
+//! normal range and measures the tape itself: recording, the sweep, and the page faults of a
+//! fresh tape growing to 32 MB per run (a tape grows as the bindings' does, from empty).
 use bprop_core::{Binary, Scalar, Tape, Unary};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const NODES: usize = 1_000_000;
 
-fn w1_chain(steps: usize) -> f64 {
-    let mut tape = Tape::<f64>::with_capacity(4 * steps + 3);
+fn recurrence_chain(steps: usize) -> f64 {
+    let mut tape = Tape::<f64>::new();
     let x = Scalar {
         value: 0.3,
         node: Some(tape.leaf().unwrap()),
@@ -36,7 +37,7 @@ fn w1_chain(steps: usize) -> f64 {
 }
 
 fn linear_chain(nodes: usize) -> f64 {
-    let mut tape = Tape::<f64>::with_capacity(nodes + 1);
+    let mut tape = Tape::<f64>::new();
     let x = Scalar {
         value: 0.5,
         node: Some(tape.leaf().unwrap()),
@@ -55,8 +56,8 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("record+sweep");
     group.throughput(Throughput::Elements(NODES as u64));
     group.sample_size(20);
-    group.bench_function(BenchmarkId::new("w1_chain_nodes", NODES), |bch| {
-        bch.iter(|| w1_chain(NODES / 4))
+    group.bench_function(BenchmarkId::new("recurrence_chain_nodes", NODES), |bch| {
+        bch.iter(|| recurrence_chain(NODES / 4))
     });
     group.bench_function(BenchmarkId::new("mul_chain_nodes", NODES), |bch| {
         bch.iter(|| linear_chain(NODES))

@@ -64,6 +64,14 @@ impl Value {
         }
     }
 
+    /// The number of elements (1 for a float).
+    pub fn element_count(&self) -> usize {
+        match self {
+            Value::Scalar(_) => 1,
+            Value::Array(a) => a.data().len(),
+        }
+    }
+
     fn is_scalar(&self) -> bool {
         matches!(self, Value::Scalar(_))
     }
@@ -168,6 +176,24 @@ pub enum ArrayOp {
         log_probs: Array2<f64>,
         t: Value,
     },
+}
+
+impl ArrayOp {
+    /// The name of the op that recorded this node, for error messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ArrayOp::Unary { kernel, .. } => kernel.name(),
+            ArrayOp::Binary { kernel, .. } => kernel.name(),
+            ArrayOp::MatMul { .. } => "matmul",
+            ArrayOp::Sum { scale, .. } if *scale != 1.0 => "mean",
+            ArrayOp::Sum { .. } => "sum",
+            ArrayOp::Extremum { .. } => "max or min",
+            ArrayOp::Reshape { .. } => "reshape",
+            ArrayOp::Transpose { .. } => "transpose",
+            ArrayOp::Index { .. } | ArrayOp::TakeRows { .. } => "getitem",
+            ArrayOp::SoftmaxCrossEntropy { .. } => "softmax_cross_entropy",
+        }
+    }
 }
 
 fn shape_error(op: &'static str, message: String) -> ShapeError {
@@ -651,7 +677,7 @@ pub fn reshape(
         return Err(bad());
     }
     let dims: Vec<usize> = if inferred == 1 {
-        if known == 0 || size % known != 0 {
+        if known == 0 || !size.is_multiple_of(known) {
             return Err(bad());
         }
         shape
@@ -1370,108 +1396,6 @@ impl ArrayOp {
                     Ok(())
                 })
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Instant;
-
-    /// Gradient slots indexed by node, accumulated in place when `in_place` (deposits are dropped).
-    struct Accs {
-        slots: Vec<Array>,
-        in_place: bool,
-    }
-
-    impl Sink for Accs {
-        type Error = ();
-        fn existing(&mut self, node: NodeId, shape: &[usize]) -> Option<&mut Array> {
-            self.slots
-                .get_mut(node as usize)
-                .filter(|a| self.in_place && a.shape() == shape)
-        }
-        fn deposit(&mut self, _: &Operand, g: Array) -> Result<(), ()> {
-            std::hint::black_box(g);
-            Ok(())
-        }
-    }
-
-    fn data(n: usize, seed: u64) -> Array {
-        let mut s = seed;
-        Array::from_shape_fn(IxDyn(&[n / 128, 128]), |_| {
-            s = s
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-        })
-    }
-
-    /// Best-of-rounds time of `f` per element, in ns.
-    fn ns_per_element(n: usize, mut f: impl FnMut()) -> f64 {
-        let reps = (4_000_000 / n).max(10);
-        (0..7)
-            .map(|_| {
-                let t = Instant::now();
-                for _ in 0..reps {
-                    f();
-                }
-                t.elapsed().as_secs_f64() * 1e9 / (reps * n) as f64
-            })
-            .fold(f64::INFINITY, f64::min)
-    }
-
-    /// `cargo test -p bprop-core --release -- --ignored --nocapture timing`
-    #[test]
-    #[ignore]
-    fn timing() {
-        for n in [4096, 32768] {
-            let arg = |a: Array, node| Arg {
-                value: Value::Array(owned(a)),
-                node,
-            };
-            let (x, y) = (arg(data(n, 1), Some(0)), arg(data(n, 2), Some(1)));
-            let tanh = ns_per_element(n, || {
-                drop(std::hint::black_box(unary(Unary::Tanh, &x, &owned)))
-            });
-            let exp = ns_per_element(n, || {
-                drop(std::hint::black_box(unary(Unary::Exp, &x, &owned)))
-            });
-            let sin = ns_per_element(n, || {
-                drop(std::hint::black_box(unary(Unary::Sin, &x, &owned)))
-            });
-            let mul = ns_per_element(n, || {
-                drop(std::hint::black_box(
-                    binary(Binary::Mul, &x, &y, &owned).unwrap(),
-                ))
-            });
-            let two = Arg {
-                value: Value::Scalar(2.0),
-                node: None,
-            };
-            let (_, sop) = binary(Binary::Mul, &x, &two, &owned).unwrap();
-            let sop = sop.unwrap();
-            let (_, op) = binary(Binary::Mul, &x, &y, &owned).unwrap();
-            let op = op.unwrap();
-            let (_, top) = unary(Unary::Tanh, &x, &owned);
-            let top = top.unwrap();
-            let g = data(n, 3);
-            let mut sink = Accs {
-                slots: vec![data(n, 4), data(n, 5)],
-                in_place: true,
-            };
-            let mul_bwd = ns_per_element(n, || op.backward(g.clone(), &mut sink).unwrap());
-            let tanh_bwd = ns_per_element(n, || top.backward(g.clone(), &mut sink).unwrap());
-            sink.in_place = false;
-            let smul_new = ns_per_element(n, || sop.backward(g.clone(), &mut sink).unwrap());
-            println!("scalar mul backward new: {smul_new:.3} ns/element");
-            let mul_bwd_new = ns_per_element(n, || op.backward(g.clone(), &mut sink).unwrap());
-            let tanh_bwd_new = ns_per_element(n, || top.backward(g.clone(), &mut sink).unwrap());
-            println!(
-                "n={n:6} ns/element: tanh {tanh:.3} exp {exp:.3} sin {sin:.3} mul {mul:.3} | backward in place: \
-                 mul {mul_bwd:.3} tanh {tanh_bwd:.3} | new: mul {mul_bwd_new:.3} tanh {tanh_bwd_new:.3}"
-            );
         }
     }
 }

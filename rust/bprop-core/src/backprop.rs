@@ -26,17 +26,28 @@ pub trait NativeGrad: Backprop {
     fn from_array(_a: Array) -> Option<Self> {
         None
     }
-    /// This gradient as an array (a scalar as a 0-d array), or itself back if it is neither.
-    fn into_array(self) -> Result<Array, Self> {
-        match self.as_f64() {
-            Some(x) => Ok(ndarray::arr0(x).into_dyn()),
-            None => Err(self),
-        }
+    /// This gradient as an array (a scalar as a 0-d array). [`IntoArrayError::NotArray`] if it is
+    /// neither; [`IntoArrayError::Failed`] if it stands for an array that could not be built
+    /// (a container gradient whose components do not fit together).
+    fn into_array(self) -> Result<Array, IntoArrayError<Self::Error>> {
+        self.as_f64()
+            .map(|x| ndarray::arr0(x).into_dyn())
+            .ok_or(IntoArrayError::NotArray)
     }
     /// The array inside this gradient, to accumulate into in place.
     fn array_mut(&mut self) -> Option<&mut Array> {
         None
     }
+}
+
+/// Why [`NativeGrad::into_array`] gave no array.
+#[derive(Debug)]
+pub enum IntoArrayError<E> {
+    /// The gradient is neither a float nor an array (the sweep's `SweepError::NotArray`).
+    NotArray,
+    /// The gradient stands for an array, but building it failed (the sweep's
+    /// `SweepError::ArrayGradient`, carrying this error).
+    Failed(E),
 }
 
 impl Backprop for f64 {
@@ -116,7 +127,7 @@ impl NativeGrad for Grad {
     fn from_array(a: Array) -> Option<Self> {
         Some(Grad::Array(a))
     }
-    fn into_array(self) -> Result<Array, Self> {
+    fn into_array(self) -> Result<Array, IntoArrayError<ShapeError>> {
         Ok(match self {
             Grad::Scalar(x) => ndarray::arr0(x).into_dyn(),
             Grad::Array(a) => a,

@@ -22,7 +22,7 @@ pub mod types;
 pub mod vmath;
 
 pub use array::{Arg, Array, ArrayData, ArrayOp, Operand, ShapeError, Shared, Value};
-pub use backprop::{Backprop, Grad, NativeGrad};
+pub use backprop::{Backprop, Grad, IntoArrayError, NativeGrad};
 pub use parts::Parts;
 pub use scalar::{Binary, Unary};
 pub use tape::{

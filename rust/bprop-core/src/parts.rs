@@ -65,8 +65,9 @@ impl<G: Backprop, L> Parts<G, L> {
 
     /// The sum of two gradients of the same container, slot by slot (components reached in both
     /// are added with `G::add`). Costs `O(components reached in the smaller side)` plus, the first
-    /// time two different components meet, one slot vector of `len`.
-    pub fn add(self, other: Self) -> Result<Self, G::Error> {
+    /// time two different components meet, one slot vector of `len`. (Not `std::ops::Add`: the
+    /// sum can fail, as `G::add` can.)
+    pub fn merge(self, other: Self) -> Result<Self, G::Error> {
         let len = self.len.max(other.len);
         let layout = self.layout;
         let slots = match (self.slots, other.slots) {
@@ -151,10 +152,10 @@ mod tests {
         let p = Parts::one((), 4, 2, 1.5);
         assert_eq!(p.get(2), Some(&1.5));
         assert_eq!(p.get(0), None);
-        let p = p.add(Parts::one((), 4, 2, 2.0)).unwrap();
+        let p = p.merge(Parts::one((), 4, 2, 2.0)).unwrap();
         assert_eq!(dense(p.clone()), vec![None, None, Some(3.5), None]);
-        let p = p.add(Parts::one((), 4, 0, 1.0)).unwrap();
-        let p = Parts::one((), 4, 3, -1.0).add(p).unwrap();
+        let p = p.merge(Parts::one((), 4, 0, 1.0)).unwrap();
+        let p = Parts::one((), 4, 3, -1.0).merge(p).unwrap();
         assert_eq!(dense(p), vec![Some(1.0), None, Some(3.5), Some(-1.0)]);
     }
 
@@ -163,7 +164,7 @@ mod tests {
         let a = Parts::from_slots((), vec![Some(1.0), None, Some(2.0)]);
         let b = Parts::from_slots((), vec![None, Some(5.0), Some(3.0)]);
         assert_eq!(
-            dense(a.add(b).unwrap()),
+            dense(a.merge(b).unwrap()),
             vec![Some(1.0), Some(5.0), Some(5.0)]
         );
     }
@@ -183,7 +184,7 @@ mod tests {
         let sum = |order: &mut dyn Iterator<Item = &(usize, f64)>| {
             order
                 .map(|&(i, g)| Parts::one((), n, i, g))
-                .reduce(|a, b| a.add(b).unwrap())
+                .reduce(|a, b| a.merge(b).unwrap())
                 .map(dense)
                 .unwrap()
         };
@@ -226,10 +227,10 @@ mod tests {
         }
         let p = Parts::one((), 2, 0, Refuses);
         assert!(
-            p.add(Parts::one((), 2, 1, Refuses)).is_ok(),
+            p.merge(Parts::one((), 2, 1, Refuses)).is_ok(),
             "different slots never call add"
         );
         let p = Parts::one((), 2, 0, Refuses);
-        assert_eq!(p.add(Parts::one((), 2, 0, Refuses)).unwrap_err(), "no");
+        assert_eq!(p.merge(Parts::one((), 2, 0, Refuses)).unwrap_err(), "no");
     }
 }

@@ -1,7 +1,11 @@
 //! Native scalar kernels: value and partial derivatives in one evaluation.
 //!
-//! Conventions (SPEC §4): `abs` and `signum` have derivative 0 at 0; for `x ** y` the exponent's
-//! partial is 0 (not NaN) at `x == 0`, and the base's partial is 0 when `y == 0`.
+//! Conventions where a derivative is undefined or its formula gives NaN (a NaN partial would
+//! poison every gradient that flows through the node): `abs` and `signum` have derivative 0 at 0
+//! (the middle of abs's subgradients, and signum is flat on both sides); for `x ** y` the
+//! exponent's partial `x^y ln x` is 0 at `x == 0` (its limit for `y > 0`, where the formula gives
+//! `0 * -inf`), and the base's partial `y x^(y-1)` is 0 when `y == 0` (`x ** 0` is constant in
+//! `x`, where the formula gives `0 * inf` at `x == 0`).
 
 /// Built-in one-argument kernels (Haskell's `Num`/`Fractional`/`Floating` methods).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

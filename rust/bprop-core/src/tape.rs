@@ -1,7 +1,7 @@
 //! The per-run Wengert tape and its reverse sweep.
 
 use crate::array::{ArrayOp, Operand, Sink};
-use crate::backprop::{Backprop, NativeGrad};
+use crate::backprop::{Backprop, IntoArrayError, NativeGrad};
 use crate::scalar::{Binary, Unary};
 use crate::types::Array;
 pub use crate::types::{Input, NodeId};
@@ -103,6 +103,13 @@ pub enum SweepError<E> {
     NotScalar { node: NodeId },
     /// A native array node received (or produced) a gradient that is not a float or an array.
     NotArray { node: NodeId },
+    /// A native array node (the result of `op`) received a gradient that stands for an array but
+    /// could not be built as one (see `NativeGrad::into_array`).
+    ArrayGradient {
+        node: NodeId,
+        op: &'static str,
+        error: E,
+    },
     /// The output node is not on this tape.
     UnknownNode { node: NodeId },
 }
@@ -139,13 +146,6 @@ impl<G: Backprop> Tape<G> {
     pub fn new() -> Self {
         Tape {
             nodes: Vec::new(),
-            custom_nodes: 0,
-        }
-    }
-
-    pub fn with_capacity(n: usize) -> Self {
-        Tape {
-            nodes: Vec::with_capacity(n),
             custom_nodes: 0,
         }
     }
@@ -349,14 +349,11 @@ impl<G: NativeGrad> Tape<G> {
         slots[out] = Some(seed);
 
         for i in (0..=out).rev() {
-            let node = &self.nodes[i];
-            if matches!(node, Node::Leaf) {
-                continue;
-            }
             let Some(g) = slots[i].take() else { continue };
             let id = i as NodeId;
-            match node {
-                Node::Leaf => unreachable!("leaves are skipped above"),
+            match &self.nodes[i] {
+                // An input: its gradient stays in its slot, for the caller to read.
+                Node::Leaf => slots[i] = Some(g),
                 Node::Lin1 { x, dx } => {
                     let d = g.as_f64().ok_or(SweepError::NotScalar { node: id })?;
                     accumulate(&mut slots, &mut add, *x, G::from_f64(dx * d))?;
@@ -367,9 +364,14 @@ impl<G: NativeGrad> Tape<G> {
                     accumulate(&mut slots, &mut add, *y, G::from_f64(dy * d))?;
                 }
                 Node::Array(op) => {
-                    let g = g
-                        .into_array()
-                        .map_err(|_| SweepError::NotArray { node: id })?;
+                    let g = g.into_array().map_err(|e| match e {
+                        IntoArrayError::NotArray => SweepError::NotArray { node: id },
+                        IntoArrayError::Failed(error) => SweepError::ArrayGradient {
+                            node: id,
+                            op: op.name(),
+                            error,
+                        },
+                    })?;
                     let mut sink = Slots {
                         slots: &mut slots,
                         add: &mut add,

@@ -412,9 +412,12 @@ fn exp_and_tanh_array_values_over_their_whole_range() {
     );
 }
 
+/// The shapes of a binary kernel's two operands (`None`: a float operand).
+type OperandShapes = (Option<Vec<usize>>, Option<Vec<usize>>);
+
 #[test]
 fn binary_kernels_broadcast_and_match_finite_differences() {
-    let shapes: Vec<(Option<Vec<usize>>, Option<Vec<usize>>)> = vec![
+    let shapes: Vec<OperandShapes> = vec![
         (Some(vec![3, 4]), Some(vec![4])),
         (Some(vec![4]), Some(vec![3, 4])),
         (Some(vec![3, 1]), Some(vec![1, 4])),
@@ -464,14 +467,14 @@ fn binary_kernels_broadcast_and_match_finite_differences() {
             check(
                 &format!("{name} (constant right)"),
                 move |t, a| bin(t, k, &a[0], &cst(&yc)),
-                &[x.clone()],
+                std::slice::from_ref(&x),
                 &mut rng,
             );
             let xc = x.clone();
             check(
                 &format!("{name} (constant left)"),
                 move |t, a| bin(t, k, &cst(&xc), &a[0]),
-                &[y.clone()],
+                std::slice::from_ref(&y),
                 &mut rng,
             );
         }
@@ -535,7 +538,9 @@ fn naive_matmul(a: &A, b: &A) -> A {
 #[test]
 fn matmul_in_all_four_rank_combinations() {
     let mut rng = Lcg(4);
-    let cases: [(&[usize], &[usize], Option<&[usize]>); 4] = [
+    // (shape of a, shape of b, shape of a @ b or None for a float)
+    type Case<'a> = (&'a [usize], &'a [usize], Option<&'a [usize]>);
+    let cases: [Case; 4] = [
         (&[3, 4], &[4, 2], Some(&[3, 2])),
         (&[4], &[4, 2], Some(&[2])),
         (&[3, 4], &[4], Some(&[3])),
@@ -679,7 +684,7 @@ fn mean_divides_by_the_count_including_zeros() {
     // and so does its gradient: every element gets c / count
     let r = record(
         &|t: &mut Tape<Grad>, a: &[Arg]| sm(t, &a[0], Some(0), true),
-        &[x.clone()],
+        std::slice::from_ref(&x),
     );
     let g = r.grads(&Grad::Array(arr(&[3], &[2.0, 4.0, 6.0])), true);
     assert_eq!(

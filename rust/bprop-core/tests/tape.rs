@@ -297,3 +297,78 @@ fn w1_chain_matches_hand_written_reverse_pass() {
         );
     }
 }
+
+/// A gradient type with a value that stands for an array but cannot be built as one.
+#[derive(Debug)]
+enum Pieces {
+    Array(bprop_core::Array),
+    /// Stands for an array, but its pieces do not fit together.
+    Broken,
+    /// Not an array at all.
+    Label,
+}
+
+impl bprop_core::Backprop for Pieces {
+    type Error = &'static str;
+    fn zero_like(&self) -> Result<Self, Self::Error> {
+        Err("unused")
+    }
+    fn one_like(&self) -> Result<Self, Self::Error> {
+        Err("unused")
+    }
+    fn add(self, _: Self) -> Result<Self, Self::Error> {
+        Err("unused")
+    }
+}
+
+impl bprop_core::NativeGrad for Pieces {
+    fn from_f64(x: f64) -> Self {
+        Pieces::Array(ndarray::arr0(x).into_dyn())
+    }
+    fn as_f64(&self) -> Option<f64> {
+        None
+    }
+    fn from_array(a: bprop_core::Array) -> Option<Self> {
+        Some(Pieces::Array(a))
+    }
+    fn into_array(self) -> Result<bprop_core::Array, bprop_core::IntoArrayError<&'static str>> {
+        match self {
+            Pieces::Array(a) => Ok(a),
+            Pieces::Broken => Err(bprop_core::IntoArrayError::Failed("the pieces do not fit")),
+            Pieces::Label => Err(bprop_core::IntoArrayError::NotArray),
+        }
+    }
+}
+
+#[test]
+fn an_array_gradient_that_cannot_be_built_fails_the_sweep_naming_the_op() {
+    use bprop_core::array::{self, Arg, Value};
+    let mut tape = Tape::<Pieces>::new();
+    let x = Arg {
+        value: Value::Array(array::owned(ndarray::arr1(&[0.5, -1.0]).into_dyn())),
+        node: Some(tape.leaf().unwrap()),
+    };
+    let (_, op) = array::unary(Unary::Tanh, &x, &array::owned);
+    let y = tape.array(op.unwrap()).unwrap();
+    match tape.backward(y, Pieces::Broken) {
+        Err(SweepError::ArrayGradient { node, op, error }) => {
+            assert_eq!((node, op, error), (y, "tanh", "the pieces do not fit"));
+        }
+        other => panic!("expected ArrayGradient, got {:?}", other.map(|_| ())),
+    }
+    match tape.backward(y, Pieces::Label) {
+        Err(SweepError::NotArray { node }) => assert_eq!(node, y),
+        other => panic!("expected NotArray, got {:?}", other.map(|_| ())),
+    }
+    // a well-formed gradient goes through: d tanh = 1 - tanh^2
+    let mut g = tape
+        .backward(y, Pieces::Array(ndarray::arr1(&[1.0, 1.0]).into_dyn()))
+        .unwrap();
+    let Some(Pieces::Array(gx)) = g.take(x.node.unwrap()) else {
+        panic!("the input gets an array gradient")
+    };
+    for (got, v) in gx.iter().zip([0.5f64, -1.0]) {
+        let want = 1.0 - v.tanh() * v.tanh();
+        assert!((got - want).abs() <= 1e-15, "{got} vs {want}");
+    }
+}

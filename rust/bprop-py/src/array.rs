@@ -16,13 +16,45 @@ use crate::errors::{self, type_name};
 use crate::frozen;
 use crate::tape::common_tape;
 
+/// Kernels whose arguments hold at least this many elements in all run without the GIL (other
+/// threads run meanwhile); below it, releasing and taking back the GIL would cost more than the
+/// kernel saves.
+const DETACH_MIN_ELEMENTS: usize = 1 << 14;
+
+/// What a kernel gives: its value, and the node to record if an argument is on a tape.
+type KernelResult = Result<(Value, Option<ArrayOp>), ShapeError>;
+
+/// Run `kernel` on `args`, handing its results to numpy with `share` (`frozen::share_owned`,
+/// which needs the GIL: a kernel run without it takes the GIL back for each result). A failure
+/// to hand one over comes back separately: the kernel cannot fail there, so the error is kept for
+/// after it, and a zero array of the same shape stands in for the result (which is then dropped).
+/// It fails only if the small owner object cannot be allocated.
+fn call_kernel(
+    args: &[Arg],
+    kernel: impl FnOnce(&[Arg], kernels::Share<'_>) -> KernelResult,
+    share: impl Fn(Array) -> PyResult<Shared>,
+) -> (KernelResult, Option<PyErr>) {
+    let failed: Cell<Option<PyErr>> = Cell::new(None);
+    let share = |a: Array| -> Shared {
+        let shape = a.raw_dim();
+        share(a).unwrap_or_else(|e| {
+            failed.set(Some(e));
+            Arc::new(Array::zeros(shape))
+        })
+    };
+    let result = kernel(args, &share);
+    (result, failed.take())
+}
+
 /// Run a native kernel on Python arguments. `Ok(None)` if some argument is not native (the
 /// caller then falls back to the generic path). Plain arguments only give a plain result.
+/// Kernels on large arrays run without the GIL: they read only frozen memory (`frozen.rs`).
 pub fn run_kernel(
     py: Python<'_>,
     name: &str,
     args: &[&Bound<'_, PyAny>],
-    kernel: impl FnOnce(&[Arg], kernels::Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError>,
+    kernel: impl FnOnce(&[Arg], kernels::Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError>
+        + Send,
 ) -> PyResult<Option<Py<PyAny>>> {
     let mut native = Vec::with_capacity(args.len());
     for a in args {
@@ -35,19 +67,21 @@ pub fn run_kernel(
     let tape = common_tape(py, &op, native.iter().map(|n| n.tape))?;
     let any_bvar = native.iter().any(|n| n.is_bvar);
     let kargs: Vec<Arg> = native.into_iter().map(|n| n.arg).collect();
-    // Handing a result to numpy fails only if its small owner object cannot be allocated; the
-    // kernel cannot fail there, so the error is kept for after it, and a zero array of the same
-    // shape stands in for the result (which is then dropped).
-    let failed: Cell<Option<PyErr>> = Cell::new(None);
-    let share = |a: Array| -> Shared {
-        let shape = a.raw_dim();
-        frozen::share_owned(py, a).unwrap_or_else(|e| {
-            failed.set(Some(e));
-            Arc::new(Array::zeros(shape))
+    let elements: usize = kargs.iter().map(|a| a.value.element_count()).sum();
+    let (result, failed) = if elements >= DETACH_MIN_ELEMENTS {
+        let args: &[Arg] = &kargs;
+        py.detach(move || {
+            call_kernel(args, kernel, |a| {
+                Python::attach(|py| frozen::share_owned(py, a))
+            })
         })
+    } else {
+        call_kernel(&kargs, kernel, |a| frozen::share_owned(py, a))
     };
-    let result = kernel(&kargs, &share);
-    if let Some(e) = failed.take() {
+    // The arguments are dropped here, under the GIL (they may hold the last reference to a
+    // snapshot of a plain numpy argument).
+    drop(kargs);
+    if let Some(e) = failed {
         return Err(e);
     }
     let (value, node) = result.map_err(|e| errors::from_shape_error(py, e))?;
@@ -78,7 +112,8 @@ pub(crate) fn run_native(
     py: Python<'_>,
     name: &str,
     args: &[&Bound<'_, PyAny>],
-    kernel: impl FnOnce(&[Arg], kernels::Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError>,
+    kernel: impl FnOnce(&[Arg], kernels::Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError>
+        + Send,
 ) -> PyResult<Py<PyAny>> {
     match run_kernel(py, name, args, kernel)? {
         Some(r) => Ok(r),

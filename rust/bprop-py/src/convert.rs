@@ -408,6 +408,7 @@ pub fn array_gradient(
 /// node is recorded, from the argument ([`Kind::of`]); it decides how the Python gradient that a
 /// pullback or add function returns for that argument is read into a [`PyGrad`]
 /// ([`Kind::gradient`]).
+#[derive(Clone)]
 pub enum Kind {
     /// Not on the tape: its gradient is dropped unchecked (it may be of any type).
     Constant,

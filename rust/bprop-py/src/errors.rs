@@ -9,6 +9,7 @@ use pyo3::exceptions::{PyMemoryError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+use crate::grad::RowError;
 use crate::python;
 
 /// The name of `obj`'s type, for messages (empty if it cannot be read).
@@ -71,9 +72,35 @@ pub fn from_sweep_error(py: Python<'_>, e: SweepError<PyErr>) -> PyErr {
         SweepError::NotArray { node } => PyTypeError::new_err(format!(
             "node {node}: an array-valued node received a gradient that is not a real array"
         )),
+        SweepError::ArrayGradient { node, op, error } => {
+            // The error says what was wrong with the gradient; name the node it was for.
+            let wrapped = PyErr::from_type(
+                error.get_type(py),
+                format!(
+                    "{op} (node {node}): the gradient of its result could not be built: {}",
+                    error.value(py)
+                ),
+            );
+            wrapped.set_cause(py, Some(error));
+            wrapped
+        }
         SweepError::UnknownNode { node } => {
             new_tape_scope_error(py, format!("node {node} is not on this tape"))
         }
+    }
+}
+
+/// The gradients of an array's rows do not fit the array: `ShapeError` for a row gradient of
+/// the wrong shape, `TypeError` for one that is not a real number or array.
+pub fn from_row_error(py: Python<'_>, e: RowError) -> PyErr {
+    match e {
+        RowError::Shape { row, got, want } => new_shape_error(
+            py,
+            format!("the gradient of row {row} has shape {got:?}, but the row has shape {want:?}"),
+        ),
+        RowError::NotReal { row, shape } => PyTypeError::new_err(format!(
+            "the gradient of row {row} of an array of shape {shape:?} is not a real number or array"
+        )),
     }
 }
 

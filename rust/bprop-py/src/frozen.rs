@@ -27,13 +27,9 @@ use pyo3::prelude::*;
 /// array over it writeable again and no Python code can reach the memory another way.
 #[pyclass(module = "bprop._core", frozen)]
 pub struct FrozenBuffer {
-    _memory: Memory,
-}
-
-/// Held only to keep the memory alive: a kernel's result moved in, or a snapshot's copy.
-#[allow(dead_code)]
-enum Memory {
-    Owned(Array),
+    /// Held only to keep the memory alive (never read through): a kernel's result moved in, or a
+    /// snapshot's copy.
+    _memory: Array,
 }
 
 /// A numpy float64 array seen by the core; its memory is frozen (see the module docs).
@@ -88,7 +84,7 @@ unsafe fn clear_writeable(arr: *mut npyffi::PyArrayObject) {
 fn frozen_array<'py>(
     py: Python<'py>,
     view: ndarray::ArrayViewD<'_, f64>,
-    memory: Memory,
+    memory: Array,
 ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
     let owner = Bound::new(py, FrozenBuffer { _memory: memory })?;
     // SAFETY: the array's base is `owner`, which keeps the memory alive and never reallocates it.
@@ -163,12 +159,7 @@ fn snapshot(src: &Bound<'_, PyUntypedArray>) -> PyResult<Arc<NumpyData>> {
     // SAFETY: the view only lends the layout; `memory`'s heap block does not move when `memory`
     // moves into the buffer below, which then keeps it alive as long as the array.
     let view: ndarray::ArrayViewD<'static, f64> = unsafe { std::mem::transmute(memory.view()) };
-    let owner = Bound::new(
-        py,
-        FrozenBuffer {
-            _memory: Memory::Owned(memory),
-        },
-    )?;
+    let owner = Bound::new(py, FrozenBuffer { _memory: memory })?;
     // SAFETY: the array's base is `owner`, which keeps the memory alive and never reallocates it.
     let arr = unsafe { PyArrayDyn::<f64>::borrow_from_array(&view, owner.into_any()) };
     // SAFETY: both are live arrays of one shape; `arr` is writeable and only we hold it (until
@@ -198,7 +189,7 @@ pub fn share_owned(py: Python<'_>, a: Array) -> PyResult<Shared> {
     // SAFETY: the view only lends the layout; `a`'s heap memory does not move when `a` moves into
     // the buffer, which then keeps it alive as long as the array.
     let view: ndarray::ArrayViewD<'static, f64> = unsafe { std::mem::transmute(a.view()) };
-    let arr = frozen_array(py, view, Memory::Owned(a))?;
+    let arr = frozen_array(py, view, a)?;
     Ok(NumpyData::new(&arr))
 }
 

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use bprop_core::{Array, Backprop, NativeGrad, Parts};
-use pyo3::exceptions::PyTypeError;
+use bprop_core::{Array, Backprop, IntoArrayError, NativeGrad, Parts};
 use pyo3::prelude::*;
 
+use crate::errors;
 use crate::python;
 
 /// A gradient as the core's sweep holds it (see `convert.rs` for the conversions from and to
@@ -41,13 +41,6 @@ impl PyGrad {
         PyGrad::Array(Box::new(a))
     }
 
-    fn layout(&self) -> Option<&Layout> {
-        match self {
-            PyGrad::Parts(p) => Some(p.layout().as_ref()),
-            _ => None,
-        }
-    }
-
     /// The same gradient as a whole value (never `Parts`): arrays are rebuilt natively, other
     /// containers by `bprop._containers.embed` from the container's value.
     pub fn whole(self) -> PyResult<PyGrad> {
@@ -56,7 +49,9 @@ impl PyGrad {
         };
         let (layout, slots) = p.into_slots();
         match layout.as_ref() {
-            Layout::Array(shape) => Ok(PyGrad::array(whole_array(shape, slots)?)),
+            Layout::Array(shape) => whole_array(shape, slots)
+                .map(PyGrad::array)
+                .map_err(|e| Python::attach(|py| errors::from_row_error(py, e))),
             Layout::Object(value) => Python::attach(|py| {
                 let slots = slots
                     .into_iter()
@@ -72,38 +67,56 @@ impl PyGrad {
     }
 }
 
+/// Why the gradients of an array's rows do not make a gradient of the array (the error adapter,
+/// `errors::from_row_error`, turns it into a Python exception).
+#[derive(Debug)]
+pub enum RowError {
+    /// The gradient of row `row` has shape `got`, but the row has shape `want`.
+    Shape {
+        row: usize,
+        got: Vec<usize>,
+        want: Vec<usize>,
+    },
+    /// The gradient of row `row` of an array of shape `shape` is not a real number or array.
+    NotReal { row: usize, shape: Vec<usize> },
+}
+
+fn not_real(row: usize, shape: &[usize]) -> RowError {
+    RowError::NotReal {
+        row,
+        shape: shape.to_vec(),
+    }
+}
+
 /// An array of `shape` rebuilt from its rows' gradients: zeros, then each reached row.
-fn whole_array(shape: &[usize], slots: Vec<Option<PyGrad>>) -> PyResult<Array> {
+fn whole_array(shape: &[usize], slots: Vec<Option<PyGrad>>) -> Result<Array, RowError> {
     let mut out = Array::zeros(shape);
     for (i, g) in slots.into_iter().enumerate() {
         let mut row = out.index_axis_mut(ndarray::Axis(0), i);
-        match g {
-            None => {}
-            Some(PyGrad::Float(x)) if row.ndim() == 0 => row.fill(x),
-            Some(g @ (PyGrad::Array(_) | PyGrad::Parts(_))) => {
-                let a = match g.whole()? {
-                    PyGrad::Array(a) => a,
-                    _ => {
-                        return Err(PyTypeError::new_err(
-                            "internal error: array row rebuilt as a non-array",
-                        ))
-                    }
-                };
-                if a.shape() != row.shape() {
-                    return Err(PyTypeError::new_err(format!(
-                        "gradient of row {i} has shape {:?}, but the row has shape {:?}",
-                        a.shape(),
-                        row.shape()
-                    )));
+        let a = match g {
+            None => continue,
+            Some(PyGrad::Float(x)) if row.ndim() == 0 => {
+                row.fill(x);
+                continue;
+            }
+            Some(PyGrad::Array(a)) => *a,
+            Some(PyGrad::Parts(p)) => {
+                let (layout, rows) = p.into_slots();
+                match layout.as_ref() {
+                    Layout::Array(inner) => whole_array(inner, rows)?,
+                    Layout::Object(_) => return Err(not_real(i, shape)),
                 }
-                row.assign(&a);
             }
-            Some(_) => {
-                return Err(PyTypeError::new_err(format!(
-                "gradient of row {i} of an array of shape {shape:?} is not a real number or array"
-            )))
-            }
+            Some(PyGrad::Float(_) | PyGrad::Object(_)) => return Err(not_real(i, shape)),
+        };
+        if a.shape() != row.shape() {
+            return Err(RowError::Shape {
+                row: i,
+                got: a.shape().to_vec(),
+                want: row.shape().to_vec(),
+            });
         }
+        row.assign(&a);
     }
     Ok(out)
 }
@@ -157,7 +170,7 @@ impl Backprop for PyGrad {
             }
             // Parts of one container: only the reached slots are touched, in place.
             (PyGrad::Parts(a), PyGrad::Parts(b)) if a.len() == b.len() => {
-                Ok(PyGrad::Parts(Box::new((*a).add(*b)?)))
+                Ok(PyGrad::Parts(Box::new((*a).merge(*b)?)))
             }
             (a @ PyGrad::Parts(_), b) | (b, a @ PyGrad::Parts(_)) => a.whole()?.add(b.whole()?),
             (a, b) => call_generic(python::generic_add, move |py| {
@@ -182,17 +195,20 @@ impl NativeGrad for PyGrad {
     fn from_array(a: Array) -> Option<Self> {
         Some(PyGrad::array(a))
     }
-    fn into_array(self) -> Result<Array, Self> {
+    fn into_array(self) -> Result<Array, IntoArrayError<PyErr>> {
         match self {
             PyGrad::Float(x) => Ok(ndarray::arr0(x).into_dyn()),
             PyGrad::Array(a) => Ok(*a),
-            g @ PyGrad::Parts(_) if matches!(g.layout(), Some(Layout::Array(_))) => match g.whole()
-            {
-                Ok(PyGrad::Array(a)) => Ok(*a),
-                // A malformed row fails the sweep as "not a real array" (the sweep's own error).
-                _ => Err(PyGrad::Float(f64::NAN)),
-            },
-            g @ (PyGrad::Object(_) | PyGrad::Parts(_)) => Err(g),
+            PyGrad::Parts(p) => {
+                let (layout, slots) = p.into_slots();
+                match layout.as_ref() {
+                    Layout::Array(shape) => whole_array(shape, slots).map_err(|e| {
+                        IntoArrayError::Failed(Python::attach(|py| errors::from_row_error(py, e)))
+                    }),
+                    Layout::Object(_) => Err(IntoArrayError::NotArray),
+                }
+            }
+            PyGrad::Object(_) => Err(IntoArrayError::NotArray),
         }
     }
     fn array_mut(&mut self) -> Option<&mut Array> {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 use bprop_core::{Backprop, NodeId};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
@@ -12,14 +12,16 @@ use pyo3::prelude::*;
 
 use crate::bvar::{BVar, Val};
 use crate::convert::{seed_gradient, Kind};
-use crate::errors::{self, type_name};
+use crate::errors;
 use crate::grad::PyGrad;
 
 pub type CoreTape = bprop_core::Tape<PyGrad>;
 
 #[pyclass(module = "bprop._core", frozen)]
 pub struct Tape {
-    inner: Mutex<CoreTape>,
+    /// Recording takes it for writing; sweeps only read the tape, so any number of them (one
+    /// pullback of `backprop_with` called from several threads) run at once.
+    inner: RwLock<CoreTape>,
     open: AtomicBool,
     /// Caller-chosen `add` functions (bprop.explicit) by node, with how to read their results.
     adds: Mutex<HashMap<NodeId, (Py<PyAny>, Kind)>>,
@@ -34,7 +36,7 @@ impl Tape {
         &self,
         py: Python<'_>,
         op: &dyn Fn() -> String,
-    ) -> PyResult<MutexGuard<'_, CoreTape>> {
+    ) -> PyResult<RwLockWriteGuard<'_, CoreTape>> {
         self.check_open(py, op)?;
         self.lock(op)
     }
@@ -50,9 +52,11 @@ impl Tape {
         ))
     }
 
-    /// The tape, locked; callers that got the tape from `common_tape` have checked it is open.
-    pub fn lock(&self, op: &dyn Fn() -> String) -> PyResult<MutexGuard<'_, CoreTape>> {
-        match self.inner.try_lock() {
+    /// The tape, locked for recording; callers that got the tape from `common_tape` have
+    /// checked it is open. Never waits (the caller holds the GIL, which a sweep may need): a
+    /// tape being swept refuses.
+    pub fn lock(&self, op: &dyn Fn() -> String) -> PyResult<RwLockWriteGuard<'_, CoreTape>> {
+        match self.inner.try_write() {
             Ok(g) => Ok(g),
             Err(TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(format!(
                 "{}: the tape is in use by a reverse sweep (a pullback may not record on the tape being swept)",
@@ -60,6 +64,19 @@ impl Tape {
             ))),
             // Only a panic while holding the lock poisons it, and the core does not panic; the
             // tape data is append-only, so it is still consistent.
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        }
+    }
+
+    /// The tape, locked for reading (sweeps, `len`); shared with other readers. Never waits: a
+    /// tape that another thread is recording on refuses.
+    fn read(&self, op: &dyn Fn() -> String) -> PyResult<RwLockReadGuard<'_, CoreTape>> {
+        match self.inner.try_read() {
+            Ok(g) => Ok(g),
+            Err(TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(format!(
+                "{}: another thread is recording on this tape",
+                op()
+            ))),
             Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
         }
     }
@@ -100,7 +117,7 @@ impl Tape {
     #[new]
     fn new() -> Self {
         Tape {
-            inner: Mutex::new(CoreTape::new()),
+            inner: RwLock::new(CoreTape::new()),
             open: AtomicBool::new(true),
             adds: Mutex::new(HashMap::new()),
             parts: Mutex::new(HashMap::new()),
@@ -132,33 +149,22 @@ impl Tape {
         self.open.store(false, Ordering::Relaxed);
     }
 
-    #[getter]
-    fn is_open(&self) -> bool {
-        self.open.load(Ordering::Relaxed)
-    }
-
     fn __len__(&self) -> PyResult<usize> {
-        Ok(self.lock(&|| "len".to_string())?.len())
+        Ok(self.read(&|| "len".to_string())?.len())
     }
 
     /// Sweep from `output` seeded with `seed`; returns each input's gradient, or `None` where the
     /// gradient never reached it. The sweep runs without the GIL unless a node calls Python.
+    /// (What the user's function returned is checked by the runners, which join a container
+    /// result into the one BVar passed here.)
     fn backward(
         slf: &Bound<'_, Self>,
-        output: &Bound<'_, PyAny>,
+        output: &Bound<'_, BVar>,
         seed: &Bound<'_, PyAny>,
         inputs: Vec<Bound<'_, BVar>>,
     ) -> PyResult<Vec<Option<Py<PyAny>>>> {
         let py = slf.py();
-        let out = output
-            .cast::<BVar>()
-            .map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "the function must return a BVar, got {}; wrap constants with bprop.const_var",
-                    type_name(output)
-                ))
-            })?
-            .get();
+        let out = output.get();
         for (i, x) in inputs.iter().enumerate() {
             if !x.get().tape.as_ref().is_some_and(|t| same_tape(t, slf)) {
                 return Err(PyTypeError::new_err(format!(
@@ -177,8 +183,13 @@ impl Tape {
             Some(_) => out.node,
         };
         let seed = seed_gradient(py, &out.val, seed)?;
-        let tape = slf.get().lock(&|| "backward".to_string())?;
-        let adds = lock_adds(&slf.get().adds);
+        let tape = slf.get().read(&|| "backward".to_string())?;
+        // A copy: the lock is not held while the sweep runs Python code (another thread sweeping
+        // this tape may need it, and it would wait holding the GIL).
+        let adds: HashMap<NodeId, (Py<PyAny>, Kind)> = lock_adds(&slf.get().adds)
+            .iter()
+            .map(|(node, (add, kind))| (*node, (add.clone_ref(py), kind.clone())))
+            .collect();
         let swept = if !adds.is_empty() {
             // Explicit adds see every contribution as a whole value (no in-place accumulation).
             tape.backward_with(out_node, seed, |node, a, b| match adds.get(&node) {

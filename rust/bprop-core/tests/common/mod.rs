@@ -1,4 +1,5 @@
 //! Helpers shared by the core's integration tests (each test file uses a subset).
+// Each test file is its own crate, so helpers that one of them does not use would be reported.
 #![allow(dead_code)]
 
 use bprop_core::Unary;
