@@ -63,6 +63,7 @@ bench: build
 	$(PY) benches/bench_arrays.py
 	$(PY) benches/bench_containers.py
 	$(PY) benches/bench_numpy.py
+	$(PY) benches/bench_threads.py
 	$(CARGO) bench -p bprop-core
 
 # Re-pin the Python tools: install requirements-dev.in into a scratch venv and freeze it.
