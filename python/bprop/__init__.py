@@ -3,6 +3,13 @@
 Write ordinary functions of `BVar`s and get gradients of anything with a Backprop instance;
 define primitives as `Op`s with hand-written pullbacks. The tape and the reverse sweep are Rust
 (`bprop._core`); this package is the typed API.
+
+>>> import bprop as bp
+>>> bp.grad_bp(lambda x: x * bp.sin(x), bp.pi / 2)
+1.0
+>>> params = {"w": np.array([1.0, -1.0]), "b": 0.0}
+>>> bp.grad_bp(lambda p: bp.tanh(p["w"] @ np.array([0.5, 0.5]) + p["b"]), params)
+{'w': array([0.5, 0.5]), 'b': 1.0}
 """
 
 from __future__ import annotations

@@ -56,7 +56,12 @@ T = TypeVar("T")
 
 
 class Instance(NamedTuple):
-    """A Backprop instance: the three functions of one type."""
+    """A Backprop instance: the three functions of one type.
+
+    >>> inst = bp.classes.Instance(zero=lambda x: 0.0, add=lambda x, y: x + y, one=lambda x: 1.0)
+    >>> inst.add(1.0, 2.0), inst.one(5.0)
+    (3.0, 1.0)
+    """
 
     zero: Callable[[Any], Any]
     add: Callable[[Any, Any], Any]
@@ -78,7 +83,8 @@ def _mismatch(x: object, y: object) -> BackpropInstanceError:
 
 # Types whose `+` is not numeric addition (concatenation, or none at all): the Num helpers
 # refuse them rather than give a silently wrong gradient (e.g. a list "added" by joining).
-_NOT_NUMBERS = (list, tuple, dict, str, bytes, bytearray, type(None))
+_NOT_NUMBERS: tuple[type, ...] = (list, tuple, dict, set, frozenset, str, bytes, bytearray)
+_NOT_NUMBERS += (slice, type(None), type(Ellipsis))
 
 
 def _check_num(x: object, fn: str) -> None:
@@ -90,7 +96,11 @@ def _check_num(x: object, fn: str) -> None:
 
 
 def zero_num(x: T) -> T:
-    """`zeroNum`: `0` of x's numeric type (an array of zeros for a numpy array)."""
+    """`zeroNum`: `0` of x's numeric type (an array of zeros for a numpy array).
+
+    >>> bp.zero_num(3.5), bp.zero_num(np.array([1.0, 2.0]))
+    (0.0, array([0., 0.]))
+    """
     _check_num(x, "zero_num")
     if isinstance(x, np.ndarray):
         return np.zeros_like(x)
@@ -98,14 +108,22 @@ def zero_num(x: T) -> T:
 
 
 def add_num(x: T, y: T) -> T:
-    """`addNum`: `x + y`."""
+    """`addNum`: `x + y`.
+
+    >>> bp.add_num(1.5, 2.0)
+    3.5
+    """
     _check_num(x, "add_num")
     _check_num(y, "add_num")
     return x + y  # type: ignore[operator, no-any-return]
 
 
 def one_num(x: T) -> T:
-    """`oneNum`: `1` of x's numeric type (an array of ones for a numpy array)."""
+    """`oneNum`: `1` of x's numeric type (an array of ones for a numpy array).
+
+    >>> bp.one_num(3.5), bp.one_num(2)
+    (1.0, 1)
+    """
     _check_num(x, "one_num")
     if isinstance(x, np.ndarray):
         return np.ones_like(x)
@@ -113,18 +131,30 @@ def one_num(x: T) -> T:
 
 
 def zero_functor(xs: Iterable[Any]) -> list[Any]:
-    """`zeroFunctor`: zero of every element."""
+    """`zeroFunctor`: zero of every element.
+
+    >>> bp.zero_functor([1.0, np.array([2.0, 3.0])])
+    [0.0, array([0., 0.])]
+    """
     return [zero(x) for x in xs]
 
 
 def one_functor(xs: Iterable[Any]) -> list[Any]:
-    """`oneFunctor`: one of every element."""
+    """`oneFunctor`: one of every element.
+
+    >>> bp.one_functor([1.0, 2.0])
+    [1.0, 1.0]
+    """
     return [one(x) for x in xs]
 
 
 def add_as_list(xs: list[Any], ys: list[Any]) -> list[Any]:
     """`addIsList`/`addAsList` on lists: elementwise add; the shorter list counts as padded
-    with zeros, so the longer list's extra elements are kept."""
+    with zeros, so the longer list's extra elements are kept.
+
+    >>> bp.add_as_list([1.0, 2.0], [10.0, 20.0, 30.0])
+    [11.0, 22.0, 30.0]
+    """
     n = min(len(xs), len(ys))
     out = [add(a, b) for a, b in zip(xs[:n], ys[:n])]
     out.extend(xs[n:] if len(xs) > n else ys[n:])
@@ -132,13 +162,21 @@ def add_as_list(xs: list[Any], ys: list[Any]) -> list[Any]:
 
 
 def zero_vec(xs: Any) -> Any:
-    """`zeroVec`: zero of a numpy vector (or a list of the zeros of a sequence's elements)."""
+    """`zeroVec`: zero of a numpy vector (or a list of the zeros of a sequence's elements).
+
+    >>> bp.zero_vec(np.array([1.0, 2.0])), bp.zero_vec([1.0, 2.0])
+    (array([0., 0.]), [0.0, 0.0])
+    """
     return zero(xs) if isinstance(xs, np.ndarray) else zero_functor(xs)
 
 
 def add_vec(xs: Any, ys: Any) -> Any:
     """`addVec`: elementwise add along the first axis, padding the shorter vector at the end
-    with zeros (the longer one's tail is kept). Arrays give an array, sequences a list."""
+    with zeros (the longer one's tail is kept). Arrays give an array, sequences a list.
+
+    >>> bp.add_vec(np.array([1.0, 2.0, 3.0]), np.array([10.0]))
+    array([11.,  2.,  3.])
+    """
     if not (isinstance(xs, np.ndarray) or isinstance(ys, np.ndarray)):
         return add_as_list(list(xs), list(ys))
     xs, ys = np.asarray(xs), np.asarray(ys)
@@ -152,7 +190,11 @@ def add_vec(xs: Any, ys: Any) -> Any:
 
 
 def one_vec(xs: Any) -> Any:
-    """`oneVec`: one of a numpy vector (or a list of the ones of a sequence's elements)."""
+    """`oneVec`: one of a numpy vector (or a list of the ones of a sequence's elements).
+
+    >>> bp.one_vec(np.array([1.0, 2.0]))
+    array([1., 1.])
+    """
     return one(xs) if isinstance(xs, np.ndarray) else one_functor(xs)
 
 
@@ -301,7 +343,22 @@ def register_backprop(
     add: Callable[[T, T], T],
     one: Callable[[T], T],
 ) -> None:
-    """Give `cls` (and its subclasses without an instance of their own) a Backprop instance."""
+    """Give `cls` (and its subclasses without an instance of their own) a Backprop instance.
+
+    >>> class Money:
+    ...     def __init__(self, cents):
+    ...         self.cents = cents
+    >>> bp.register_backprop(
+    ...     Money,
+    ...     zero=lambda m: Money(0.0),
+    ...     add=lambda a, b: Money(a.cents + b.cents),
+    ...     one=lambda m: Money(1.0),
+    ... )
+    >>> bp.grad_bp(lambda m: m, Money(5.0)).cents
+    1.0
+    >>> bp.grad_bp2(lambda x, m: x, 1.0, Money(5.0))[1].cents
+    0.0
+    """
     _REGISTRY[cls] = Instance(zero, add, one)
     _CACHE.clear()
 
@@ -338,15 +395,27 @@ def instance_of(x: Any) -> Instance:
 
 
 def zero(x: T) -> T:
-    """The zero gradient of values like `x` (`zero` of Numeric.Backprop.Class)."""
+    """The zero gradient of values like `x` (`zero` of Numeric.Backprop.Class).
+
+    >>> bp.zero((1.0, [2.0, np.ones(2)]))
+    (0.0, [0.0, array([0., 0.])])
+    """
     return instance_of(x).zero(x)  # type: ignore[no-any-return]
 
 
 def add(x: T, y: T) -> T:
-    """Sum of two gradients (`add`); the result has the type of `x`."""
+    """Sum of two gradients (`add`); the result has the type of `x`.
+
+    >>> bp.add({'a': 1.0, 'b': 2.0}, {'a': 10.0, 'b': 20.0})
+    {'a': 11.0, 'b': 22.0}
+    """
     return instance_of(x).add(x, y)  # type: ignore[no-any-return]
 
 
 def one(x: T) -> T:
-    """The gradient seed for outputs like `x` (`one`)."""
+    """The gradient seed for outputs like `x` (`one`).
+
+    >>> bp.one(2.5), bp.one(np.zeros(2))
+    (1.0, array([1., 1.]))
+    """
     return instance_of(x).one(x)  # type: ignore[no-any-return]
