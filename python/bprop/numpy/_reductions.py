@@ -421,7 +421,7 @@ def average(
     shape = _shape(a)
     if axis is not None and not isinstance(axis, tuple):  # numpy's average also takes a list
         axis = tuple(normalize_axis_tuple(axis, len(shape)))
-    axes = _axes(axis, len(shape), ufunc_like=False)
+    _axes(axis, len(shape), ufunc_like=False)  # numpy's axis errors, before any work
     keep = _keep(keepdims)
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keep)

@@ -764,7 +764,7 @@ def pad(array: Any, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> An
         )
     extra = set(kwargs) - {"constant_values"}
     if extra:
-        raise TypeError(f"numpy.pad: the argument {sorted(extra)[0]}= is not supported on BVars")
+        raise TypeError(f"numpy.pad: the argument {min(extra)}= is not supported on BVars")
     cv = kwargs.get("constant_values", 0)
     if _has_bvar(cv):
         raise TypeError(

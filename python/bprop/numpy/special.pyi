@@ -40,8 +40,6 @@ _FV: TypeAlias = BVar[float]
 # Any operand: a BVar or a constant.
 _X: TypeAlias = _AV | _FV | _ArrC | float
 _Axis: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
-_Shape: TypeAlias = SupportsIndex | Sequence[SupportsIndex]
-_Index: TypeAlias = SupportsIndex | Sequence[SupportsIndex] | npt.NDArray[np.integer[Any]]
 # `dtype=`: float64 only (the one differentiable dtype).
 _F64: TypeAlias = type[float] | type[np.float64] | np.dtype[np.float64] | Literal["float64", "f8", "d"] | None
 _Order: TypeAlias = Literal["C", "F", "A", "K"]
