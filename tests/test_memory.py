@@ -193,19 +193,10 @@ def test_cycle_through_a_python_pullback_is_collected() -> None:
     assert _collected(_cycle_closure_and_pullback)
 
 
-_TAPE_GC = (
-    "bprop._core.Tape and BVar do not implement __traverse__/__clear__, so the cycle collector "
-    "cannot see a cycle that passes through a tape (a recorded user pullback referencing an object "
-    "that keeps a BVar or a pullback of the same run); the tape also keeps its nodes after close()"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_TAPE_GC)
 def test_cycle_through_a_bvar_and_a_tape_is_collected() -> None:
     assert _collected(_cycle_bvar_and_op_pullback)
 
 
-@pytest.mark.xfail(strict=True, reason=_TAPE_GC)
 def test_cycle_through_a_pullback_and_a_tape_is_collected() -> None:
     assert _collected(_cycle_pullback_and_op_pullback)
 

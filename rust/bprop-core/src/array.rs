@@ -653,6 +653,18 @@ pub fn sum(
     ))
 }
 
+/// The number of elements of an array of shape `dims`, or `None` when the product of its
+/// non-zero dimensions exceeds `isize::MAX` (ndarray's limit, also for an empty array), so that
+/// a user-given shape can never wrap around in the multiplication.
+pub fn checked_size(dims: &[usize]) -> Option<usize> {
+    let nonzero = dims
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize)?;
+    Some(if dims.contains(&0) { 0 } else { nonzero })
+}
+
 /// `x` with a new shape of the same size (one entry may be `-1`: inferred), in C order.
 pub fn reshape(
     x: &Arg,
@@ -667,15 +679,18 @@ pub fn reshape(
             format!("cannot reshape an array of shape {from:?} into {shape:?}"),
         )
     };
-    let known: usize = shape
-        .iter()
-        .filter(|&&d| d >= 0)
-        .map(|&d| d as usize)
-        .product();
     let inferred = shape.iter().filter(|&&d| d < 0).count();
     if inferred > 1 || shape.iter().any(|&d| d < -1) {
         return Err(bad());
     }
+    // The product of the given dimensions, checked: in wrapping arithmetic a huge shape such as
+    // (2**63-1, 2**63-1, 4) would come out as 4 and pass the size check below.
+    let given: Vec<usize> = shape
+        .iter()
+        .filter(|&&d| d >= 0)
+        .map(|&d| d as usize)
+        .collect();
+    let known = checked_size(&given).ok_or_else(bad)?;
     let dims: Vec<usize> = if inferred == 1 {
         if known == 0 || !size.is_multiple_of(known) {
             return Err(bad());

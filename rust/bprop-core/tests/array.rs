@@ -700,6 +700,30 @@ fn mean_divides_by_the_count_including_zeros() {
 }
 
 #[test]
+fn checked_size_refuses_shapes_ndarray_cannot_hold() {
+    let m = usize::MAX;
+    let big = isize::MAX as usize;
+    assert_eq!(array::checked_size(&[]), Some(1));
+    assert_eq!(array::checked_size(&[3, 4]), Some(12));
+    assert_eq!(array::checked_size(&[big]), Some(big));
+    assert_eq!(array::checked_size(&[big, 0]), Some(0));
+    // wraps to 1 in 64-bit arithmetic; too big even with a zero dimension (ndarray's rule)
+    assert_eq!(array::checked_size(&[big, big]), None);
+    assert_eq!(array::checked_size(&[0, big, big]), None);
+    assert_eq!(array::checked_size(&[big + 1]), None);
+    assert_eq!(array::checked_size(&[m, 2]), None);
+    // an empty array cannot be reshaped into such a shape either
+    let empty = cst(&av(A::zeros(IxDyn(&[0]))));
+    let e = expect_shape_error(
+        "reshape to a huge empty shape",
+        array::reshape(&empty, &[0, isize::MAX, isize::MAX], &owned),
+    );
+    assert_shape_error(&e, "reshape", &["[0]"]);
+    let (v, _) = array::reshape(&empty, &[0, isize::MAX], &owned).unwrap();
+    assert_eq!(v.shape(), vec![0, big]);
+}
+
+#[test]
 fn reshape_keeps_c_order_and_infers_minus_one() {
     let mut rng = Lcg(7);
     let cases: Vec<(Vec<usize>, Vec<isize>, Vec<usize>)> = vec![
@@ -1161,7 +1185,18 @@ fn shape_errors_name_the_op_and_both_shapes() {
     );
     assert_shape_error(&e, "sum", &["0"]);
 
-    for bad in [&[5, 2][..], &[-1, 5], &[-1, -1], &[-2, 6], &[13], &[]] {
+    // the last two multiply out to 12 and to 1 in wrapping 64-bit arithmetic
+    let m = isize::MAX;
+    for bad in [
+        &[5, 2][..],
+        &[-1, 5],
+        &[-1, -1],
+        &[-2, 6],
+        &[13],
+        &[],
+        &[m, m, 12],
+        &[m, m, -1],
+    ] {
         let e = expect_shape_error("reshape", array::reshape(&a34, bad, &owned));
         assert_shape_error(&e, "reshape", &["[3, 4]", format!("{bad:?}").as_str()]);
     }

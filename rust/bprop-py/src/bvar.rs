@@ -8,8 +8,10 @@ use bprop_core::array as kernels;
 use bprop_core::{Binary, NodeId, Scalar, Shared, Unary};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyAttributeError, PyTypeError};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyString, PyTuple, PyType};
+use pyo3::PyTraverseError;
 
 use crate::array;
 use crate::convert::{basic_index, row_index, scalar_arg};
@@ -171,6 +173,18 @@ pub fn const_var(x: Bound<'_, PyAny>) -> PyResult<BVar> {
 
 #[pymethods]
 impl BVar {
+    /// Cycle-collector support: the tape and an object value. (Array values are numpy arrays
+    /// over frozen memory, which cannot be part of a cycle.) No `__clear__`: a BVar never
+    /// changes, so a cycle through one also passes through a mutable object whose clear breaks
+    /// it (its tape, or a container in its value).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.tape)?;
+        if let Val::Object(o) = &self.val {
+            visit.call(o)?;
+        }
+        Ok(())
+    }
+
     /// The plain value (no gradient flows through it).
     ///
     /// >>> bp.grad_bp(lambda v: v * v.value, 3.0)

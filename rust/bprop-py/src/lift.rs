@@ -2,16 +2,20 @@
 //! pullback as the core's typed arity variant. The pullback is a Python callable; its results
 //! are checked (count, and real numbers for float arguments) and converted here.
 
+use std::sync::Arc;
+
 use bprop_core::{CustomOp, Input};
 use pyo3::exceptions::PyTypeError;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
+use pyo3::PyTraverseError;
 
 use crate::bvar::{BVar, Val};
 use crate::convert::{kept_arg, Kind};
 use crate::errors::{self, type_name};
 use crate::grad::PyGrad;
-use crate::tape::{common_tape, Tape};
+use crate::tape::{common_tape, HoldsPython, Tape};
 
 /// A recorded Python pullback with what is needed to check and convert its results.
 struct PyPullback {
@@ -26,6 +30,13 @@ fn op_name(op: &Bound<'_, PyAny>) -> String {
         .and_then(|n| n.extract::<String>())
         .or_else(|_| op.repr().map(|r| r.to_string()))
         .unwrap_or_else(|_| "<op>".to_string())
+}
+
+impl HoldsPython for PyPullback {
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.op)?;
+        visit.call(&self.pullback)
+    }
 }
 
 impl PyPullback {
@@ -166,11 +177,13 @@ pub fn lift_custom(
         .iter()
         .map(|v| v.and_then(|v| v.tape.as_ref().map(|_| v.node)))
         .collect();
-    let pb = PyPullback {
+    // Shared with the tape, which shows its Python objects to the cycle collector.
+    let pb = Arc::new(PyPullback {
         op: op.clone().unbind(),
         pullback: pullback.unbind(),
         args: vars.iter().map(|v| Kind::of(*v)).collect(),
-    };
+    });
+    let kept = pb.clone();
     let custom = match (bare, n) {
         (true, 1) => CustomOp::Unary {
             // A recorded op has a tape, so its one argument is a BVar on it.
@@ -221,6 +234,7 @@ pub fn lift_custom(
         .lock(&name)?
         .custom(custom)
         .map_err(errors::from_tape_full)?;
+    tape.get().keep(kept);
     let val = Val::from_py(y)?;
     let var = BVar {
         tape: Some(tape.clone_ref(py)),

@@ -7,14 +7,25 @@ use std::sync::Arc;
 
 use bprop_core::{CustomOp, Input, Parts};
 use pyo3::exceptions::PyValueError;
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
+use pyo3::PyTraverseError;
 
 use crate::bvar::{BVar, Val};
 use crate::convert::Kind;
 use crate::errors;
 use crate::grad::{Layout, PyGrad};
 use crate::python;
-use crate::tape::{common_tape, lock_parts};
+use crate::tape::{common_tape, lock_parts, HoldsPython};
+
+impl HoldsPython for Layout {
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match self {
+            Layout::Array(_) => Ok(()),
+            Layout::Object(value) => visit.call(value),
+        }
+    }
+}
 
 /// `project(v, length, indices, values)`: BVars for components `indices` of the container held by
 /// `v` (which has `length` components; `values` are those components, read by the caller). Each
@@ -65,10 +76,13 @@ pub fn project(
         let val = Val::from_py(value)?;
         let layout = layout
             .get_or_insert_with(|| {
-                Arc::new(match &var.val {
+                let made = Arc::new(match &var.val {
                     Val::Array(a) => Layout::Array(a.data().shape().to_vec()),
                     other => Layout::Object(other.to_py(py)),
-                })
+                });
+                // the tape shows the layout's container to the cycle collector
+                tape.get().keep(made.clone());
+                made
             })
             .clone();
         let part = CustomOp::Unary {

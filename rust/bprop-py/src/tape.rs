@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 use bprop_core::{Backprop, NodeId};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
+use pyo3::PyTraverseError;
 
 use crate::bvar::{BVar, Val};
 use crate::convert::{seed_gradient, Kind};
@@ -16,6 +18,14 @@ use crate::errors;
 use crate::grad::PyGrad;
 
 pub type CoreTape = bprop_core::Tape<PyGrad>;
+
+/// Python objects held by a closure recorded on the tape (a user Op's pullback, a container's
+/// layout). The closure keeps an `Arc` of it, and the tape another ([`Tape::keep`]), so that the
+/// cycle collector can see those objects through the tape (`Tape.__traverse__`): closures are
+/// opaque. Each object must be visited once per strong reference it holds.
+pub trait HoldsPython: Send + Sync {
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError>;
+}
 
 #[pyclass(module = "bprop._core", frozen)]
 pub struct Tape {
@@ -28,9 +38,21 @@ pub struct Tape {
     /// The node reading component `i` of container node `x`, by `(x, i)`: reading a component
     /// again reuses it, so its gradients accumulate in one slot (in place for arrays).
     parts: Mutex<HashMap<(NodeId, usize), (NodeId, Val)>>,
+    /// What the recorded closures hold of Python (see [`HoldsPython`]), for `__traverse__`.
+    kept: Mutex<Vec<Arc<dyn HoldsPython>>>,
 }
 
 impl Tape {
+    /// Let the cycle collector see what `held` (captured by a closure recorded on this tape)
+    /// holds of Python, for as long as the tape lives.
+    pub fn keep(&self, held: Arc<dyn HoldsPython>) {
+        // Only a panic while holding the lock poisons it; the list is still whole.
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(held);
+    }
+
     /// The tape, locked for recording by `op`. Refuses closed tapes (a BVar used after its run).
     pub fn record(
         &self,
@@ -121,7 +143,70 @@ impl Tape {
             open: AtomicBool::new(true),
             adds: Mutex::new(HashMap::new()),
             parts: Mutex::new(HashMap::new()),
+            kept: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Cycle-collector support: every Python object the tape holds. The recorded closures' ones
+    /// are reached through `kept` (the core tape itself holds no other Python object: its array
+    /// nodes keep numpy arrays over frozen memory, which cannot be part of a cycle), then the
+    /// explicit add functions and the cached component values.
+    ///
+    /// Only `try_lock`: the collector may run while this thread holds one of these locks (any
+    /// allocation inside `project` or `set_add` can start a collection), and waiting there would
+    /// deadlock. Skipping a contended map only under-counts the references the tape holds, so
+    /// its objects look referenced from outside and survive this collection; nothing is freed
+    /// that is still in use, and the cycle goes at a later collection.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Ok(kept) = self.kept.try_lock() {
+            for held in kept.iter() {
+                held.traverse(&visit)?;
+            }
+        }
+        if let Ok(adds) = self.adds.try_lock() {
+            for (add, _) in adds.values() {
+                visit.call(add)?;
+            }
+        }
+        if let Ok(parts) = self.parts.try_lock() {
+            for (_, val) in parts.values() {
+                if let Val::Object(o) = val {
+                    visit.call(o)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Cycle-collector support: drop everything the tape holds of Python (the recorded nodes
+    /// with their closures, the add functions, the cached components), breaking the cycles
+    /// through it. The tape is closed; a sweep of it afterwards reports an unknown node. Only
+    /// unreachable tapes are cleared, so no sweep or recording is running on it; the contents
+    /// are moved out first and dropped without any lock held (dropping them may run Python
+    /// code).
+    fn __clear__(&self) {
+        self.open.store(false, Ordering::Relaxed);
+        let nodes = match self.inner.try_write() {
+            Ok(mut g) => std::mem::take(&mut *g),
+            Err(TryLockError::Poisoned(p)) => std::mem::take(&mut *p.into_inner()),
+            Err(TryLockError::WouldBlock) => CoreTape::new(),
+        };
+        let kept = self
+            .kept
+            .try_lock()
+            .map(|mut k| std::mem::take(&mut *k))
+            .unwrap_or_default();
+        let adds = self
+            .adds
+            .try_lock()
+            .map(|mut a| std::mem::take(&mut *a))
+            .unwrap_or_default();
+        let parts = self
+            .parts
+            .try_lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default();
+        drop((nodes, kept, adds, parts));
     }
 
     /// A new input of the run holding `value`.
@@ -196,6 +281,13 @@ impl Tape {
                 None => a.add(b),
                 Some((add, kind)) => Python::attach(|py| {
                     let r = add.bind(py).call1((a.into_py(py)?, b.into_py(py)?))?;
+                    // `None` would read as "no gradient" and silently drop both contributions:
+                    // an add function must return their sum.
+                    if r.is_none() {
+                        return Err(PyTypeError::new_err(format!(
+                            "the add function given for node {node} returned None; it must return the sum of its two arguments"
+                        )));
+                    }
                     Ok(kind
                         .gradient(py, &r, &|| {
                             format!("the add function given for node {node}")
