@@ -5,11 +5,12 @@ Backprop instance. Thin wrappers of `bprop.explicit` with `zero_num`, `add_num`,
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, overload
+from typing import Any
 
-from . import explicit
+from . import explicit, run
+from . import op as _op
 from ._core import BVar
-from ._typevars import A, B, C, D, E, F, R
+from ._typevars import A, B, C, R, signature_of
 from .classes import add_num, one_num, zero_num
 from .op import Op
 from .run import (
@@ -104,54 +105,7 @@ def backprop_with2(
     return explicit.backprop_with2(f, x, y, zero=(zero_num, zero_num), add=(add_num, add_num))
 
 
-@overload
-def backprop_n(f: Callable[[BVar[A]], BVar[R]], x1: A, /) -> tuple[R, tuple[A]]: ...
-@overload
-def backprop_n(
-    f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /
-) -> tuple[R, tuple[A, B]]: ...
-@overload
-def backprop_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]], x1: A, x2: B, x3: C, /
-) -> tuple[R, tuple[A, B, C]]: ...
-@overload
-def backprop_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D]], BVar[R]], x1: A, x2: B, x3: C, x4: D, /
-) -> tuple[R, tuple[A, B, C, D]]: ...
-@overload
-def backprop_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]],
-    x1: A,
-    x2: B,
-    x3: C,
-    x4: D,
-    x5: E,
-    /,
-) -> tuple[R, tuple[A, B, C, D, E]]: ...
-@overload
-def backprop_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
-    x1: A,
-    x2: B,
-    x3: C,
-    x4: D,
-    x5: E,
-    x6: F,
-    /,
-) -> tuple[R, tuple[A, B, C, D, E, F]]: ...
-@overload
-def backprop_n(
-    f: Callable[..., BVar[R]],
-    x1: Any,
-    x2: Any,
-    x3: Any,
-    x4: Any,
-    x5: Any,
-    x6: Any,
-    x7: Any,
-    /,
-    *xs: Any,
-) -> tuple[R, tuple[Any, ...]]: ...
+@signature_of(run.backprop_n)
 def backprop_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, tuple[Any, ...]]:
     """Result and gradients of `f(*xs)`.
 
@@ -161,52 +115,7 @@ def backprop_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, tuple[Any
     return backprop_n_untyped(f, xs, zero=zero_num, add=add_num, one=one_num)
 
 
-@overload
-def grad_bp_n(f: Callable[[BVar[A]], BVar[R]], x1: A, /) -> tuple[A]: ...
-@overload
-def grad_bp_n(f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /) -> tuple[A, B]: ...
-@overload
-def grad_bp_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]], x1: A, x2: B, x3: C, /
-) -> tuple[A, B, C]: ...
-@overload
-def grad_bp_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D]], BVar[R]], x1: A, x2: B, x3: C, x4: D, /
-) -> tuple[A, B, C, D]: ...
-@overload
-def grad_bp_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]],
-    x1: A,
-    x2: B,
-    x3: C,
-    x4: D,
-    x5: E,
-    /,
-) -> tuple[A, B, C, D, E]: ...
-@overload
-def grad_bp_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
-    x1: A,
-    x2: B,
-    x3: C,
-    x4: D,
-    x5: E,
-    x6: F,
-    /,
-) -> tuple[A, B, C, D, E, F]: ...
-@overload
-def grad_bp_n(
-    f: Callable[..., BVar[R]],
-    x1: Any,
-    x2: Any,
-    x3: Any,
-    x4: Any,
-    x5: Any,
-    x6: Any,
-    x7: Any,
-    /,
-    *xs: Any,
-) -> tuple[Any, ...]: ...
+@signature_of(run.grad_bp_n)
 def grad_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, ...]:
     """Gradients of `f` at `xs`.
 
@@ -216,56 +125,7 @@ def grad_bp_n(f: Callable[..., BVar[Any]], /, *xs: Any) -> tuple[Any, ...]:
     return backprop_n_untyped(f, xs, zero=zero_num, add=add_num, one=one_num)[1]
 
 
-@overload
-def backprop_with_n(
-    f: Callable[[BVar[A]], BVar[R]], x1: A, /
-) -> tuple[R, Callable[[R], tuple[A]]]: ...
-@overload
-def backprop_with_n(
-    f: Callable[[BVar[A], BVar[B]], BVar[R]], x1: A, x2: B, /
-) -> tuple[R, Callable[[R], tuple[A, B]]]: ...
-@overload
-def backprop_with_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]], x1: A, x2: B, x3: C, /
-) -> tuple[R, Callable[[R], tuple[A, B, C]]]: ...
-@overload
-def backprop_with_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D]], BVar[R]], x1: A, x2: B, x3: C, x4: D, /
-) -> tuple[R, Callable[[R], tuple[A, B, C, D]]]: ...
-@overload
-def backprop_with_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E]], BVar[R]],
-    x1: A,
-    x2: B,
-    x3: C,
-    x4: D,
-    x5: E,
-    /,
-) -> tuple[R, Callable[[R], tuple[A, B, C, D, E]]]: ...
-@overload
-def backprop_with_n(
-    f: Callable[[BVar[A], BVar[B], BVar[C], BVar[D], BVar[E], BVar[F]], BVar[R]],
-    x1: A,
-    x2: B,
-    x3: C,
-    x4: D,
-    x5: E,
-    x6: F,
-    /,
-) -> tuple[R, Callable[[R], tuple[A, B, C, D, E, F]]]: ...
-@overload
-def backprop_with_n(
-    f: Callable[..., BVar[R]],
-    x1: Any,
-    x2: Any,
-    x3: Any,
-    x4: Any,
-    x5: Any,
-    x6: Any,
-    x7: Any,
-    /,
-    *xs: Any,
-) -> tuple[R, Callable[[R], tuple[Any, ...]]]: ...
+@signature_of(run.backprop_with_n)
 def backprop_with_n(
     f: Callable[..., BVar[Any]], /, *xs: Any
 ) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
@@ -278,46 +138,7 @@ def backprop_with_n(
     return backprop_with_n_untyped(f, xs, zero=zero_num, add=add_num)
 
 
-@overload
-def lift_op(op: Op[R], /) -> BVar[R]: ...
-@overload
-def lift_op(op: Op[A, R], x1: BVar[A], /) -> BVar[R]: ...
-@overload
-def lift_op(op: Op[A, B, R], x1: BVar[A], x2: BVar[B], /) -> BVar[R]: ...
-@overload
-def lift_op(op: Op[A, B, C, R], x1: BVar[A], x2: BVar[B], x3: BVar[C], /) -> BVar[R]: ...
-@overload
-def lift_op(
-    op: Op[A, B, C, D, R], x1: BVar[A], x2: BVar[B], x3: BVar[C], x4: BVar[D], /
-) -> BVar[R]: ...
-@overload
-def lift_op(
-    op: Op[A, B, C, D, E, R], x1: BVar[A], x2: BVar[B], x3: BVar[C], x4: BVar[D], x5: BVar[E], /
-) -> BVar[R]: ...
-@overload
-def lift_op(
-    op: Op[A, B, C, D, E, F, R],
-    x1: BVar[A],
-    x2: BVar[B],
-    x3: BVar[C],
-    x4: BVar[D],
-    x5: BVar[E],
-    x6: BVar[F],
-    /,
-) -> BVar[R]: ...
-@overload
-def lift_op(
-    op: Op[*tuple[Any, ...], R],
-    x1: Any,
-    x2: Any,
-    x3: Any,
-    x4: Any,
-    x5: Any,
-    x6: Any,
-    x7: Any,
-    /,
-    *xs: Any,
-) -> BVar[R]: ...
+@signature_of(_op.lift_op)
 def lift_op(op: Op[*tuple[Any, ...], Any], /, *xs: Any) -> BVar[Any]:
     """Apply `op`, accumulating its arguments' gradients with `+`.
 
