@@ -164,7 +164,7 @@ _hooks.install()
 pi: float = _math.pi
 """π, as Haskell's `Floating` `pi`."""
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (grouped by topic, not sorted)
     "BVar",
     "Op",
     "auto",
