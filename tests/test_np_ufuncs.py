@@ -112,7 +112,9 @@ def _pair(sample_x: Sampler, sample_y: Sampler) -> Callable[..., tuple[Any, Any]
 
 
 BINARY: dict[str, tuple[Callable[..., Any], Callable[..., tuple[Any, Any]]]] = {
-    "arctan2": (np.arctan2, _pair(_normal(), _away_from_zero())),
+    # arctan2(y, x) jumps by 2π across y = 0 where x < 0: both away from zero, so a finite
+    # difference never straddles the cut.
+    "arctan2": (np.arctan2, _pair(_away_from_zero(), _away_from_zero())),
     "hypot": (np.hypot, _pair(_away_from_zero(), _away_from_zero())),
     "maximum": (np.maximum, _pair(_normal(), _normal())),
     "minimum": (np.minimum, _pair(_normal(), _normal())),
