@@ -83,19 +83,22 @@ def _check_output(out: object) -> BVar[Any]:
     return joined
 
 
+def _key_list(d: Mapping[Any, Any]) -> str:
+    """The keys of `d` as `'a', 'b'` (sorted by their repr: keys of mixed types don't compare)."""
+    return ", ".join(sorted(map(repr, d)))
+
+
 def _conform(value: Any, dy: Any, path: str = "dy") -> Any:
     """The cotangent `dy` of a container result `value`, checked against its structure and with
     dicts put in `value`'s key order (the join's pullback takes components by position)."""
     if isinstance(value, dict):
         if not isinstance(dy, Mapping) or set(dy) != set(value):
             got = (
-                f"keys {sorted(map(repr, dy))}"
-                if isinstance(dy, Mapping)
-                else f"a {type(dy).__qualname__}"
+                f"keys {_key_list(dy)}" if isinstance(dy, Mapping) else f"a {type(dy).__qualname__}"
             )
             raise TypeError(
                 f"the output gradient {path} must be a dict with the result's keys "
-                f"{sorted(map(repr, value))}, got {got}"
+                f"{_key_list(value)}, got {got}"
             )
         return {k: _conform(v, dy[k], f"{path}[{k!r}]") for k, v in value.items()}
     if isinstance(value, (tuple, list)):
