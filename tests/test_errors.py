@@ -418,6 +418,9 @@ def test_many_errors_in_a_row_then_normal_runs() -> None:
         (bp.sin, Fraction(1, 2), r"^sin: not defined for \(Fraction\) values: "),
         (lambda v: v * "a", Fraction(1, 2), r"^mul: not defined for \(Fraction, str\) values: "),
         (lambda v: bp.log_base(v, "e"), 2 + 0j, r"^log_base: not defined for \(complex, str\)"),
+        # numpy would read a tuple as an array (and the tuple's gradient would be an array)
+        (bp.sin, (1.0, 2.0), r"^sin: not defined for a tuple value; apply it to the elements"),
+        (lambda v: v + v, [1.0], r"^add: not defined for a list value"),
     ],
 )
 def test_generic_op_forward_errors_name_the_op(f: Any, x: Any, message: str) -> None:

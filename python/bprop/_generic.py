@@ -21,6 +21,14 @@ __all__ = ["binary", "unary"]
 def _named(name: str, f: Callable[..., Any], *args: Any) -> Any:
     """`f(*args)`, with a TypeError that names the op and the operand types: numpy's own
     message (e.g. "loop of ufunc does not support argument 0 of type Fraction") names neither."""
+    for a in args:
+        # numpy would read a list or tuple as an array, and the gradient of a tuple input
+        # would come back as an array.
+        if isinstance(a, tuple | list | dict):
+            raise TypeError(
+                f"{name}: not defined for a {type(a).__name__} value; apply it to the elements "
+                "(bp.split_var, bp.sequence_var) or use a numpy array"
+            )
     try:
         return f(*args)
     except TypeError as e:
