@@ -176,7 +176,7 @@ def _extreme(
         stacked = x if is_array else np.asarray(x)
         m = reduce(stacked, axis=0)
         # NaN != NaN: a NaN result comes from the NaN elements, so they are the "ties"
-        hit = (stacked == m) | ((stacked != stacked) & (m != m))  # noqa: PLR0124
+        hit = (stacked == m) | ((stacked != stacked) & (m != m))  # noqa: PLR0124 (x != x: NaN)
 
         def pullback(g: Any) -> Any:
             share = np.where(hit, np.asarray(g) / hit.sum(axis=0), 0.0)
