@@ -3,8 +3,9 @@
 Every function of `bprop.numpy`, `bprop.numpy.linalg` and `bprop.numpy.special` is a registry
 entry whose docstring names numpy's (or scipy's) function; when `bprop.numpy` is imported,
 `attach` completes each docstring with the gradient rule of its registry entry (`TABLE`), if
-the docstring does not state it, and with its example from the table below. The examples run as doctests (tests/test_docstrings.py) with `bp` (bprop), `bnp`
-(bprop.numpy) and `np` (numpy) imported; values are rounded where they are not exact.
+the docstring does not state it, and with its example from the table below. The examples run
+as doctests (tests/test_docstrings.py) with `bp` (bprop), `bnp` (bprop.numpy) and `np` (numpy)
+imported; values are rounded where they are not exact.
 Aliases (`amax` of `max`, `around` of `round`) share their function, and so its example.
 """
 
