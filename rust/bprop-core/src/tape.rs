@@ -114,26 +114,108 @@ pub enum SweepError<E> {
     UnknownNode { node: NodeId },
 }
 
-/// The result of a sweep: one optional gradient per node up to the output.
-/// `None` means the gradient never reached that node.
+/// The result of a sweep: the gradients of the inputs (leaves) up to the output. `None` means
+/// the gradient never reached that input (or the node is not an input).
 pub struct Gradients<G> {
-    slots: Vec<Option<G>>,
+    slots: GradSlots<G>,
 }
 
-impl<G> Gradients<G> {
-    pub fn get(&self, node: NodeId) -> Option<&G> {
-        self.slots.get(node as usize).and_then(Option::as_ref)
+/// How a sweep kept its gradients: one slot of the gradient type per node, or (scalar-only
+/// tapes) plain `f64` adjoints with a flag per node saying whether any gradient reached it.
+enum GradSlots<G> {
+    General(Vec<Option<G>>),
+    Scalar {
+        adjoint: Vec<f64>,
+        reached: Vec<bool>,
+    },
+}
+
+impl<G: NativeGrad> Gradients<G> {
+    /// Whether a gradient reached the input `node` (always `false` for other nodes).
+    pub fn reached(&self, node: NodeId) -> bool {
+        let i = node as usize;
+        match &self.slots {
+            GradSlots::General(slots) => slots.get(i).is_some_and(Option::is_some),
+            GradSlots::Scalar { reached, .. } => reached.get(i).copied().unwrap_or(false),
+        }
     }
 
     pub fn take(&mut self, node: NodeId) -> Option<G> {
-        self.slots.get_mut(node as usize).and_then(Option::take)
+        let i = node as usize;
+        match &mut self.slots {
+            GradSlots::General(slots) => slots.get_mut(i).and_then(Option::take),
+            GradSlots::Scalar { adjoint, reached } => {
+                let hit = reached.get_mut(i)?;
+                std::mem::replace(hit, false).then(|| G::from_f64(adjoint[i]))
+            }
+        }
+    }
+}
+
+/// The recorded nodes, in chunks of [`CHUNK`] nodes once past the first: recorded nodes never
+/// move (a doubling `Vec` copies the whole tape at each growth, and may leave half of its
+/// capacity unused), so a tape costs its nodes' size plus at most one chunk. The first chunk
+/// grows from empty as a `Vec` does, so short runs stay small.
+struct Nodes<G: Backprop> {
+    chunks: Vec<Vec<Node<G>>>,
+    len: usize,
+}
+
+const CHUNK_BITS: u32 = 16;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+impl<G: Backprop> Nodes<G> {
+    fn new() -> Self {
+        Nodes {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, node: Node<G>) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(node),
+            _ => {
+                let mut chunk = Vec::with_capacity(if self.chunks.is_empty() { 4 } else { CHUNK });
+                chunk.push(node);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&Node<G>> {
+        (i < self.len).then(|| &self.chunks[i >> CHUNK_BITS][i & (CHUNK - 1)])
+    }
+
+    /// Nodes `0..=last` from the last to the first, with their indices.
+    fn rev_through(&self, last: usize) -> impl Iterator<Item = (usize, &Node<G>)> {
+        let count = last + 1;
+        self.chunks
+            .iter()
+            .take(count.div_ceil(CHUNK))
+            .enumerate()
+            .rev()
+            .flat_map(move |(c, chunk)| {
+                let base = c << CHUNK_BITS;
+                let end = chunk.len().min(count - base);
+                chunk[..end]
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(move |(j, node)| (base + j, node))
+            })
     }
 }
 
 /// An append-only tape of one run.
 pub struct Tape<G: Backprop> {
-    nodes: Vec<Node<G>>,
+    nodes: Nodes<G>,
     custom_nodes: usize,
+    /// Array and custom nodes: while there are none, the sweep runs on plain `f64` adjoints.
+    non_scalar_nodes: usize,
 }
 
 impl<G: Backprop> Default for Tape<G> {
@@ -145,17 +227,18 @@ impl<G: Backprop> Default for Tape<G> {
 impl<G: Backprop> Tape<G> {
     pub fn new() -> Self {
         Tape {
-            nodes: Vec::new(),
+            nodes: Nodes::new(),
             custom_nodes: 0,
+            non_scalar_nodes: 0,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.nodes.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.nodes.len == 0
     }
 
     pub fn node(&self, id: NodeId) -> Option<&Node<G>> {
@@ -169,7 +252,7 @@ impl<G: Backprop> Tape<G> {
 
     #[inline]
     fn push(&mut self, node: Node<G>) -> Result<NodeId, TapeFull> {
-        let id = NodeId::try_from(self.nodes.len()).map_err(|_| TapeFull)?;
+        let id = NodeId::try_from(self.nodes.len).map_err(|_| TapeFull)?;
         if id == NodeId::MAX {
             return Err(TapeFull);
         }
@@ -186,12 +269,15 @@ impl<G: Backprop> Tape<G> {
     pub fn custom(&mut self, op: CustomOp<G>) -> Result<NodeId, TapeFull> {
         let id = self.push(Node::Custom(Box::new(op)))?;
         self.custom_nodes += 1;
+        self.non_scalar_nodes += 1;
         Ok(id)
     }
 
     /// Record a native array op (built by the kernels of [`crate::array`]).
     pub fn array(&mut self, op: ArrayOp) -> Result<NodeId, TapeFull> {
-        self.push(Node::Array(Box::new(op)))
+        let id = self.push(Node::Array(Box::new(op)))?;
+        self.non_scalar_nodes += 1;
+        Ok(id)
     }
 
     /// Apply a native unary kernel; records a node only if `x` is on the tape.
@@ -310,7 +396,58 @@ impl<G: NativeGrad> Tape<G> {
     /// Reverse sweep from `output`, seeded with `seed` on the output's own node, accumulating
     /// with [`Backprop::add`].
     pub fn backward(&self, output: NodeId, seed: G) -> Result<Gradients<G>, SweepError<Err<G>>> {
-        self.sweep(output, seed, |_, a, b| a.add(b), true)
+        match seed.as_f64() {
+            Some(seed) if self.non_scalar_nodes == 0 => self.scalar_sweep(output, seed),
+            _ => self.sweep(output, seed, |_, a, b| a.add(b), true),
+        }
+    }
+
+    /// The sweep of a tape holding only scalar nodes: plain `f64` adjoints, no gradient objects.
+    /// It gives what [`Self::sweep`] gives with `f64` addition, down to the sign of zero: a
+    /// node's first contribution is stored, not added to 0.0, and nodes no gradient reached are
+    /// skipped (so an infinite partial on a path not taken cannot make a NaN).
+    fn scalar_sweep(&self, output: NodeId, seed: f64) -> Result<Gradients<G>, SweepError<Err<G>>> {
+        let out = output as usize;
+        if out >= self.nodes.len {
+            return Err(SweepError::UnknownNode { node: output });
+        }
+        let mut adjoint = vec![0.0; out + 1];
+        let mut reached = vec![false; out + 1];
+        adjoint[out] = seed;
+        reached[out] = true;
+        #[inline(always)]
+        fn add(adjoint: &mut [f64], reached: &mut [bool], x: NodeId, g: f64) {
+            let x = x as usize;
+            if reached[x] {
+                adjoint[x] += g;
+            } else {
+                adjoint[x] = g;
+                reached[x] = true;
+            }
+        }
+        for (i, node) in self.nodes.rev_through(out) {
+            if !reached[i] {
+                continue;
+            }
+            let d = adjoint[i];
+            match node {
+                Node::Leaf => continue,
+                Node::Lin1 { x, dx } => add(&mut adjoint, &mut reached, *x, dx * d),
+                Node::Lin2 { x, y, dx, dy } => {
+                    add(&mut adjoint, &mut reached, *x, dx * d);
+                    add(&mut adjoint, &mut reached, *y, dy * d);
+                }
+                // `non_scalar_nodes == 0` rules these out.
+                Node::Array(_) | Node::Custom(_) => {
+                    return Err(SweepError::NotScalar { node: i as NodeId })
+                }
+            }
+            // As in the general sweep, only the inputs keep their gradients.
+            reached[i] = false;
+        }
+        Ok(Gradients {
+            slots: GradSlots::Scalar { adjoint, reached },
+        })
     }
 
     /// Reverse sweep with a caller-chosen accumulation (per node, for explicit `add` functions).
@@ -341,17 +478,17 @@ impl<G: NativeGrad> Tape<G> {
         F: FnMut(NodeId, G, G) -> Result<G, Err<G>>,
     {
         let out = output as usize;
-        if out >= self.nodes.len() {
+        if out >= self.nodes.len {
             return Err(SweepError::UnknownNode { node: output });
         }
         let mut slots: Vec<Option<G>> = Vec::with_capacity(out + 1);
         slots.resize_with(out + 1, || None);
         slots[out] = Some(seed);
 
-        for i in (0..=out).rev() {
+        for (i, node) in self.nodes.rev_through(out) {
             let Some(g) = slots[i].take() else { continue };
             let id = i as NodeId;
-            match &self.nodes[i] {
+            match node {
                 // An input: its gradient stays in its slot, for the caller to read.
                 Node::Leaf => slots[i] = Some(g),
                 Node::Lin1 { x, dx } => {
@@ -423,6 +560,8 @@ impl<G: NativeGrad> Tape<G> {
                 }
             }
         }
-        Ok(Gradients { slots })
+        Ok(Gradients {
+            slots: GradSlots::General(slots),
+        })
     }
 }
