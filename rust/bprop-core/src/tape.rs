@@ -152,7 +152,7 @@ impl<G: NativeGrad> Gradients<G> {
     }
 }
 
-/// The recorded nodes, in chunks of [`CHUNK`] nodes once past the first: recorded nodes never
+/// The recorded nodes, in chunks of [`CHUNK`] nodes (128 KiB) once past the first: recorded nodes never
 /// move (a doubling `Vec` copies the whole tape at each growth, and may leave half of its
 /// capacity unused), so a tape costs its nodes' size plus at most one chunk. The first chunk
 /// grows from empty as a `Vec` does, so short runs stay small.
@@ -161,7 +161,7 @@ struct Nodes<G: Backprop> {
     len: usize,
 }
 
-const CHUNK_BITS: u32 = 16;
+const CHUNK_BITS: u32 = 12;
 const CHUNK: usize = 1 << CHUNK_BITS;
 
 impl<G: Backprop> Nodes<G> {
