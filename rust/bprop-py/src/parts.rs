@@ -61,6 +61,7 @@ pub fn project(
     let name = || "view_var".to_string();
     let mut t = tape.get().record(py, &name)?;
     let mut seen = lock_parts(tape.get());
+    seen.reserve(indices.len());
     let mut layout: Option<Arc<Layout>> = None;
     let mut out = Vec::with_capacity(indices.len());
     for (index, value) in indices.into_iter().zip(values) {

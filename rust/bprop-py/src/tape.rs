@@ -2,7 +2,6 @@
 //! runner closes the tape when the user's function returns and then sweeps it (any number of
 //! times, for `backprop_with`).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
@@ -11,6 +10,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::gc::PyVisit;
 use pyo3::prelude::*;
 use pyo3::PyTraverseError;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::bvar::{BVar, Val};
 use crate::convert::{seed_gradient, Kind};
@@ -141,8 +141,8 @@ impl Tape {
         Tape {
             inner: RwLock::new(CoreTape::new()),
             open: AtomicBool::new(true),
-            adds: Mutex::new(HashMap::new()),
-            parts: Mutex::new(HashMap::new()),
+            adds: Mutex::new(HashMap::default()),
+            parts: Mutex::new(HashMap::default()),
             kept: Mutex::new(Vec::new()),
         }
     }
