@@ -245,6 +245,14 @@ impl<G: Backprop> Tape<G> {
         self.nodes.get(id as usize)
     }
 
+    /// Bytes the recorded nodes take on the heap (their chunks' capacity; boxed array and custom
+    /// ops not included).
+    pub fn heap_bytes(&self) -> usize {
+        let chunks: usize = self.nodes.chunks.iter().map(Vec::capacity).sum();
+        chunks * std::mem::size_of::<Node<G>>()
+            + self.nodes.chunks.capacity() * std::mem::size_of::<Vec<Node<G>>>()
+    }
+
     /// Whether any node calls back into user code (the sweep may then need the interpreter).
     pub fn has_custom_nodes(&self) -> bool {
         self.custom_nodes > 0
