@@ -10,7 +10,13 @@
 #   make sdist   the source distribution in target/wheels
 #   make lint    cargo fmt --check, cargo clippy -D warnings, ruff check, ruff format --check,
 #                mypy --strict and pyright on the package
-#   make bench   build the extension, then the Python benchmark harnesses and cargo bench
+#   make bench   build the extension, cargo bench of the Rust core, then benches/report.py: every
+#                workload with bprop, the hand-written baseline and the installed peers, one
+#                table printed and written to benches/RESULTS.md and README.md, and a chart
+#                (benches/results.png); about 15 minutes with every peer installed
+#   make peers   install the bench-only peers (HIPS autograd, JAX, PyTorch) pinned in
+#                benches/peers.txt into .venv; PyTorch from PyPI brings its CUDA libraries,
+#                several GB. `make bench` runs without them (their columns say "not installed")
 #
 # Everything works from a fresh clone: the virtual environment .venv is created (with python3)
 # and filled the first time a target needs it. Needs a Rust toolchain (cargo) and python3 >= 3.11.
@@ -34,7 +40,7 @@ export PYRIGHT_PYTHON_IGNORE_WARNINGS := 1
 # development build do not rebuild each other.
 WHEELS  := target/wheels
 
-.PHONY: venv build demo fit lint test test-dev wheel sdist bench lock clean distclean
+.PHONY: venv build demo fit lint test test-dev wheel sdist bench peers lock clean distclean
 
 venv: $(DEPS)
 
@@ -86,14 +92,15 @@ test: build lint
 test-dev: build
 	$(PY) -m pytest
 
+# cargo bench runs first so that the report reads its fresh results from target/criterion.
 bench: build
-	$(PY) benches/bench_scalar.py
-	$(PY) benches/bench_arrays.py
-	$(PY) benches/bench_containers.py
-	$(PY) benches/bench_numpy.py
-	$(PY) benches/bench_threads.py
-	$(PY) benches/bench_dask.py
 	$(CARGO) bench -p bprop-core
+	$(PY) benches/report.py --write
+
+# The peers are for benchmarks only (never in the lock or the tests); the lock is passed as
+# constraints so that installing them cannot move numpy or any other pinned package.
+peers: $(DEPS)
+	$(PY) -m pip install -c $(LOCK) -r benches/peers.txt
 
 # Re-pin the Python tools: install requirements-dev.in into a scratch venv and freeze it.
 lock:

@@ -33,6 +33,7 @@ never does (the targets are printed next to the ratios).
     python benches/bench_arrays.py --quick      # CI smoke run: 1 epoch, fewer rounds (< 1 min)
     python benches/bench_arrays.py --no-peers
     python benches/bench_arrays.py --blas-threads 1   # numpy's BLAS on one thread (threadpoolctl)
+    python benches/bench_arrays.py --json w2w3.json   # also write the rows for benches/report.py
 """
 
 from __future__ import annotations
@@ -51,7 +52,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonrows
 from bench_scalar import best_of, verdict
+from jsonrows import blas_description
 
 Array = NDArray[np.float64]
 Params = list[Any]  # W1, b1, W2, b2 (numpy arrays, or a peer's own tensors)
@@ -65,7 +68,9 @@ WIDE_N = 1_000_000
 TARGET_W2 = {32: 1.2, 256: 1.05}
 TARGET_W3 = 1.0
 TARGET_EVAL = 1.05
-FASTER_THAN = ("torch", "autograd")  # W2's target: bprop faster than these at both batch sizes
+# W2's target: bprop faster than these at both batch sizes (issue 11 adds JAX jit)
+FASTER_THAN = ("torch", "autograd", "jax")
+TARGET_W3_JAX = 1.5  # W3: within 1.5x of JAX jit, which fuses the chain (issue 11)
 
 ACCURACY_TOL = 1e-9
 WEIGHT_TOL = 1e-6  # rounding (summation order) only; a wrong gradient is far above this
@@ -77,8 +82,8 @@ W3_RTOL, W3_ATOL = 1e-9, 1e-12
 
 
 def digits() -> tuple[Array, Array, NDArray[Any]]:
-    from sklearn.datasets import load_digits
-
+    # through importlib: scikit-learn ships no type information
+    load_digits = importlib.import_module("sklearn.datasets").load_digits
     d = load_digits()
     x = np.asarray(d.data, dtype=np.float64) / 16.0
     labels = np.asarray(d.target)
@@ -327,12 +332,18 @@ def w3_jax(x: Array, w: Array) -> Callable[[], Wide]:
     return run
 
 
-# name, W2 factory, W3 factory
-PEERS: list[tuple[str, Callable[[], Trainer], Callable[[Array, Array], Callable[[], Wide]]]] = [
-    ("autograd", w2_autograd, w3_autograd),
-    ("torch", w2_torch, w3_torch),
-    ("jax (jit)", w2_jax, w3_jax),
+# key (jsonrows.PEER_KEYS), variant, W2 factory, W3 factory
+PEERS: list[
+    tuple[str, str, Callable[[], Trainer], Callable[[Array, Array], Callable[[], Wide]]]
+] = [
+    ("autograd", "", w2_autograd, w3_autograd),
+    ("torch", "", w2_torch, w3_torch),
+    ("jax", "jit", w2_jax, w3_jax),
 ]
+
+
+def peer_label(key: str, variant: str) -> str:
+    return f"{key} ({variant})" if variant else key
 
 
 # ---------------------------------------------------------------------------- checking
@@ -376,21 +387,6 @@ def print_table(rows: list[Row]) -> None:
             print("-" * (sum(widths) + 8 + max(len(r[4]) for r in rows)))
 
 
-def blas_description() -> str:
-    try:
-        threadpoolctl = importlib.import_module("threadpoolctl")
-    except ImportError:
-        return "BLAS: unknown (threadpoolctl not installed)"
-    infos = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
-    return (
-        "; ".join(
-            f"BLAS: {i.get('internal_api')} {i.get('version')}, {i.get('num_threads')} threads"
-            for i in infos
-        )
-        or "BLAS: none found"
-    )
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="CI smoke run: 1 epoch, fewer rounds")
@@ -401,6 +397,7 @@ def main() -> int:
         type=int,
         help="limit numpy's BLAS to this many threads (needs threadpoolctl)",
     )
+    ap.add_argument("--json", metavar="PATH", help="also write the result rows there (report.py)")
     args = ap.parse_args()
 
     if args.blas_threads is not None:
@@ -425,6 +422,9 @@ def main() -> int:
     rows: list[Row] = [("workload", "bprop", "baseline", "ratio", "target")]
     peer_rows: list[Row] = []
     peers = [] if args.no_peers else PEERS
+    results: list[jsonrows.Row] = []
+    # what the JSON says of each peer when --no-peers leaves it out
+    unrun = {key: jsonrows.peer_skipped(jsonrows.NOT_RUN, v) for key, v, _, _ in PEERS}
 
     # ---- W2 training, both batch sizes
     for batch in BATCHES:
@@ -456,17 +456,18 @@ def main() -> int:
                 f"<= {target:g}x: {verdict(ratio, target)}",
             )
         )
-        for name, w2_factory, _ in peers:
+        w2_peers = dict(unrun) if args.no_peers else {}
+        for key, variant, w2_factory, _ in peers:
+            name = peer_label(key, variant)
             try:
-                contender = w2_factory()
-            except ImportError:
-                continue
-            try:
-                run_peer = trainer(contender, x, y, batch, epochs)
+                run_peer = trainer(w2_factory(), x, y, batch, epochs)
                 acc_peer = accuracy(run_peer(), x, labels)
                 secs = best_of({name: run_peer}, peer_rounds)[name]
-            # a peer library can raise anything; its failure is reported in the table and
-            # must not hide bprop's figures
+            except ModuleNotFoundError:
+                w2_peers[key] = jsonrows.peer_skipped(jsonrows.NOT_INSTALLED, variant)
+                continue
+            # a peer that is not installed is skipped; a failing one (any exception, also from
+            # setting it up) is reported in the table and must not hide bprop's figures
             except Exception as exc:  # noqa: BLE001
                 peer_rows.append(
                     (
@@ -477,13 +478,17 @@ def main() -> int:
                         f"failed: {type(exc).__name__}: {exc}",
                     )
                 )
+                w2_peers[key] = jsonrows.peer_failed(exc, variant)
                 continue
             peer_us = secs / n_steps * 1e6
             note = speed_note(us["bprop"], peer_us)
-            if name in FASTER_THAN:
+            if key in FASTER_THAN:
                 note += f" (target: faster: {'meets' if peer_us > us['bprop'] else 'above'})"
+            differs = ""
             if abs(acc_peer - acc_manual) > ACCURACY_TOL:
-                note += f"; peer accuracy {acc_peer:.4f} differs from {acc_manual:.4f}"
+                differs = f"peer accuracy {acc_peer:.4f} differs from {acc_manual:.4f}"
+                note += "; " + differs
+            w2_peers[key] = jsonrows.peer_time(peer_us, variant, differs)
             peer_rows.append(
                 (
                     f"W2 batch {batch}: peer {name}",
@@ -493,6 +498,18 @@ def main() -> int:
                     note,
                 )
             )
+        results.append(
+            jsonrows.row(
+                f"W2 training step, batch {batch}",
+                "µs",
+                us["bprop"],
+                us["manual"],
+                "hand-written numpy",
+                target,
+                w2_peers,
+                peer_targets={key: 1.0 for key in FASTER_THAN},
+            )
+        )
 
     # ---- W2 eval_bp: the loss forward, recording nothing
     start = initial_params()
@@ -527,6 +544,16 @@ def main() -> int:
                 f"<= {TARGET_EVAL:g}x: {verdict(ratio, TARGET_EVAL)}",
             )
         )
+        results.append(
+            jsonrows.row(
+                f"W2 eval_bp, batch {batch}",
+                "µs",
+                us["eval"],
+                us["plain"],
+                "numpy forward",
+                TARGET_EVAL,
+            )
+        )
     if eval_ok:
         print(
             f"check W2 eval_bp_n: every batch's loss equals the numpy forward (rel {LOSS_RTOL:g}): ok"
@@ -555,25 +582,31 @@ def main() -> int:
                 f"<= {TARGET_W3:g}x: {verdict(ratio, TARGET_W3)}",
             )
         )
-        for name, _, w3_factory in peers:
+        w3_peers = dict(unrun) if args.no_peers else {}
+        for key, variant, _, w3_factory in peers:
+            name = peer_label(key, variant)
             try:
                 run_peer_w3 = w3_factory(xw, ww)
-            except ImportError:
-                continue
-            try:
                 peer_wrong = w3_mismatches(run_peer_w3(), want_w3)
                 secs = best_of({name: run_peer_w3}, peer_rounds)[name]
-            # a peer library can raise anything; its failure is reported in the table and
-            # must not hide bprop's figures
+            except ModuleNotFoundError:
+                w3_peers[key] = jsonrows.peer_skipped(jsonrows.NOT_INSTALLED, variant)
+                continue
+            # a peer that is not installed is skipped; a failing one (any exception, also from
+            # setting it up) is reported in the table and must not hide bprop's figures
             except Exception as exc:  # noqa: BLE001
                 peer_rows.append(
                     (f"W3: peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
                 )
+                w3_peers[key] = jsonrows.peer_failed(exc, variant)
                 continue
             peer_ms = secs * 1e3
             note = speed_note(ms["bprop"], peer_ms)
+            differs = ""
             if peer_wrong:
-                note += "; peer result differs: " + "; ".join(peer_wrong)
+                differs = "peer result differs: " + "; ".join(peer_wrong)
+                note += "; " + differs
+            w3_peers[key] = jsonrows.peer_time(peer_ms, variant, differs)
             peer_rows.append(
                 (
                     f"W3: peer {name}",
@@ -583,7 +616,20 @@ def main() -> int:
                     note,
                 )
             )
+        results.append(
+            jsonrows.row(
+                f"W3 wide vectors, {WIDE_N:_} elements".replace("_", " "),
+                "ms",
+                ms["bprop"],
+                ms["manual"],
+                "hand-written numpy",
+                TARGET_W3,
+                w3_peers,
+                peer_targets={"jax": TARGET_W3_JAX},
+            )
+        )
 
+    jsonrows.write(args.json, results, problems)
     return finish(rows + peer_rows, problems, "the hand-written numpy version")
 
 

@@ -33,6 +33,7 @@ printed next to the ratios. ``--profile`` prints cProfile's top costs of the bpr
     python benches/bench_containers.py              # full run
     python benches/bench_containers.py --quick      # CI smoke run (a few seconds)
     python benches/bench_containers.py --no-peers --profile
+    python benches/bench_containers.py --json c.json  # also write the rows for benches/report.py
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonrows
 from bench_arrays import Row, finish, speed_note
 from bench_scalar import best_of, verdict
 
@@ -69,6 +71,7 @@ SEQ_SIZES = (1_000, 10_000)
 
 TARGET_C = 1.5  # the issue's target for (a) and (b), x hand-written
 FLAT = 1.5  # S: per-element cost at the larger n at most this times the smaller n's
+TARGET_S = 5.0  # S: at most this times the plain Python loop (issue 11)
 TOL = 1e-12
 
 # The record: a dataclass of 20 arrays, as a user would declare it (made here to keep 20 fields short).
@@ -193,10 +196,11 @@ def c_jax(p: Any) -> Callable[[], Grad]:
     return run
 
 
-C_PEERS: list[tuple[str, Callable[[Any], Callable[[], Grad]]]] = [
-    ("autograd (dict)", c_autograd),
-    ("torch (dict)", c_torch),
-    ("jax jit (dict)", c_jax),
+# key (jsonrows.PEER_KEYS), variant, factory
+C_PEERS: list[tuple[str, str, Callable[[Any], Callable[[], Grad]]]] = [
+    ("autograd", "dict", c_autograd),
+    ("torch", "dict", c_torch),
+    ("jax", "jit, dict", c_jax),
 ]
 
 
@@ -327,6 +331,7 @@ def main() -> int:
     ap.add_argument(
         "--profile", action="store_true", help="print cProfile's top costs of the bprop contenders"
     )
+    ap.add_argument("--json", metavar="PATH", help="also write the result rows there (report.py)")
     args = ap.parse_args()
 
     rounds = args.rounds or (3 if args.quick else 11)
@@ -343,6 +348,7 @@ def main() -> int:
     problems: list[str] = []
     rows: list[Row] = [("workload: contender", "time", "hand-written", "ratio", "target / note")]
     peers = [] if args.no_peers else C_PEERS
+    results: list[jsonrows.Row] = []
 
     # ---- C: the record, at both shapes
     for shape in SHAPES:
@@ -375,24 +381,34 @@ def main() -> int:
                     note,
                 )
             )
-        for peer, factory in peers:
+        c_peers = (
+            {key: jsonrows.peer_skipped(jsonrows.NOT_RUN, v) for key, v, _ in C_PEERS}
+            if args.no_peers
+            else {}
+        )
+        for key, variant, factory in peers:
+            peer = f"{key} ({variant})"
             try:
                 run_peer = factory(p)
-            except ImportError:
-                continue
-            try:
                 peer_bad = c_mismatches(run_peer(), want, None)
                 peer_us = time_each({peer: run_peer}, peer_rounds, budget)[peer] * 1e6
-            # a peer library can raise anything; its failure is reported in the table and
-            # must not hide bprop's figures
+            except ModuleNotFoundError:
+                c_peers[key] = jsonrows.peer_skipped(jsonrows.NOT_INSTALLED, variant)
+                continue
+            # a peer that is not installed is skipped; a failing one (any exception, also from
+            # setting it up) is reported in the table and must not hide bprop's figures
             except Exception as exc:  # noqa: BLE001
                 rows.append(
                     (f"{where}: peer {peer}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
                 )
+                c_peers[key] = jsonrows.peer_failed(exc, variant)
                 continue
             note = f"(a): {speed_note(us['(a) view_var(attr)'], peer_us)}; (b): {speed_note(us['(b) split_var'], peer_us)}"
+            differs = ""
             if peer_bad:
-                note += "; peer result differs: " + "; ".join(peer_bad)
+                differs = "peer result differs: " + "; ".join(peer_bad)
+                note += "; " + differs
+            c_peers[key] = jsonrows.peer_time(peer_us, variant, differs)
             rows.append(
                 (
                     f"{where}: peer {peer}",
@@ -402,6 +418,18 @@ def main() -> int:
                     note,
                 )
             )
+        results += [
+            jsonrows.row(
+                f"C {N_FIELDS} fields of {shape_text(shape)}, {name}",
+                "µs",
+                us[name],
+                us["manual"],
+                "hand-written numpy",
+                TARGET_C,
+                c_peers,
+            )
+            for name in ours
+        ]
         if args.profile:
             for name, fn in ours.items():
                 profile(f"{where} {name}", fn, 200 if shape == SHAPES[0] else 20, 15)
@@ -420,23 +448,35 @@ def main() -> int:
         t = time_each({"bprop": ours_s, "manual": manual_s}, rounds, budget)
         us = {k: v / n * 1e6 for k, v in t.items()}
         per_elem[n] = us["bprop"]
-        note = ""
+        ratio = us["bprop"] / us["manual"]
+        note = f"<= {TARGET_S:g}x: {verdict(ratio, TARGET_S)}"
         if len(per_elem) > 1:
             n0 = SEQ_SIZES[0]
             growth = us["bprop"] / per_elem[n0]
-            note = f"per element {growth:.2f}x the n={n0} figure (flat: <= {FLAT:g}x: {verdict(growth, FLAT)})"
+            note += f"; per element {growth:.2f}x the n={n0} figure (flat: <= {FLAT:g}x: {verdict(growth, FLAT)})"
         rows.append(
             (
                 f"{where}: sequence_var/collect_var",
                 f"{us['bprop']:.3f} µs/elem",
                 f"{us['manual']:.3f} µs/elem",
-                f"{us['bprop'] / us['manual']:.2f}x",
+                f"{ratio:.2f}x",
                 note,
+            )
+        )
+        results.append(
+            jsonrows.row(
+                f"S round trip, n = {n}",
+                "µs/element",
+                us["bprop"],
+                us["manual"],
+                "plain Python loop",
+                TARGET_S,
             )
         )
         if args.profile and n == SEQ_SIZES[-1]:
             profile(where, ours_s, 5, 15)
 
+    jsonrows.write(args.json, results, problems)
     return finish(rows, problems, "the hand-written version")
 
 

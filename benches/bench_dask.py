@@ -29,11 +29,14 @@ figures are noisy.
 
     python benches/bench_dask.py
     python benches/bench_dask.py --sizes 64 1024 16384 --repeats 5
+    python benches/bench_dask.py --json dask.json   # also write the table for benches/report.py
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import os
 import statistics
 import sys
@@ -45,11 +48,16 @@ from typing import Any
 import bprop as bp
 import bprop.dask as bpd
 import numpy as np
-from distributed import Client, LocalCluster
-from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
-import digits  # examples/digits.py: the data and the initial weights
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonrows
+
+# examples/digits.py: the data and the initial weights. distributed, threadpoolctl and the
+# example are imported through importlib, as they have no type information for mypy.
+digits = importlib.import_module("digits")
+distributed = importlib.import_module("distributed")
+threadpool_limits = importlib.import_module("threadpoolctl").threadpool_limits
 
 WORKERS = 2
 DEFAULT_SIZES = [16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536]
@@ -72,13 +80,12 @@ def median_seconds(f: Callable[[], Any], repeats: int) -> float:
     return statistics.median(times)
 
 
-def max_difference(a: digits.Params, b: digits.Params) -> float:
+def max_difference(a: Any, b: Any) -> float:
     return max(float(np.max(np.abs(p - q))) for p, q in zip(a, b))
 
 
 def blas_threads() -> str:
-    from threadpoolctl import threadpool_info
-
+    threadpool_info = importlib.import_module("threadpoolctl").threadpool_info
     info = sorted({f"{i['internal_api']}: {i['num_threads']}" for i in threadpool_info()})
     return ", ".join(info) or "none found"
 
@@ -87,6 +94,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--sizes", type=int, nargs="+", default=DEFAULT_SIZES, metavar="N")
     ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--json", metavar="PATH", help="also write the table there (report.py)")
     args = ap.parse_args()
     # the "sent" mode ships megabytes of shard data with the tasks on purpose
     warnings.filterwarnings("ignore", message=".*[Ll]arge graph.*")
@@ -100,14 +108,14 @@ def main() -> int:
         f"BLAS threads in this process: {blas_threads()}"
     )
     with (
-        LocalCluster(
+        distributed.LocalCluster(
             n_workers=WORKERS,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,  # type: ignore[arg-type]
+            dashboard_address=None,
         ) as cluster,
-        Client(cluster) as client,
+        distributed.Client(cluster) as client,
     ):
         workers = list(client.scheduler_info()["workers"])
         header = (
@@ -117,6 +125,7 @@ def main() -> int:
         )
         print(header)
         failures = []
+        table: list[list[str]] = []
         faster: dict[str, dict[int, bool]] = {"default": {}, "1 BLAS thread": {}}
         halves = [1.0 / WORKERS] * WORKERS
         for n in args.sizes:
@@ -128,7 +137,7 @@ def main() -> int:
             ]
 
             batch = (x, y)
-            want = bp.backprop(lambda p, b=batch: loss(p, b), params)[1]
+            want = bp.backprop(functools.partial(loss, shard=batch), params)[1]
             for name, sh in (("sent", shards), ("on workers", on_workers)):
                 got = bpd.backprop(loss, params, sh, client=client, weights=halves)[1]
                 diff = max_difference(got, want)
@@ -142,15 +151,17 @@ def main() -> int:
             with threadpool_limits(limits=1):
                 one_1 = median_seconds(one_process, args.repeats)
             sent = median_seconds(
-                lambda s=shards: bpd.backprop(loss, params, s, client=client), args.repeats
+                functools.partial(bpd.backprop, loss, params, shards, client=client), args.repeats
             )
             there = median_seconds(
-                lambda s=on_workers: bpd.backprop(loss, params, s, client=client, weights=halves),
+                functools.partial(
+                    bpd.backprop, loss, params, on_workers, client=client, weights=halves
+                ),
                 args.repeats,
             )
             single = median_seconds(
-                lambda s=on_workers[:1]: bpd.backprop(
-                    loss, params, s, client=client, weights=[1.0]
+                functools.partial(
+                    bpd.backprop, loss, params, on_workers[:1], client=client, weights=[1.0]
                 ),
                 args.repeats,
             )
@@ -161,17 +172,57 @@ def main() -> int:
                 f"{there * 1e3:>14.2f} ms {one / there:>8.2f}x {one_1 / there:>8.2f}x "
                 f"{single / there:>9.2f}"
             )
+            table.append(
+                [
+                    str(n),
+                    f"{one * 1e3:.2f} ms",
+                    f"{one_1 * 1e3:.2f} ms",
+                    f"{sent * 1e3:.2f} ms",
+                    f"{there * 1e3:.2f} ms",
+                    f"{one / there:.2f}x",
+                    f"{one_1 / there:.2f}x",
+                    f"{single / there:.2f}",
+                ]
+            )
             del on_workers
 
+    notes = []
     for baseline, wins in faster.items():
         sizes = sorted(wins)
         even = next((n for i, n in enumerate(sizes) if all(wins[m] for m in sizes[i:])), None)
         where = "not reached in the sizes measured" if even is None else f"n = {even} rows/shard"
-        print(f"break-even against one process ({baseline}): {where}")
-    print("speed-up = one process / dask with the shards on the workers")
-    print(
+        notes.append(f"break-even against one process ({baseline}): {where}")
+    notes.append("speed-up = one process / dask with the shards on the workers")
+    notes.append(
         "overlap = (dask, 1 shard of n rows on one worker) / (dask, 2 shards of n rows): near 1.0"
         " when the two workers really run at once, near 0.5 when they take turns (a busy core)"
+    )
+    print("\n".join(notes))
+    jsonrows.write(
+        args.json,
+        [],
+        failures,
+        [
+            jsonrows.Table(
+                title=(
+                    f"Dask: the digits MLP gradient over {WORKERS} shards of n rows on a "
+                    f"LocalCluster of {WORKERS} worker processes against one process "
+                    f"(benches/bench_dask.py; median of {args.repeats} calls)"
+                ),
+                columns=[
+                    "n (rows/shard)",
+                    "one process",
+                    "(1 BLAS thread)",
+                    "dask, sent",
+                    "dask, on workers",
+                    "speed-up",
+                    "(1 thread)",
+                    "overlap",
+                ],
+                rows=table,
+                notes=notes,
+            )
+        ],
     )
     if failures:
         print("FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)

@@ -28,6 +28,7 @@ cores: on a loaded machine it drops toward 1 (compare it with the control's).
 
     python benches/bench_threads.py
     python benches/bench_threads.py --n 384 --jobs 16 --rounds 5
+    python benches/bench_threads.py --json threads.json   # also write the table for report.py
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import bprop as bp
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jsonrows
 
 
 def workload(n: int, depth: int) -> tuple[Callable[[Any], Any], np.ndarray, np.ndarray]:
@@ -102,7 +106,8 @@ def check_same(a: list[Any], b: list[Any], what: str) -> None:
             sys.exit(f"{what}: job {k} differs between one and two threads")
 
 
-def measure(name: str, job: Callable[[int], Any], jobs: int, rounds: int) -> float:
+def measure(name: str, job: Callable[[int], Any], jobs: int, rounds: int) -> list[str]:
+    """Print the best one- and two-thread times and the speed-up; return them as a table row."""
     _, serial = on_threads(1, jobs, job)
     _, threaded = on_threads(2, jobs, job)
     check_same(serial, threaded, name)
@@ -115,7 +120,7 @@ def measure(name: str, job: Callable[[int], Any], jobs: int, rounds: int) -> flo
         f"{name:28s} 1 thread {best[1] * 1e3:8.1f} ms   2 threads {best[2] * 1e3:8.1f} ms   "
         f"speed-up {ratio:4.2f}x"
     )
-    return ratio
+    return [name, f"{best[1] * 1e3:.1f} ms", f"{best[2] * 1e3:.1f} ms", f"{ratio:.2f}x"]
 
 
 def main() -> None:
@@ -124,6 +129,7 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=4, help="layers of the chain (default 4)")
     ap.add_argument("--jobs", type=int, default=16, help="gradients per timing (default 16)")
     ap.add_argument("--rounds", type=int, default=5, help="best of this many (default 5)")
+    ap.add_argument("--json", metavar="PATH", help="also write the table there (report.py)")
     args = ap.parse_args()
 
     f, w, x = workload(args.n, args.depth)
@@ -135,9 +141,19 @@ def main() -> None:
         f"native-only chain: n = {args.n}, depth {args.depth}, {args.jobs} gradients per timing, "
         f"best of {args.rounds}; {cores} cores, load average {os.getloadavg()[0]:.1f}"
     )
-    measure("grad_bp (record + sweep)", lambda k: bp.grad_bp(f, w), args.jobs, args.rounds)
-    measure("sweep only (backprop_with)", lambda k: pullback(1.0), args.jobs, args.rounds)
-    measure("control: numpy by hand", lambda k: by_hand(x, w, args.depth), args.jobs, args.rounds)
+    rows = [
+        measure("grad_bp (record + sweep)", lambda k: bp.grad_bp(f, w), args.jobs, args.rounds),
+        measure("sweep only (backprop_with)", lambda k: pullback(1.0), args.jobs, args.rounds),
+        measure(
+            "control: numpy by hand", lambda k: by_hand(x, w, args.depth), args.jobs, args.rounds
+        ),
+    ]
+    title = (
+        f"Two threads: {args.jobs} native-only gradients (n = {args.n}, depth {args.depth}) "
+        f"on one thread and split over two (benches/bench_threads.py; 2.0x is perfect)"
+    )
+    columns = ["contender", "1 thread", "2 threads", "speed-up"]
+    jsonrows.write(args.json, [], [], [jsonrows.Table(title=title, columns=columns, rows=rows)])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,144 @@
+"""The result rows each harness writes with ``--json PATH`` and ``benches/report.py`` collects.
+
+A row is one workload: its label, the unit of its times, bprop's time, the hand-written
+baseline's time, their ratio and the target for it, and for each peer the harness knows either a
+time in the same unit or the reason it has none ("not installed", "failed: ...", "not run").
+Harnesses fill these from the figures they already print; nothing here times anything.
+
+A harness may also hand over small tables of its own (the threads speed-ups, say) that do not fit
+the bprop/baseline/ratio shape; the report prints them as they are.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any, NotRequired, TypedDict
+
+# Peers by key, in the order of the report's columns. A harness names the flavour it ran
+# ("jit", "eager", "dict") in a peer's `variant`.
+PEER_KEYS = ("torch", "jax", "autograd", "micrograd")
+NOT_INSTALLED = "not installed"
+NOT_RUN = "not run (--no-peers)"
+
+
+class Peer(TypedDict):
+    time: float | None  # in the row's unit; None when skipped
+    variant: NotRequired[str]
+    skipped: NotRequired[str]  # why there is no time
+    note: NotRequired[str]  # e.g. a result that differs from the baseline's
+
+
+class Row(TypedDict):
+    workload: str
+    unit: str
+    bprop: float
+    baseline: float | None  # the hand-written version, in the same unit
+    baseline_name: str
+    ratio: float | None  # bprop / baseline (lower is better for bprop)
+    # the target: at most this ratio, or, with "target_of": "bprop", at most this much of `unit`
+    target: float | None
+    target_of: NotRequired[str]
+    # per peer key: the most bprop / peer may be (1.0: "faster than the peer")
+    peer_targets: NotRequired[dict[str, float]]
+    peers: dict[str, Peer]
+    note: NotRequired[str]
+
+
+class Table(TypedDict):
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    notes: NotRequired[list[str]]  # lines printed under the table
+
+
+def peer_time(time: float, variant: str = "", note: str = "") -> Peer:
+    p = Peer(time=time)
+    if variant:
+        p["variant"] = variant
+    if note:
+        p["note"] = note
+    return p
+
+
+def peer_skipped(reason: str, variant: str = "") -> Peer:
+    p = Peer(time=None, skipped=reason)
+    if variant:
+        p["variant"] = variant
+    return p
+
+
+def peer_failed(exc: BaseException, variant: str = "") -> Peer:
+    return peer_skipped(f"failed: {type(exc).__name__}: {exc}", variant)
+
+
+def row(
+    workload: str,
+    unit: str,
+    bprop: float,
+    baseline: float | None,
+    baseline_name: str,
+    target: float | None,
+    peers: dict[str, Peer] | None = None,
+    *,
+    target_of: str = "ratio",
+    peer_targets: dict[str, float] | None = None,
+    note: str = "",
+) -> Row:
+    r = Row(
+        workload=workload,
+        unit=unit,
+        bprop=bprop,
+        baseline=baseline,
+        baseline_name=baseline_name,
+        ratio=bprop / baseline if baseline else None,
+        target=target,
+        peers=dict(peers or {}),
+    )
+    if target_of != "ratio":
+        r["target_of"] = target_of
+    if peer_targets:
+        r["peer_targets"] = peer_targets
+    if note:
+        r["note"] = note
+    return r
+
+
+def blas_description() -> str:
+    """The BLAS libraries loaded in this process (numpy's and any peer's), their versions and
+    thread counts, as threadpoolctl sees them."""
+    try:
+        threadpoolctl = importlib.import_module("threadpoolctl")
+    except ImportError:
+        return "BLAS: unknown (threadpoolctl not installed)"
+    infos = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+    return (
+        "; ".join(
+            f"BLAS: {i.get('internal_api')} {i.get('version')}, {i.get('num_threads')} thread(s)"
+            for i in infos
+        )
+        or "BLAS: none found"
+    )
+
+
+def write(
+    path: str | None,
+    rows: list[Row],
+    problems: list[str],
+    tables: list[Table] | None = None,
+) -> None:
+    """Write the harness's rows (and its wrong results, if any) to `path`; nothing without one.
+    The BLAS description is taken now, after the harness and its peers loaded theirs."""
+    if path is None:
+        return
+    doc: dict[str, Any] = {
+        "argv": sys.argv,
+        "blas": blas_description(),
+        "rows": rows,
+        "tables": tables or [],
+        "problems": problems,
+    }
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
