@@ -65,6 +65,16 @@ def test_matmul_with_plain_operand_and_views() -> None:
     check(lambda x: x[::2] @ x[1::2].T, rand(4, 3, seed=7))  # strided views
 
 
+def test_matmul_reversed_broadcast_and_empty_views() -> None:
+    # Negative strides, a zero stride and empty inner or outer dimensions reach the product
+    # kernel as views of the operand, forward and in both backward products.
+    check(lambda x: x[::-1] @ x[:, ::-1].T, rand(4, 3, seed=8))
+    check(lambda x: np.broadcast_to(x[0], (5, 3)) @ x.T, rand(4, 3, seed=9))
+    check(lambda x: x[:, :0] @ np.ones((0, 2)) + x[:, :2], rand(4, 3, seed=10))
+    check(lambda x: x[:0] @ x.T, rand(4, 3, seed=11))
+    check(lambda x: np.zeros((2, 0)) @ x[:0] + x[:2], rand(4, 3, seed=12))
+
+
 def test_matmul_batched_value_matches_numpy_exactly_in_shape() -> None:
     a, b = rand(2, 1, 3, 4), rand(5, 4, 2)
     got = bp.eval_bp2(lambda x, y: x @ y, a, b)

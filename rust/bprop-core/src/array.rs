@@ -13,9 +13,9 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{arr0, Array2, ArrayView2, ArrayViewD, Axis, Ix2, IxDyn, SliceInfo, Zip};
 
+use crate::gemm::gemm;
 use crate::scalar::{Binary, Unary};
 use crate::types::NodeId;
 pub use crate::types::{Array, ShapeError};
@@ -521,7 +521,7 @@ pub fn matmul(a: &Arg, b: &Arg, share: Share<'_>) -> Result<(Value, Option<Array
     }
     let out = a.value.with_view(|av| {
         b.value
-            .with_view(|bv| as_matrix(&av, true).dot(&as_matrix(&bv, false)))
+            .with_view(|bv| product(as_matrix(&av, true), as_matrix(&bv, false)))
     });
     let value = match (sa.len(), sb.len()) {
         (1, 1) => Value::Scalar(out[[0, 0]]),
@@ -536,6 +536,13 @@ pub fn matmul(a: &Arg, b: &Arg, share: Share<'_>) -> Result<(Value, Option<Array
         bv: b.value.clone(),
     });
     Ok((value, node))
+}
+
+/// `l · r` in a new row-major matrix.
+fn product(l: ArrayView2<'_, f64>, r: ArrayView2<'_, f64>) -> Array2<f64> {
+    let mut out = Array2::zeros((l.nrows(), r.ncols()));
+    gemm(1.0, l, r, false, out.view_mut());
+    out
 }
 
 fn normalize_axis(op: &'static str, axis: isize, ndim: usize) -> Result<usize, ShapeError> {
@@ -969,14 +976,18 @@ fn add_product<S: Sink>(
     }
     match target(sink, operand).filter(|_| operand.shape.len() == 2) {
         Some(acc) => {
-            let mut acc = acc
+            let acc = acc
                 .view_mut()
                 .into_dimensionality::<Ix2>()
                 .unwrap_or_else(|_| unreachable!("checked 2-D"));
-            general_mat_mul(1.0, &l, &r, 1.0, &mut acc);
+            gemm(1.0, l, r, true, acc);
             Ok(())
         }
-        None => put(sink, operand, from_matrix(l.dot(&r), &operand.shape, left)),
+        None => put(
+            sink,
+            operand,
+            from_matrix(product(l, r), &operand.shape, left),
+        ),
     }
 }
 

@@ -15,6 +15,7 @@
 
 pub mod array;
 pub mod backprop;
+pub mod gemm;
 pub mod parts;
 pub mod scalar;
 pub mod tape;
