@@ -271,3 +271,31 @@ def test_cross() -> None:
     check(lambda x, y: np.cross(x, y, axisb=0, axisc=-2), rand(2, 3, seed=5), rand(3, 1, seed=6))
     with pytest.raises(TypeError, match="numpy.cross"):
         bp.eval_bp2(np.cross, rand(2), rand(2))
+
+
+def test_misaligned_float64_views_are_copied_not_read_in_place() -> None:
+    """A float64 view at an odd byte offset of a BVar's (frozen, shareable) value is not aligned:
+    the kernels must get an aligned copy (reading f64s at a misaligned address is undefined
+    behaviour in Rust), with the values and gradients of an aligned array."""
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=12)
+    frozen = bp.const_var(np.concatenate([base, [0.0]])).value  # read-only, frozen memory
+    odd = frozen.view(np.uint8)[1:-7].view(np.float64)
+    assert not odd.flags.aligned and not odd.flags.writeable
+    np.testing.assert_array_equal(odd, np.frombuffer(frozen.tobytes()[1:-7], dtype=np.float64))
+    held = bp.const_var(odd).value
+    assert held.flags.aligned and not np.shares_memory(held, odd)
+    np.testing.assert_array_equal(held, odd)
+    w = rng.normal(size=12)
+
+    def f(v: Any) -> Any:
+        return bp.numpy.sum(bp.numpy.tanh(v * w) * odd)
+
+    want = np.sum(np.tanh(base * w) * odd)
+    assert bp.eval_bp(f, base) == pytest.approx(want, rel=1e-12)
+    np.testing.assert_allclose(
+        bp.grad_bp(f, base), (1 - np.tanh(base * w) ** 2) * w * odd, rtol=1e-12
+    )
+    # a misaligned gradient handed back as the seed of a pullback
+    _, pull = bp.backprop_with(lambda m: m * 2.0, np.ones(12))
+    np.testing.assert_allclose(pull(odd), 2.0 * odd, rtol=1e-12)

@@ -221,7 +221,8 @@ pub fn native_arg<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Option<NativeArg<'a
 /// key, and for a row out of range (numpy's own IndexError is raised on the package's path).
 pub fn row_index(key: &Bound<'_, PyAny>, n: usize) -> PyResult<Option<(Vec<usize>, Vec<usize>)>> {
     let (raw, shape): (Vec<i64>, Vec<usize>) = if let Ok(a) = key.cast::<PyArrayDyn<i64>>() {
-        if a.ndim() == 0 {
+        // (a misaligned index array goes to numpy's own indexing)
+        if a.ndim() == 0 || !frozen::is_aligned(a.as_untyped()) {
             return Ok(None);
         }
         let ro = a.readonly();
@@ -394,8 +395,10 @@ pub fn array_gradient(
         }
     };
     if let Ok(a) = arr.cast::<PyArrayDyn<f64>>() {
-        // SAFETY: the view is read at once, under the GIL, while `obj` is alive.
-        return Ok(copy(unsafe { a.as_array() }));
+        if frozen::is_aligned(arr) {
+            // SAFETY: the view is read at once, under the GIL, while `obj` is alive.
+            return Ok(copy(unsafe { a.as_array() }));
+        }
     }
     // Converted by numpy, keeping the memory order (as `np.asarray(obj, float64)`).
     let converted = frozen::float64_copy(arr, NPY_ORDER::NPY_KEEPORDER)?;

@@ -16,7 +16,9 @@
 use std::sync::Arc;
 
 use bprop_core::array::{Array, ArrayData, Shared};
-use numpy::npyffi::{self, NPY_ARRAY_OWNDATA, NPY_ARRAY_WRITEABLE, NPY_ORDER, PY_ARRAY_API};
+use numpy::npyffi::{
+    self, NPY_ARRAY_ALIGNED, NPY_ARRAY_OWNDATA, NPY_ARRAY_WRITEABLE, NPY_ORDER, PY_ARRAY_API,
+};
 use numpy::{
     PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
 };
@@ -172,11 +174,20 @@ fn snapshot(src: &Bound<'_, PyUntypedArray>) -> PyResult<Arc<NumpyData>> {
     Ok(NumpyData::new(&arr))
 }
 
+/// Whether numpy marks `arr`'s memory as aligned for its dtype. Views at a byte offset
+/// (`a.view(np.uint8)[1:-7].view(np.float64)`) are not, and Rust may only read `f64`s at aligned
+/// addresses: such arrays are copied by numpy before any kernel sees them.
+pub fn is_aligned(arr: &Bound<'_, PyUntypedArray>) -> bool {
+    // SAFETY: `arr` is a live array, read under the GIL.
+    let flags = unsafe { (*npyffi::_PyArray_GET_ITEM_DATA(arr.as_array_ptr())).flags };
+    flags & NPY_ARRAY_ALIGNED != 0
+}
+
 /// The real array `arr` as frozen float64 memory: frozen float64 arrays (BVar values and views of
-/// them) are shared as they are, anything else is snapshotted.
+/// them) are shared as they are, anything else (misaligned views included) is snapshotted.
 pub fn freeze(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Arc<NumpyData>> {
     if let Ok(a) = arr.cast::<PyArrayDyn<f64>>() {
-        if is_frozen(arr) {
+        if is_aligned(arr) && is_frozen(arr) {
             return Ok(NumpyData::new(a));
         }
     }
