@@ -15,6 +15,7 @@
 
 pub mod array;
 pub mod backprop;
+mod par;
 pub mod parts;
 pub mod scalar;
 pub mod tape;
