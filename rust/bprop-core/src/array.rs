@@ -335,7 +335,7 @@ fn c_slices<'a, const N: usize>(views: [&ArrayViewD<'a, f64>; N]) -> Option<[&'a
 /// `f` of each element of `v`, as a new C-ordered array of its shape. Always a slice loop (another
 /// layout is copied to C order first), so that exp and tanh give the same bits for any layout.
 #[inline(always)]
-fn map_array(isa: Isa, v: &ArrayViewD<'_, f64>, f: impl Fn(Isa, f64) -> f64) -> Array {
+fn map_array(isa: Isa, v: &ArrayViewD<'_, f64>, f: impl Fn(Isa, f64) -> f64 + Sync) -> Array {
     let v = v.as_standard_layout();
     let xs = v
         .as_slice()
@@ -430,7 +430,7 @@ pub fn binary(
 #[inline(always)]
 fn tiled(
     isa: Isa,
-    f: impl Fn(f64, f64) -> f64,
+    f: impl Fn(f64, f64) -> f64 + Sync,
     a: &ArrayViewD<'_, f64>,
     b: &ArrayViewD<'_, f64>,
     shape: &[usize],
@@ -448,34 +448,49 @@ fn tiled(
     let n = shape.len();
     let mut padded = vec![1; n - small.ndim()];
     padded.extend_from_slice(small.shape());
-    let mut out = vec![0.0; big.len()];
     if sm.is_empty() || big.is_empty() {
         return None;
     }
+    // every element is written by one block below (not zeroed first)
+    let mut out = Vec::with_capacity(big.len());
+    let slots = &mut out.spare_capacity_mut()[..big.len()];
     // suffix: leading ones, then the output's own trailing dimensions (a single element is
     // done as one prefix block below)
     let lead = padded.iter().take_while(|&&d| d == 1).count();
     if sm.len() > 1 && padded[lead..] == shape[lead..] {
-        for (o, x) in out.chunks_mut(sm.len()).zip(big.chunks(sm.len())) {
+        for (o, x) in slots.chunks_mut(sm.len()).zip(big.chunks(sm.len())) {
             if full_first {
-                isa.update(o, [x, sm], |_, o, [u, v]| *o = f(u, v));
+                isa.update(o, [x, sm], |_, o, [u, v]| {
+                    o.write(f(u, v));
+                });
             } else {
-                isa.update(o, [x, sm], |_, o, [u, v]| *o = f(v, u));
+                isa.update(o, [x, sm], |_, o, [u, v]| {
+                    o.write(f(v, u));
+                });
             }
         }
+        // SAFETY: the blocks (the whole output in order, `big.len()` being a multiple of the
+        // block length) wrote every element.
+        unsafe { out.set_len(big.len()) };
         return Some(from_vec(shape, out));
     }
     // prefix: the output's leading dimensions, then ones
     let trail = padded.iter().rev().take_while(|&&d| d == 1).count();
     if padded[..n - trail] == shape[..n - trail] {
         let block = big.len() / sm.len();
-        for ((o, x), &c) in out.chunks_mut(block).zip(big.chunks(block)).zip(sm) {
+        for ((o, x), &c) in slots.chunks_mut(block).zip(big.chunks(block)).zip(sm) {
             if full_first {
-                isa.update(o, [x], |_, o, [u]| *o = f(u, c));
+                isa.update(o, [x], |_, o, [u]| {
+                    o.write(f(u, c));
+                });
             } else {
-                isa.update(o, [x], |_, o, [u]| *o = f(c, u));
+                isa.update(o, [x], |_, o, [u]| {
+                    o.write(f(c, u));
+                });
             }
         }
+        // SAFETY: one block per element of `sm`, `block` elements each: the whole output.
+        unsafe { out.set_len(big.len()) };
         return Some(from_vec(shape, out));
     }
     None
@@ -631,6 +646,15 @@ fn picked(v: f64, m: f64) -> bool {
     v == m || (v.is_nan() && m.is_nan())
 }
 
+/// The sum of every element: [`Isa::sum`]'s fixed order over the elements in memory order when
+/// they are contiguous (every core on a long array), ndarray's otherwise.
+fn sum_all(v: &ArrayViewD<'_, f64>) -> f64 {
+    match v.as_slice_memory_order() {
+        Some(xs) => Isa::best().sum(xs),
+        None => v.sum(),
+    }
+}
+
 pub fn sum(
     x: &Arg,
     axis: Option<isize>,
@@ -641,7 +665,7 @@ pub fn sum(
     let (axis, count) = reduced_axis(op, &x.value.shape(), axis)?;
     let scale = if mean { 1.0 / count as f64 } else { 1.0 };
     let value = x.value.with_view(|v| match axis {
-        None => Value::Scalar(v.sum() * scale),
+        None => Value::Scalar(sum_all(&v) * scale),
         Some(a) => {
             let mut s = v.sum_axis(Axis(a));
             if mean {
@@ -921,6 +945,15 @@ pub trait Sink {
     /// The gradient accumulated so far for `node`, if it is an array of `shape` that may be
     /// added to in place.
     fn existing(&mut self, node: NodeId, shape: &[usize]) -> Option<&mut Array>;
+    /// [`Sink::existing`] for two distinct nodes at once (one loop then updates both).
+    fn existing_pair(
+        &mut self,
+        a: (NodeId, &[usize]),
+        b: (NodeId, &[usize]),
+    ) -> [Option<&mut Array>; 2];
+    /// Whether two contributions to one node may be added up before they are deposited (true
+    /// when gradients accumulate with their type's own add; a caller-chosen add sees each one).
+    fn combines(&self) -> bool;
     /// Add `g` (of the operand's shape; a float operand gets the sum) to the operand's gradient.
     fn deposit(&mut self, operand: &Operand, g: Array) -> Result<(), Self::Error>;
 }
@@ -933,6 +966,44 @@ fn target<'s, S: Sink>(sink: &'s mut S, operand: &Operand) -> Option<&'s mut Arr
         return None;
     }
     sink.existing(node, &operand.shape)
+}
+
+/// `acc += d` for arrays of one shape: the in-place accumulation of gradients (the sweep's add of
+/// two array gradients, and backward passes adding into an existing one). One slice loop (on
+/// every core when long) when both are C-contiguous, ndarray's strided loop otherwise.
+pub fn add_assign(acc: &mut Array, d: &Array) {
+    add_signed(acc, d, false)
+}
+
+/// `acc += d`, or `acc -= d` when `negate`.
+fn add_signed(acc: &mut Array, d: &Array, negate: bool) {
+    debug_assert_eq!(acc.shape(), d.shape());
+    match (acc.as_slice_mut(), d.as_slice()) {
+        (Some(a), Some(ds)) if negate => Isa::best().update(a, [ds], |_, a, [d]| *a -= d),
+        (Some(a), Some(ds)) => Isa::best().update(a, [ds], |_, a, [d]| *a += d),
+        _ if negate => *acc -= d,
+        _ => *acc += d,
+    }
+}
+
+/// `a = -a` elementwise.
+fn negate_in_place(a: &mut Array) {
+    match a.as_slice_mut() {
+        Some(s) => Isa::best().update(s, [], |_, v, []| *v = -*v),
+        None => a.mapv_inplace(|v| -v),
+    }
+}
+
+/// The gradients accumulated so far for two array operands on distinct nodes, as slices to add
+/// contributions of the operands' own shapes to in place (`None` where there is none, or where
+/// it is not C-contiguous).
+fn targets<'s, S: Sink>(sink: &'s mut S, [x, y]: [&Operand; 2]) -> [Option<&'s mut [f64]>; 2] {
+    let (Some(xn), Some(yn)) = (x.node, y.node) else {
+        unreachable!("called for taped operands only")
+    };
+    debug_assert!(xn != yn && !x.scalar && !y.scalar);
+    sink.existing_pair((xn, &x.shape), (yn, &y.shape))
+        .map(|a| a.and_then(|a| a.as_slice_mut()))
 }
 
 /// Deposit a contribution computed over the output's shape, reduced to the operand's shape.
@@ -998,7 +1069,7 @@ fn add_product<S: Sink>(
 #[inline(always)]
 fn scalar_operand_backward<S: Sink>(
     isa: Isa,
-    partials: impl Fn(f64, f64, f64) -> (f64, f64),
+    partials: impl Fn(f64, f64, f64) -> (f64, f64) + Sync,
     g: Array,
     [x, y]: [&Operand; 2],
     [xv, yv]: [&Value; 2],
@@ -1070,6 +1141,160 @@ fn scalar_operand_backward<S: Sink>(
     Ok(None)
 }
 
+/// Whether the backward pass of a binary op can run as one loop for both operands: arrays of
+/// the output's shape (no broadcast) on distinct taped nodes, with `g` C-contiguous.
+fn both_full(g: &Array, [x, y]: [&Operand; 2]) -> bool {
+    let full = |o: &Operand| o.node.is_some() && !o.scalar && *o.shape == *g.shape();
+    full(x) && full(y) && x.node != y.node && g.is_standard_layout()
+}
+
+/// The backward pass of `x + y` (`x - y` when `negate`) for operands that are [`both_full`]:
+/// one loop adds `g` into both existing gradients; an operand without one gets `g`'s own buffer
+/// (so at most one new array, only when neither has one). Gives `g` back otherwise.
+fn add_backward<S: Sink>(
+    negate: bool,
+    g: Array,
+    ops: [&Operand; 2],
+    sink: &mut S,
+) -> Result<Option<Array>, S::Error> {
+    if !both_full(&g, ops) {
+        return Ok(Some(g));
+    }
+    let [x, y] = ops;
+    let isa = Isa::best();
+    let dy = move |g: f64| if negate { -g } else { g };
+    let mut g = g;
+    let gs = g
+        .as_slice_mut()
+        .unwrap_or_else(|| unreachable!("checked contiguous"));
+    match targets(sink, ops) {
+        [Some(ax), Some(ay)] => isa.update2(ax, ay, [gs], |_, a, b, [g]| {
+            *a += g;
+            *b += dy(g);
+        }),
+        [Some(ax), None] => {
+            isa.update2(ax, gs, [], |_, a, g, []| {
+                *a += *g;
+                *g = dy(*g);
+            });
+            put(sink, y, g)?
+        }
+        [None, Some(ay)] => {
+            isa.update(ay, [gs], |_, b, [g]| *b += dy(g));
+            put(sink, x, g)?
+        }
+        [None, None] => {
+            let c = from_vec(&y.shape, isa.map([gs], |_, [g]| dy(g)));
+            put(sink, y, c)?;
+            put(sink, x, g)?
+        }
+    }
+    Ok(None)
+}
+
+/// The backward pass of `k(x, y)` (with `partials` its `(∂/∂x, ∂/∂y)`) as one loop that gives
+/// both operands' gradients, when they are arrays of the output's shape on taped nodes and
+/// everything is C-contiguous: added in place into existing gradients, otherwise written over
+/// `g`'s own buffer and, only if both need one, a new array. For `x * x` (one node) the two
+/// contributions are added in the loop, y's first, as two separate loops would add them.
+/// Gives `g` back when the operands are not of that form.
+#[inline(always)]
+fn fused_backward<S: Sink>(
+    isa: Isa,
+    partials: impl Fn(f64, f64, f64) -> (f64, f64) + Sync,
+    g: Array,
+    [x, y]: [&Operand; 2],
+    [xv, yv, z]: [&Value; 3],
+    sink: &mut S,
+) -> Result<Option<Array>, S::Error> {
+    let (Value::Array(xa), Value::Array(ya), Value::Array(za)) = (xv, yv, z) else {
+        return Ok(Some(g));
+    };
+    let (xd, yd, zd) = (xa.data(), ya.data(), za.data());
+    let one_node = x.node.is_some() && x.node == y.node;
+    let full = one_node || both_full(&g, [x, y]);
+    if !full || xd.shape() != g.shape() || yd.shape() != g.shape() || !g.is_standard_layout() {
+        return Ok(Some(g));
+    }
+    let Some(xyz) = c_slices([&xd, &yd, &zd]) else {
+        return Ok(Some(g));
+    };
+    let [xs, ys, zs] = xyz;
+    let mut g = g;
+    if one_node {
+        let sum = |g: f64, [x, y, z]: [f64; 3]| {
+            let (dx, dy) = partials(x, y, z);
+            (g * dy, g * dx)
+        };
+        let combines = sink.combines();
+        match target(sink, x).and_then(|a| a.as_slice_mut()) {
+            Some(acc) => {
+                let gs = g.as_slice().unwrap_or_else(|| unreachable!("checked"));
+                isa.update(acc, [gs, xs, ys, zs], |_, a, [g, x, y, z]| {
+                    let (cy, cx) = sum(g, [x, y, z]);
+                    *a = *a + cy + cx;
+                })
+            }
+            // without one, only if the contributions may be deposited as their sum
+            None if combines => {
+                let gs = g.as_slice_mut().unwrap_or_else(|| unreachable!("checked"));
+                isa.update(gs, [xs, ys, zs], |_, g, xyz| {
+                    let (cy, cx) = sum(*g, xyz);
+                    *g = cy + cx;
+                });
+                put(sink, x, g)?
+            }
+            None => return Ok(Some(g)),
+        }
+        return Ok(None);
+    }
+    let gs = g
+        .as_slice_mut()
+        .unwrap_or_else(|| unreachable!("checked contiguous"));
+    match targets(sink, [x, y]) {
+        [Some(ax), Some(ay)] => isa.update2(ax, ay, [gs, xs, ys, zs], |_, a, b, [g, x, y, z]| {
+            let (dx, dy) = partials(x, y, z);
+            *b += g * dy;
+            *a += g * dx;
+        }),
+        [Some(ax), None] => {
+            isa.update2(ax, gs, [xs, ys, zs], |_, a, g, [x, y, z]| {
+                let (dx, dy) = partials(x, y, z);
+                *a += *g * dx;
+                *g *= dy;
+            });
+            put(sink, y, g)?
+        }
+        [None, Some(ay)] => {
+            isa.update2(ay, gs, [xs, ys, zs], |_, b, g, [x, y, z]| {
+                let (dx, dy) = partials(x, y, z);
+                *b += *g * dy;
+                *g *= dx;
+            });
+            put(sink, x, g)?
+        }
+        [None, None] => {
+            let n = gs.len();
+            let mut cy = Vec::with_capacity(n);
+            isa.update2(
+                gs,
+                &mut cy.spare_capacity_mut()[..n],
+                [xs, ys, zs],
+                |_, g, c, [x, y, z]| {
+                    let (dx, dy) = partials(x, y, z);
+                    c.write(*g * dy);
+                    *g *= dx;
+                },
+            );
+            // SAFETY: the loop wrote each of the `n` elements.
+            unsafe { cy.set_len(n) };
+            put(sink, y, from_vec(g.shape(), cy))?;
+            put(sink, x, g)?
+        }
+    }
+    Ok(None)
+}
+
 impl ArrayOp {
     /// Deposit the arguments' gradients for the output gradient `g` (the gradient of a float
     /// output comes as a 0-d array).
@@ -1113,16 +1338,26 @@ impl ArrayOp {
                 ..
             } => {
                 let negate = *kernel == Binary::Sub;
+                let Some(g) = add_backward(negate, g, [x, y], sink)? else {
+                    return Ok(());
+                };
                 let same = |o: &Operand| *o.shape == *g.shape();
                 if y.node.is_some() {
                     match target(sink, y).filter(|_| same(y)) {
-                        Some(acc) if negate => *acc -= &g,
-                        Some(acc) => *acc += &g,
+                        Some(acc) => add_signed(acc, &g, negate),
+                        // `g` itself when x does not need it
+                        None if x.node.is_none() => {
+                            let mut c = sum_to(g, &y.shape);
+                            if negate {
+                                negate_in_place(&mut c);
+                            }
+                            return sink.deposit(y, c);
+                        }
                         // reduced straight from `g` (no full-size copy for a broadcast operand)
                         None => {
                             let mut c = sum_view_to(g.view(), &y.shape);
                             if negate {
-                                c.mapv_inplace(|v| -v);
+                                negate_in_place(&mut c);
                             }
                             sink.deposit(y, c)?
                         }
@@ -1130,7 +1365,7 @@ impl ArrayOp {
                 }
                 if x.node.is_some() {
                     match target(sink, x).filter(|_| same(x)) {
-                        Some(acc) => *acc += &g,
+                        Some(acc) => add_assign(acc, &g),
                         None => put(sink, x, g)?,
                     }
                 }
@@ -1158,6 +1393,11 @@ impl ArrayOp {
                 )? {
                     None => return Ok(()),
                     Some(g) => g,
+                };
+                let Some(g) =
+                    fused_backward(binary_isa(k), partials, g, [x, y], [xv, yv, z], sink)?
+                else {
+                    return Ok(());
                 };
                 let shape = g.shape().to_vec();
                 xv.with_view(|xv| {
@@ -1287,7 +1527,7 @@ impl ArrayOp {
                         }
                         match target(sink, x) {
                             Some(acc) => {
-                                *acc += &c;
+                                add_assign(acc, &c);
                                 Ok(())
                             }
                             None => put(sink, x, c),
@@ -1300,9 +1540,16 @@ impl ArrayOp {
                 match axis {
                     None => {
                         let v = g.sum() * scale;
+                        let isa = Isa::best();
                         match target(sink, x) {
-                            Some(acc) => acc.mapv_inplace(|a| a + v),
-                            None => put(sink, x, Array::from_elem(IxDyn(&x.shape), v))?,
+                            Some(acc) => match acc.as_slice_mut() {
+                                Some(a) => isa.update(a, [], |_, a, []| *a += v),
+                                None => acc.mapv_inplace(|a| a + v),
+                            },
+                            None => {
+                                let n = x.shape.iter().product();
+                                put(sink, x, from_vec(&x.shape, isa.fill(n, v)))?
+                            }
                         }
                     }
                     Some(a) => {
@@ -1362,7 +1609,7 @@ impl ArrayOp {
                 let whole = from_vec(&x.shape, whole);
                 match target(sink, x) {
                     Some(acc) => {
-                        *acc += &whole;
+                        add_assign(acc, &whole);
                         Ok(())
                     }
                     None => put(sink, x, whole),

@@ -103,7 +103,7 @@ impl Backprop for Grad {
         match (self, other) {
             (Grad::Scalar(a), Grad::Scalar(b)) => Ok(Grad::Scalar(a + b)),
             (Grad::Array(mut a), Grad::Array(b)) if a.shape() == b.shape() => {
-                a += &b;
+                crate::array::add_assign(&mut a, &b);
                 Ok(Grad::Array(a))
             }
             (a, b) => Err(ShapeError {

@@ -16,6 +16,7 @@
 pub mod array;
 pub mod backprop;
 pub mod gemm;
+mod par;
 pub mod parts;
 pub mod scalar;
 pub mod tape;

@@ -387,6 +387,26 @@ where
             .filter(|a| a.shape() == shape)
     }
 
+    fn existing_pair(
+        &mut self,
+        (a, sa): (NodeId, &[usize]),
+        (b, sb): (NodeId, &[usize]),
+    ) -> [Option<&mut Array>; 2] {
+        if !self.in_place {
+            return [None, None];
+        }
+        match self.slots.get_disjoint_mut([a as usize, b as usize]) {
+            Ok([ga, gb]) => [(ga, sa), (gb, sb)]
+                .map(|(g, shape)| g.as_mut()?.array_mut().filter(|arr| arr.shape() == shape)),
+            // the same node twice (or one out of range): no pair to update at once
+            Err(_) => [None, None],
+        }
+    }
+
+    fn combines(&self) -> bool {
+        self.in_place
+    }
+
     fn deposit(&mut self, operand: &Operand, g: Array) -> Result<(), Self::Error> {
         let Some(target) = operand.node else {
             return Ok(());

@@ -117,6 +117,8 @@ fn tanh_with<const FMA: bool>(x: f64) -> f64 {
 
 use std::sync::OnceLock;
 
+use crate::par;
+
 /// An instruction set the slice loops are compiled for. Only ever made for one the running CPU
 /// supports ([`Isa::best`], [`Isa::available`]): that is what makes [`Isa::run`] sound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,34 +217,140 @@ impl Isa {
     pub(crate) fn map<const N: usize>(
         self,
         xs: [&[f64]; N],
-        f: impl Fn(Isa, [f64; N]) -> f64,
+        f: impl Fn(Isa, [f64; N]) -> f64 + Sync,
     ) -> Vec<f64> {
-        // Zeroed first (calloc): collecting an iterator would call `Vec::from_iter` out of line,
-        // outside the dispatched copy, and the loop would not be compiled for this instruction set.
-        let mut out = vec![0.0; xs.first().map_or(0, |x| x.len())];
-        self.update(&mut out, xs, |isa, o, x| *o = f(isa, x));
+        self.collect(xs.first().map_or(0, |x| x.len()), xs, f)
+    }
+
+    /// A vector of `n` copies of `v`.
+    pub(crate) fn fill(self, n: usize, v: f64) -> Vec<f64> {
+        self.collect(n, [], |_, []| v)
+    }
+
+    /// `f(isa, [x[i] for x in xs])` for each index below `n`, as a new vector.
+    #[inline(always)]
+    fn collect<const N: usize>(
+        self,
+        n: usize,
+        xs: [&[f64]; N],
+        f: impl Fn(Isa, [f64; N]) -> f64 + Sync,
+    ) -> Vec<f64> {
+        let mut out = Vec::with_capacity(n);
+        // Written in place of zeros: zeroing first would be one more pass over the whole result.
+        self.update(&mut out.spare_capacity_mut()[..n], xs, |isa, o, x| {
+            o.write(f(isa, x));
+        });
+        // SAFETY: `update` ran the closure on each of the first `n` elements, which wrote it.
+        unsafe { out.set_len(n) };
         out
     }
 
-    /// `f(isa, &mut acc[i], [x[i] for x in xs])` for each index of slices of one length.
+    /// `f(isa, &mut acc[i], [x[i] for x in xs])` for each index of slices of one length (`acc`
+    /// may be uninitialised memory that `f` writes). Long loops run on every core (`par`).
     #[inline(always)]
-    pub(crate) fn update<const N: usize>(
+    pub(crate) fn update<T: Send, const N: usize>(
         self,
-        acc: &mut [f64],
+        acc: &mut [T],
         xs: [&[f64]; N],
-        f: impl Fn(Isa, &mut f64, [f64; N]),
+        f: impl Fn(Isa, &mut T, [f64; N]) + Sync,
     ) {
-        self.run(
-            #[inline(always)]
-            |isa| {
-                // inside the copy, so that the optimiser sees the lengths
-                let xs = same_length(xs, acc.len());
-                for (i, a) in acc.iter_mut().enumerate() {
-                    f(isa, a, xs.map(|x| x[i]))
-                }
-            },
-        )
+        let xs = same_length(xs, acc.len());
+        par::for_parts(acc, |start, part| {
+            let xs = xs.map(|x| &x[start..start + part.len()]);
+            self.run(
+                #[inline(always)]
+                |isa| {
+                    // inside the copy, so that the optimiser sees the lengths
+                    let xs = same_length(xs, part.len());
+                    for (i, a) in part.iter_mut().enumerate() {
+                        f(isa, a, xs.map(|x| x[i]))
+                    }
+                },
+            )
+        })
     }
+
+    /// [`Isa::update`] with two outputs of the inputs' length: `f(isa, &mut a[i], &mut b[i],
+    /// [x[i] for x in xs])` (a backward pass writing both operands' gradients in one loop).
+    #[inline(always)]
+    pub(crate) fn update2<T: Send, U: Send, const N: usize>(
+        self,
+        a: &mut [T],
+        b: &mut [U],
+        xs: [&[f64]; N],
+        f: impl Fn(Isa, &mut T, &mut U, [f64; N]) + Sync,
+    ) {
+        assert_eq!(
+            a.len(),
+            b.len(),
+            "slice loop over outputs of different lengths"
+        );
+        let xs = same_length(xs, a.len());
+        par::for_parts((a, b), |start, (a, b)| {
+            let xs = xs.map(|x| &x[start..start + a.len()]);
+            self.run(
+                #[inline(always)]
+                |isa| {
+                    let n = a.len();
+                    let (xs, b) = (same_length(xs, n), &mut b[..n]);
+                    for (i, (a, b)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
+                        f(isa, a, b, xs.map(|x| x[i]))
+                    }
+                },
+            )
+        })
+    }
+}
+
+/// Elements per block of [`Isa::sum`]: fixed, so that the order of the additions (and so the
+/// result) depends on the length alone, not on the number of threads.
+const SUM_BLOCK: usize = 1 << 12;
+/// Interleaved running sums per block (two AVX-512 registers' worth).
+const SUM_LANES: usize = 16;
+
+impl Isa {
+    /// The sum of `xs` in an order fixed by its length: blocks of [`SUM_BLOCK`] elements, each
+    /// summed by [`SUM_LANES`] interleaved running sums that are then added pairwise; the block
+    /// sums added in order. The blocks of a long sum are shared by every core; the result is the
+    /// same bits for any number of threads and on every instruction set (no fused operations).
+    pub(crate) fn sum(self, xs: &[f64]) -> f64 {
+        let mut blocks = vec![0.0; xs.len().div_ceil(SUM_BLOCK)];
+        par::for_parts_weighted(&mut blocks[..], SUM_BLOCK, |start, part| {
+            self.run(
+                #[inline(always)]
+                |_| {
+                    for (i, b) in part.iter_mut().enumerate() {
+                        let from = (start + i) * SUM_BLOCK;
+                        *b = block_sum(&xs[from..(from + SUM_BLOCK).min(xs.len())]);
+                    }
+                },
+            )
+        });
+        blocks.iter().fold(0.0, |s, &b| s + b)
+    }
+}
+
+/// The sum of one block of [`Isa::sum`] (inlined into each instruction set's copy).
+#[inline(always)]
+fn block_sum(xs: &[f64]) -> f64 {
+    let mut lanes = [0.0; SUM_LANES];
+    let mut chunks = xs.chunks_exact(SUM_LANES);
+    for c in &mut chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l += v;
+        }
+    }
+    for (l, &v) in lanes.iter_mut().zip(chunks.remainder()) {
+        *l += v;
+    }
+    let mut n = SUM_LANES;
+    while n > 1 {
+        n /= 2;
+        for i in 0..n {
+            lanes[i] += lanes[i + n];
+        }
+    }
+    lanes[0]
 }
 
 /// The slices, checked to have length `n` and re-sliced to it: the optimiser then knows every
@@ -411,6 +519,81 @@ mod tests {
         }
     }
 
+    /// `n` values in [-3, 3) (from `samples`, cycled, clamped: finite, moderate).
+    fn long_samples(n: usize, shift: usize) -> Vec<f64> {
+        let base: Vec<f64> = samples().map(|x| x.clamp(-3.0, 3.0)).collect();
+        (0..n).map(|i| base[(i * 7 + shift) % base.len()]).collect()
+    }
+
+    /// Long loops (split into pieces that every core shares) give the bits of the same closure
+    /// run element by element, in order, on one thread: `map`, `update` (in place) and
+    /// `update2`, on each instruction set, at a length the pieces do not divide evenly.
+    #[test]
+    fn long_loops_give_the_bits_of_an_element_by_element_loop() {
+        let n = 3 * par::MIN_ELEMENTS + 11;
+        let (xs, ys) = (long_samples(n, 0), long_samples(n, 5));
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for isa in Isa::available() {
+            let want: Vec<f64> = xs.iter().zip(&ys).map(|(&x, &y)| isa.tanh(x) * y).collect();
+            let got = isa.map([&xs, &ys], |isa, [x, y]| isa.tanh(x) * y);
+            assert!(bits(&got) == bits(&want), "{isa:?}: map");
+
+            let mut acc = ys.clone();
+            isa.update(&mut acc, [&xs], |isa, a, [x]| *a += isa.exp(x));
+            let want: Vec<f64> = xs.iter().zip(&ys).map(|(&x, &y)| y + isa.exp(x)).collect();
+            assert!(bits(&acc) == bits(&want), "{isa:?}: update");
+
+            let (mut a, mut b) = (ys.clone(), xs.clone());
+            isa.update2(&mut a, &mut b, [&xs], |_, a, b, [x]| {
+                *a += x * *b;
+                *b = x - *a;
+            });
+            for i in 0..n {
+                let a_i = ys[i] + xs[i] * xs[i];
+                assert_eq!(a[i].to_bits(), a_i.to_bits(), "{isa:?}: update2, a[{i}]");
+                assert_eq!(b[i].to_bits(), (xs[i] - a_i).to_bits(), "{isa:?}: update2");
+            }
+        }
+    }
+
+    /// `Isa::sum` is its documented order and nothing else: the same bits as summing the blocks
+    /// one after the other on this thread, on every instruction set, for long sums (shared by
+    /// the cores) and short ones; and it is as accurate as that order promises.
+    #[test]
+    fn sum_adds_in_an_order_fixed_by_the_length() {
+        for n in [
+            0,
+            1,
+            SUM_LANES - 1,
+            SUM_LANES + 1,
+            SUM_BLOCK - 1,
+            SUM_BLOCK + 3,
+            2 * par::MIN_ELEMENTS + 13,
+        ] {
+            let xs: Vec<f64> = long_samples(n, 1).iter().map(|x| x * 1e3 + 0.5).collect();
+            let want = xs.chunks(SUM_BLOCK).map(block_sum).fold(0.0, |s, b| s + b);
+            for isa in Isa::available() {
+                assert_eq!(isa.sum(&xs).to_bits(), want.to_bits(), "{isa:?}, n = {n}");
+            }
+            // Neumaier's compensated sum as the exact one
+            let (mut s, mut c) = (0.0f64, 0.0f64);
+            for &x in &xs {
+                let t = s + x;
+                c += if s.abs() >= x.abs() {
+                    (s - t) + x
+                } else {
+                    (x - t) + s
+                };
+                s = t;
+            }
+            let magnitude: f64 = xs.iter().map(|x| x.abs()).sum();
+            let error = (want - (s + c)).abs();
+            assert!(error <= 1e-13 * magnitude, "n = {n}: off by {error}");
+        }
+        let special = Isa::best().sum(&[1.0, f64::INFINITY, 2.0, f64::NEG_INFINITY]);
+        assert!(special.is_nan());
+    }
+
     #[test]
     fn update_pairs_elements_by_index() {
         let (x, y) = ([1.0, 2.0, 3.0], [10.0, 20.0, 30.0]);
@@ -432,7 +615,7 @@ mod tests {
     #[test]
     #[ignore]
     fn timing_per_isa() {
-        fn time(isa: Isa, xs: &[f64], f: impl Fn(Isa, f64) -> f64 + Copy) -> f64 {
+        fn time(isa: Isa, xs: &[f64], f: impl Fn(Isa, f64) -> f64 + Copy + Sync) -> f64 {
             let reps = 4_000_000 / xs.len();
             (0..7)
                 .map(|_| {

@@ -1618,3 +1618,168 @@ fn take_rows_gathers_and_scatter_adds_repeats() {
     );
     assert_shape_error(&e, "getitem", &["row 4"]);
 }
+
+// ---- long arrays: loops split over every core ------------------------------------------------
+
+/// Elements of the long-array tests: above the length from which elementwise loops are split
+/// into pieces that every core shares (2^17), and not a multiple of the pieces' length.
+const LONG: usize = 3 * (1 << 17) + 7;
+
+/// The elements of a 1-D array (expected values are computed on plain vectors: indexing a
+/// dynamic-dimension array per element is slow in the debug builds the tests run in).
+fn elems(a: &A) -> Vec<f64> {
+    a.iter().copied().collect()
+}
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+fn long_leaf(t: &mut Tape<Grad>, v: &[f64]) -> Arg {
+    Arg {
+        value: av(arr(&[LONG], v)),
+        node: Some(t.leaf().unwrap()),
+    }
+}
+
+/// The gradients of `leaves` for the output cotangent `g` (in-place sweep).
+fn sweep(tape: &Tape<Grad>, out: &Arg, g: &[f64], leaves: &[&Arg]) -> Vec<Vec<f64>> {
+    let seed = Grad::Array(arr(&[LONG], g));
+    let mut grads = tape.backward(out.node.unwrap(), seed).unwrap();
+    leaves
+        .iter()
+        .map(|l| elems(&grad_array(&grads.take(l.node.unwrap()).unwrap())))
+        .collect()
+}
+
+/// `f(i)` for each element index.
+fn elementwise(f: impl Fn(usize) -> f64) -> Vec<f64> {
+    (0..LONG).map(f).collect()
+}
+
+/// The backward pass of binary kernels on long arrays gives, bit for bit, each operand's
+/// `g * partial` in whichever way its gradient is built: both operands new, both added in place
+/// into existing gradients, one of each, and `k(x, x)` (one node, both contributions). An
+/// existing gradient comes from `x * c` recorded after the kernel (its backward runs first).
+#[test]
+fn long_binary_backward_gives_each_operands_partials_bit_for_bit() {
+    let mut rng = Lcg(23);
+    let mut draw = |lo, hi| elems(&rng.array(&[LONG], lo, hi));
+    let (x, y, g, c) = (
+        draw(0.5, 2.0),
+        draw(0.5, 2.0),
+        draw(-1.5, 1.5),
+        draw(-1.5, 1.5),
+    );
+    let c_arg = cst(&av(arr(&[LONG], &c)));
+    let g_c = elementwise(|i| g[i] * c[i]);
+    // both backward paths (`fused_backward`, and `add_backward` with its sign), a partial that
+    // reads the result (Div) and one that selects (Maximum)
+    for k in [Binary::Mul, Binary::Div, Binary::Maximum, Binary::Sub] {
+        let name = k.name();
+        let partials = |i: usize, y: &[f64]| k.derivatives(x[i], y[i], k.eval(x[i], y[i]));
+        let g_dx = elementwise(|i| g[i] * partials(i, &y).0);
+        let g_dy = elementwise(|i| g[i] * partials(i, &y).1);
+        // the gradient of the other use, `x * c` (or `y * c`), comes first
+        let after_c = |d: &[f64]| elementwise(|i| g_c[i] + d[i]);
+
+        for (case, x_used, y_used) in [
+            ("both new", false, false),
+            ("both in place", true, true),
+            ("x in place", true, false),
+            ("y in place", false, true),
+        ] {
+            let mut t = Tape::new();
+            let (xl, yl) = (long_leaf(&mut t, &x), long_leaf(&mut t, &y));
+            let mut out = bin(&mut t, k, &xl, &yl);
+            let want_z = elementwise(|i| k.eval(x[i], y[i]));
+            assert!(
+                bits(&elems(&as_array(&out.value))) == bits(&want_z),
+                "{name}"
+            );
+            for (leaf, used) in [(&xl, x_used), (&yl, y_used)] {
+                if used {
+                    let extra = bin(&mut t, Binary::Mul, leaf, &c_arg);
+                    out = bin(&mut t, Binary::Add, &out, &extra);
+                }
+            }
+            let grads = sweep(&t, &out, &g, &[&xl, &yl]);
+            let want_x = if x_used { after_c(&g_dx) } else { g_dx.clone() };
+            let want_y = if y_used { after_c(&g_dy) } else { g_dy.clone() };
+            assert!(bits(&grads[0]) == bits(&want_x), "{name}, {case}: d/dx");
+            assert!(bits(&grads[1]) == bits(&want_y), "{name}, {case}: d/dy");
+        }
+
+        // k(x, x): y's contribution, then x's, added in the loop (or into an existing one)
+        for used in [false, true] {
+            let mut t = Tape::new();
+            let xl = long_leaf(&mut t, &x);
+            let mut out = bin(&mut t, k, &xl, &xl);
+            if used {
+                let extra = bin(&mut t, Binary::Mul, &xl, &c_arg);
+                out = bin(&mut t, Binary::Add, &out, &extra);
+            }
+            let grad = sweep(&t, &out, &g, &[&xl]).remove(0);
+            let want = elementwise(|i| {
+                let (dx, dy) = partials(i, &x);
+                let first = if used { g_c[i] + g[i] * dy } else { g[i] * dy };
+                first + g[i] * dx
+            });
+            assert!(
+                bits(&grad) == bits(&want),
+                "{name}(x, x), x used again: {used}"
+            );
+        }
+    }
+}
+
+/// Unary kernels, the sum and the mean on long arrays: values and gradients as computed element
+/// by element (the sum in its fixed order, to rounding of a plain sum), identical on a second run.
+#[test]
+fn long_unary_sum_and_mean_match_element_by_element_results() {
+    let mut rng = Lcg(29);
+    let x = elems(&rng.array(&[LONG], -3.0, 3.0));
+    let g = elems(&rng.array(&[LONG], -1.5, 1.5));
+    for k in [Unary::Tanh, Unary::Exp, Unary::Sin, Unary::Neg] {
+        let run = || {
+            let mut t = Tape::new();
+            let xl = long_leaf(&mut t, &x);
+            let yl = un(&mut t, k, &xl);
+            let grad = sweep(&t, &yl, &g, &[&xl]).remove(0);
+            (elems(&as_array(&yl.value)), grad)
+        };
+        let (y, grad) = run();
+        // the vectorised exp and tanh differ from libm's by a few ulp
+        for (i, &v) in y.iter().enumerate() {
+            assert!(close(v, k.eval(x[i]), 1e-15), "{}: value at {i}", k.name());
+        }
+        let want = elementwise(|i| g[i] * k.derivative(x[i], y[i]));
+        assert!(bits(&grad) == bits(&want), "{}: gradient", k.name());
+        let (y2, grad2) = run();
+        assert!(
+            bits(&y) == bits(&y2) && bits(&grad) == bits(&grad2),
+            "{}: repeat",
+            k.name()
+        );
+    }
+    for mean in [false, true] {
+        let mut t = Tape::new();
+        let xl = long_leaf(&mut t, &x);
+        let s = sm(&mut t, &xl, None, mean);
+        let scale = if mean { 1.0 / LONG as f64 } else { 1.0 };
+        let plain: f64 = x.iter().sum::<f64>() * scale;
+        let got = s0(&as_array(&s.value));
+        assert!(
+            close(got, plain, 1e-12),
+            "sum (mean: {mean}): {got} vs {plain}"
+        );
+        let again = s0(&as_array(&sm(&mut t, &xl, None, mean).value));
+        assert_eq!(got.to_bits(), again.to_bits(), "sum (mean: {mean}): repeat");
+        let mut grads = t.backward(s.node.unwrap(), Grad::Scalar(0.75)).unwrap();
+        let grad = grad_array(&grads.take(xl.node.unwrap()).unwrap());
+        assert!(
+            grad.iter().all(|&v| v == 0.75 * scale),
+            "sum (mean: {mean}): gradient"
+        );
+    }
+}

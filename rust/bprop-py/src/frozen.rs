@@ -13,6 +13,7 @@
 //! Which Python values become arrays, and when, is decided in `convert.rs`; this module only
 //! makes, recognises and copies memory.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use bprop_core::array::{Array, ArrayData, Shared};
@@ -29,9 +30,18 @@ use pyo3::prelude::*;
 /// array over it writeable again and no Python code can reach the memory another way.
 #[pyclass(module = "bprop._core", frozen)]
 pub struct FrozenBuffer {
-    /// Held only to keep the memory alive (never read through): a kernel's result moved in, or a
-    /// snapshot's copy.
-    _memory: Array,
+    /// Held only to keep the memory alive (never read through).
+    _memory: Memory,
+}
+
+/// The memory a [`FrozenBuffer`] keeps alive (held, never read: hence `dead_code`).
+#[allow(dead_code)]
+enum Memory {
+    /// A kernel's result, moved in.
+    Result(Array),
+    /// A snapshot: allocated uninitialised, then filled by numpy's copy (typed `MaybeUninit`
+    /// because Rust never sees it written).
+    Snapshot(ndarray::ArrayD<MaybeUninit<f64>>),
 }
 
 /// A numpy float64 array seen by the core; its memory is frozen (see the module docs).
@@ -88,7 +98,12 @@ fn frozen_array<'py>(
     view: ndarray::ArrayViewD<'_, f64>,
     memory: Array,
 ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
-    let owner = Bound::new(py, FrozenBuffer { _memory: memory })?;
+    let owner = Bound::new(
+        py,
+        FrozenBuffer {
+            _memory: Memory::Result(memory),
+        },
+    )?;
     // SAFETY: the array's base is `owner`, which keeps the memory alive and never reallocates it.
     let arr = unsafe { PyArrayDyn::<f64>::borrow_from_array(&view, owner.into_any()) };
     // SAFETY: `arr` is the live array just made, under the GIL.
@@ -157,11 +172,20 @@ pub fn float64_copy<'py>(
 /// one size do not fault fresh pages in each time).
 fn snapshot(src: &Bound<'_, PyUntypedArray>) -> PyResult<Arc<NumpyData>> {
     let py = src.py();
-    let memory = Array::zeros(ndarray::IxDyn(src.shape()));
-    // SAFETY: the view only lends the layout; `memory`'s heap block does not move when `memory`
-    // moves into the buffer below, which then keeps it alive as long as the array.
-    let view: ndarray::ArrayViewD<'static, f64> = unsafe { std::mem::transmute(memory.view()) };
-    let owner = Bound::new(py, FrozenBuffer { _memory: memory })?;
+    // Not zeroed: numpy's copy below writes every element before anything reads one.
+    let memory = Array::uninit(ndarray::IxDyn(src.shape()));
+    // SAFETY: a C-ordered view of `memory`'s own elements (a view is a pointer and a layout; it
+    // is not read before numpy has written it); the heap block does not move when `memory` moves
+    // into the buffer below, which then keeps it alive as long as the array.
+    let view: ndarray::ArrayViewD<'static, f64> = unsafe {
+        ndarray::ArrayViewD::from_shape_ptr(memory.raw_dim(), memory.as_ptr().cast::<f64>())
+    };
+    let owner = Bound::new(
+        py,
+        FrozenBuffer {
+            _memory: Memory::Snapshot(memory),
+        },
+    )?;
     // SAFETY: the array's base is `owner`, which keeps the memory alive and never reallocates it.
     let arr = unsafe { PyArrayDyn::<f64>::borrow_from_array(&view, owner.into_any()) };
     // SAFETY: both are live arrays of one shape; `arr` is writeable and only we hold it (until

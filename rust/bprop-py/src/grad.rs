@@ -165,7 +165,7 @@ impl Backprop for PyGrad {
         match (self, other) {
             (PyGrad::Float(a), PyGrad::Float(b)) => Ok(PyGrad::Float(a + b)),
             (PyGrad::Array(mut a), PyGrad::Array(b)) if a.shape() == b.shape() => {
-                *a += &*b;
+                bprop_core::array::add_assign(&mut a, &b);
                 Ok(PyGrad::Array(a))
             }
             // Parts of one container: only the reached slots are touched, in place.
