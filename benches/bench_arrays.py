@@ -342,6 +342,33 @@ PEERS: list[
 ]
 
 
+def measure_w2(
+    factory: Callable[[], Trainer],
+    name: str,
+    data: tuple[Array, Array, NDArray[Any]],
+    batch: int,
+    epochs: int,
+    rounds: int,
+) -> tuple[float, float]:
+    """A W2 peer's accuracy after training, and its best time over `rounds`."""
+    x, y, labels = data
+    run_peer = trainer(factory(), x, y, batch, epochs)
+    acc_peer = accuracy(run_peer(), x, labels)
+    return acc_peer, best_of({name: run_peer}, rounds)[name]
+
+
+def measure_w3(
+    factory: Callable[[Array, Array], Callable[[], Wide]],
+    name: str,
+    data: tuple[Array, Array],
+    want: Wide,
+    rounds: int,
+) -> tuple[list[str], float]:
+    """How a W3 peer's result differs from `want`, and its best time over `rounds`."""
+    run_peer = factory(*data)
+    return w3_mismatches(run_peer(), want), best_of({name: run_peer}, rounds)[name]
+
+
 def peer_label(key: str, variant: str) -> str:
     return f"{key} ({variant})" if variant else key
 
@@ -459,27 +486,23 @@ def main() -> int:
         w2_peers = dict(unrun) if args.no_peers else {}
         for key, variant, w2_factory, _ in peers:
             name = peer_label(key, variant)
-            try:
-                run_peer = trainer(w2_factory(), x, y, batch, epochs)
-                acc_peer = accuracy(run_peer(), x, labels)
-                secs = best_of({name: run_peer}, peer_rounds)[name]
-            except ModuleNotFoundError:
-                w2_peers[key] = jsonrows.peer_skipped(jsonrows.NOT_INSTALLED, variant)
+            measured = jsonrows.try_peer(
+                w2_peers,
+                key,
+                variant,
+                measure_w2,
+                w2_factory,
+                name,
+                (x, y, labels),
+                batch,
+                epochs,
+                peer_rounds,
+            )
+            if measured is None:
+                if why := jsonrows.failure(w2_peers[key]):
+                    peer_rows.append((f"W2 batch {batch}: peer {name}", "-", "-", "-", why))
                 continue
-            # a peer that is not installed is skipped; a failing one (any exception, also from
-            # setting it up) is reported in the table and must not hide bprop's figures
-            except Exception as exc:  # noqa: BLE001
-                peer_rows.append(
-                    (
-                        f"W2 batch {batch}: peer {name}",
-                        "-",
-                        "-",
-                        "-",
-                        f"failed: {type(exc).__name__}: {exc}",
-                    )
-                )
-                w2_peers[key] = jsonrows.peer_failed(exc, variant)
-                continue
+            acc_peer, secs = measured
             peer_us = secs / n_steps * 1e6
             note = speed_note(us["bprop"], peer_us)
             if key in FASTER_THAN:
@@ -585,21 +608,14 @@ def main() -> int:
         w3_peers = dict(unrun) if args.no_peers else {}
         for key, variant, _, w3_factory in peers:
             name = peer_label(key, variant)
-            try:
-                run_peer_w3 = w3_factory(xw, ww)
-                peer_wrong = w3_mismatches(run_peer_w3(), want_w3)
-                secs = best_of({name: run_peer_w3}, peer_rounds)[name]
-            except ModuleNotFoundError:
-                w3_peers[key] = jsonrows.peer_skipped(jsonrows.NOT_INSTALLED, variant)
+            measured_w3 = jsonrows.try_peer(
+                w3_peers, key, variant, measure_w3, w3_factory, name, (xw, ww), want_w3, peer_rounds
+            )
+            if measured_w3 is None:
+                if why := jsonrows.failure(w3_peers[key]):
+                    peer_rows.append((f"W3: peer {name}", "-", "-", "-", why))
                 continue
-            # a peer that is not installed is skipped; a failing one (any exception, also from
-            # setting it up) is reported in the table and must not hide bprop's figures
-            except Exception as exc:  # noqa: BLE001
-                peer_rows.append(
-                    (f"W3: peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
-                )
-                w3_peers[key] = jsonrows.peer_failed(exc, variant)
-                continue
+            peer_wrong, secs = measured_w3
             peer_ms = secs * 1e3
             note = speed_note(ms["bprop"], peer_ms)
             differs = ""

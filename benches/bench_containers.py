@@ -292,6 +292,21 @@ def batched(fn: Callable[[], object], budget: float) -> tuple[Callable[[], None]
     return run, reps
 
 
+def measure_c(
+    factory: Callable[[Any], Callable[[], Grad]],
+    name: str,
+    params: Any,
+    want: Grad,
+    timing: tuple[int, float],
+) -> tuple[list[str], float]:
+    """How a C peer's result on `params` differs from `want`, and its µs per call (best of
+    `timing` = (rounds, budget))."""
+    run_peer = factory(params)
+    wrong = c_mismatches(run_peer(), want, None)
+    rounds, budget = timing
+    return wrong, time_each({name: run_peer}, rounds, budget)[name] * 1e6
+
+
 def time_each(
     contenders: dict[str, Callable[[], object]], rounds: int, budget: float
 ) -> dict[str, float]:
@@ -388,21 +403,14 @@ def main() -> int:
         )
         for key, variant, factory in peers:
             peer = f"{key} ({variant})"
-            try:
-                run_peer = factory(p)
-                peer_bad = c_mismatches(run_peer(), want, None)
-                peer_us = time_each({peer: run_peer}, peer_rounds, budget)[peer] * 1e6
-            except ModuleNotFoundError:
-                c_peers[key] = jsonrows.peer_skipped(jsonrows.NOT_INSTALLED, variant)
+            measured = jsonrows.try_peer(
+                c_peers, key, variant, measure_c, factory, peer, p, want, (peer_rounds, budget)
+            )
+            if measured is None:
+                if why := jsonrows.failure(c_peers[key]):
+                    rows.append((f"{where}: peer {peer}", "-", "-", "-", why))
                 continue
-            # a peer that is not installed is skipped; a failing one (any exception, also from
-            # setting it up) is reported in the table and must not hide bprop's figures
-            except Exception as exc:  # noqa: BLE001
-                rows.append(
-                    (f"{where}: peer {peer}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
-                )
-                c_peers[key] = jsonrows.peer_failed(exc, variant)
-                continue
+            peer_bad, peer_us = measured
             note = f"(a): {speed_note(us['(a) view_var(attr)'], peer_us)}; (b): {speed_note(us['(b) split_var'], peer_us)}"
             differs = ""
             if peer_bad:

@@ -535,18 +535,19 @@ def time_peer(
     name = f"{key} ({variant})" if variant else key
     if not run:
         return "", jsonrows.peer_skipped(jsonrows.NOT_RUN, variant)
-    try:
+
+    def measure() -> tuple[list[str], float]:
         contender = factory()
         got = contender()
         pairs = list(zip(got, want)) if n_batches is not None else [(got, want)]
         wrong = [m for g, w in pairs for m in mismatches((float(g[0]), g[1]), w)]
-        secs = best_of({name: contender}, rounds)[name]
-    except ModuleNotFoundError:
-        return f"{name} not installed", jsonrows.peer_skipped(jsonrows.NOT_INSTALLED, variant)
-    # a peer that is not installed is skipped; a failing one (any exception, also from setting
-    # it up) is reported and must not hide bprop's figures
-    except Exception as exc:  # noqa: BLE001
-        return f"{name} failed: {type(exc).__name__}: {exc}", jsonrows.peer_failed(exc, variant)
+        return wrong, best_of({name: contender}, rounds)[name]
+
+    tried: dict[str, jsonrows.Peer] = {}
+    measured = jsonrows.try_peer(tried, key, variant, measure)
+    if measured is None:
+        return f"{name} {jsonrows.failure(tried[key]) or 'not installed'}", tried[key]
+    wrong, secs = measured
     value = secs / n_batches * 1e6 if n_batches else secs * 1e3
     note = f"{name} {value:.1f} µs" if n_batches else f"{name} {value:.2f} ms"
     note += f": {speed_note(bprop_seconds, secs)}"

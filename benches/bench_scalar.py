@@ -234,6 +234,16 @@ def close(p: float, q: float, rel: float) -> bool:
     return math.isclose(p, q, rel_tol=rel, abs_tol=ABS_FLOOR)
 
 
+def measure_peer(
+    factory: Callable[[int], Callable[[], tuple[float, Grads]]], name: str, steps: int, rounds: int
+) -> tuple[list[str], float]:
+    """How a peer's result over `steps` steps differs from the hand-written pass, and its best
+    time over `rounds`."""
+    run = factory(steps)
+    wrong = mismatches(run(), make_manual(steps)(), 1e-9)
+    return wrong, best_of({name: run}, rounds)[name]
+
+
 def mismatches(got: tuple[float, Grads], want: tuple[float, Grads], rel: float) -> list[str]:
     names = ("h_N", "d/dx", "d/da", "d/db")
     got_flat = (got[0], *got[1])
@@ -431,23 +441,14 @@ def main() -> int:
         for key, variant, factory, share in PEERS:
             name = f"{key} ({variant})" if variant else key
             n = max(1, steps // share)
-            try:
-                run = factory(n)
-                got = run()
-                wrong = mismatches(got, make_manual(n)(), 1e-9)
-                secs = best_of({name: run}, peer_rounds)[name]
-            except ModuleNotFoundError:
-                rows.append((f"W1 peer {name}", "-", "-", "-", "not installed, skipped"))
-                peers[key] = jsonrows.peer_skipped(jsonrows.NOT_INSTALLED, variant)
+            measured = jsonrows.try_peer(
+                peers, key, variant, measure_peer, factory, name, n, peer_rounds
+            )
+            if measured is None:
+                why = jsonrows.failure(peers[key]) or "not installed, skipped"
+                rows.append((f"W1 peer {name}", "-", "-", "-", why))
                 continue
-            # a peer that is not installed is skipped; a failing one (any exception, also from
-            # setting it up) is reported in the table and must not hide bprop's figures
-            except Exception as exc:  # noqa: BLE001
-                rows.append(
-                    (f"W1 peer {name}", "-", "-", "-", f"failed: {type(exc).__name__}: {exc}")
-                )
-                peers[key] = jsonrows.peer_failed(exc, variant)
-                continue
+            wrong, secs = measured
             peer_ns = ns_per_op(secs, n)
             note = f"bprop is {peer_ns / ns['bprop']:.0f}x faster"
             peer_note = ""

@@ -14,7 +14,11 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from typing import Any, NotRequired, TypedDict
+from collections.abc import Callable
+from typing import Any, NotRequired, ParamSpec, TypedDict, TypeVar
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 # Peers by key, in the order of the report's columns. A harness names the flavour it ran
 # ("jit", "eager", "dict") in a peer's `variant`.
@@ -71,6 +75,33 @@ def peer_skipped(reason: str, variant: str = "") -> Peer:
 
 def peer_failed(exc: BaseException, variant: str = "") -> Peer:
     return peer_skipped(f"failed: {type(exc).__name__}: {exc}", variant)
+
+
+def try_peer(
+    peers: dict[str, Peer],
+    key: str,
+    variant: str,
+    measure: Callable[P, T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T | None:
+    """`measure(*args, **kwargs)`: a peer's setup, check and timing. A peer that is not
+    installed, or that fails (any exception, also from setting it up), gives None and has its
+    Peer recorded in `peers` under `key`: a peer must never hide bprop's figures or stop the run.
+    """
+    try:
+        return measure(*args, **kwargs)
+    except ModuleNotFoundError:
+        peers[key] = peer_skipped(NOT_INSTALLED, variant)
+    except Exception as exc:  # noqa: BLE001
+        peers[key] = peer_failed(exc, variant)
+    return None
+
+
+def failure(peer: Peer) -> str | None:
+    """Why a peer that was tried has no time, when it failed (None when it is not installed)."""
+    why = peer.get("skipped")
+    return None if why in (None, NOT_INSTALLED) else why
 
 
 def row(
