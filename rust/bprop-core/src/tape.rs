@@ -152,9 +152,9 @@ impl<G: NativeGrad> Gradients<G> {
     }
 }
 
-/// The recorded nodes, in chunks of [`CHUNK`] nodes (128 KiB) once past the first: recorded nodes never
-/// move (a doubling `Vec` copies the whole tape at each growth, and may leave half of its
-/// capacity unused), so a tape costs its nodes' size plus at most one chunk. The first chunk
+/// The recorded nodes, in chunks of [`CHUNK`] nodes (128 KiB) once past the first: recorded
+/// nodes never move (a doubling `Vec` copies the whole tape at each growth, and may leave half of
+/// its capacity unused), so a tape costs its nodes' size plus at most one chunk. The first chunk
 /// grows from empty as a `Vec` does, so short runs stay small.
 struct Nodes<G: Backprop> {
     chunks: Vec<Vec<Node<G>>>,
