@@ -142,6 +142,7 @@ from .optics import (
     traversal,
     view_var,
 )
+from .higher import elementwise_grad, hessian, hvp, jacobian
 from .run import (
     backprop,
     backprop2,
@@ -183,6 +184,10 @@ __all__ = [  # noqa: RUF022 (grouped by topic, not sorted)
     "eval_bp2",
     "eval_bp_n",
     "grad_bp",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "elementwise_grad",
     "grad_bp2",
     "grad_bp_n",
     # math

@@ -3,7 +3,7 @@ so that `bprop._core` never imports the package it belongs to. Run once, by `bpr
 
 from __future__ import annotations
 
-from . import _containers, _core, _generic, classes, errors
+from . import _containers, _core, _generic, _nested, classes, errors
 from .numpy import _dispatch
 
 
@@ -24,4 +24,5 @@ def install() -> None:
         generic_binary=_generic.binary,
         array_ufunc=_dispatch.array_ufunc,
         array_function=_dispatch.array_function,
+        nested_kernel=_nested.kernel,
     )

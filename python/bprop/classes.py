@@ -33,6 +33,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from ._core import BVar
 from .errors import BackpropInstanceError, ShapeError
 
 __all__ = [
@@ -223,6 +224,8 @@ def _array_instance() -> Instance:
     def add_(x: np.ndarray[Any, Any], y: Any) -> Any:
         if np.shape(y) != x.shape:
             raise ShapeError(f"add: arrays of different shapes ({x.shape} and {np.shape(y)})")
+        if isinstance(y, BVar):  # a nested run's gradient: a BVar of the enclosing run
+            return numeric(x) + y
         return np.asanyarray(numeric(x) + y)  # a 0-d sum is a numpy scalar: keep the array
 
     return Instance(lambda x: np.zeros_like(numeric(x)), add_, lambda x: np.ones_like(numeric(x)))
@@ -314,6 +317,14 @@ def _dataclass_instance(cls: type) -> Instance:
     return Instance(lambda x: fieldwise(zero, x), add_, lambda x: fieldwise(one, x))
 
 
+def _bvar_add(x: BVar[Any], y: Any) -> Any:
+    return x + y
+
+
+# In a nested run, gradients are BVars of the enclosing run: they add as BVars (recorded there),
+# and the zero and one of one are those of its value (constants).
+_BVAR = Instance(lambda x: zero(x.value), _bvar_add, lambda x: one(x.value))
+
 # ---- registry -----------------------------------------------------------------------------
 
 #: instances per type, found along the MRO; user registrations go here too
@@ -324,6 +335,7 @@ _REGISTRY: dict[type, Instance] = {
     np.number: _NUM,
     type(None): _UNIT,
     np.ndarray: _array_instance(),
+    BVar: _BVAR,
 }
 #: container kinds whose instance is specialised to the concrete class (to rebuild it)
 _KINDS: dict[type, Callable[[type], Instance]] = {

@@ -20,10 +20,12 @@ constant output gives.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, overload
 
 from ._containers import container_of
+from . import _core
 from ._core import BVar, Tape, const_var, set_add
 from ._typevars import A, B, C, D, E, F, R
 from .classes import build_dataclass
@@ -155,6 +157,29 @@ def per_input(funcs: Funcs, n: int, what: str) -> Sequence[Callable[..., Any]]:
     return fs
 
 
+_recording = threading.local()
+"""Per thread, the tapes of the runs whose function is running (innermost last)."""
+
+
+def _recording_tapes() -> list[Tape]:
+    tapes: list[Tape] | None = getattr(_recording, "tapes", None)
+    if tapes is None:
+        tapes = _recording.tapes = []
+    return tapes
+
+
+def _opened(x: Any) -> Any:
+    """An input of a nested run: an enclosing run's BVar of a container is given as the
+    container of its components' BVars (nested containers too), so that the nested run reads
+    components of its input's value as of any container's."""
+    if not isinstance(x, BVar) or x.is_constant or not _is_container(x.value):
+        return x
+    cont = container_of(x.value, "the input")
+    comps = cont.components(x.value)
+    parts = _core.project(x, len(comps), list(range(len(comps))), comps)
+    return cont.rebuild(x.value, [_opened(p) for p in parts])
+
+
 def backprop_with_n_untyped(
     f: Callable[..., Any],
     xs: Sequence[Any],
@@ -166,15 +191,21 @@ def backprop_with_n_untyped(
     sweep never reached; `add` (bprop.explicit) replaces the inputs' own `add`."""
     zeros = per_input(zero, len(xs), "zero")
     adds = None if add is None else per_input(add, len(xs), "add")
-    tape = Tape()
+    # A run started while another is recording on this thread is nested in it: the enclosing
+    # run's BVars are constants here, and this run's sweep is recorded on the enclosing tape,
+    # so its gradients are differentiable there (bprop/_nested.py).
+    recording = _recording_tapes()
+    tape = Tape(recording[-1] if recording else None)
+    recording.append(tape)
     try:
-        vs = [tape.input(x) for x in xs]
+        vs = [tape.input(_opened(x)) for x in xs]
         if adds is not None:
             for v, a in zip(vs, adds):
                 set_add(v, a)
         result = f(*vs)
         out = _check_output(result)
     finally:
+        recording.pop()
         tape.close()  # BVars used after this point raise TapeScopeError
     joined = out is not result
 
@@ -201,7 +232,12 @@ def backprop_n_untyped(
 
 
 def eval_bp_n_untyped(f: Callable[..., Any], xs: Sequence[Any]) -> Any:
-    """The result of `f` on the constants `xs` (no tape: every op is constant-folded)."""
+    """The result of `f` on the constants `xs` (no tape: every op is constant-folded). Inside
+    another run's function, BVars of that run (arguments, or captured by `f`) stay BVars, so the
+    result is one of them and that run's gradient flows through it."""
+    if _recording_tapes():
+        out = _check_output(f(*(x if isinstance(x, BVar) else const_var(x) for x in xs)))
+        return out.value if out.is_constant else out
     return _check_output(f(*(const_var(x) for x in xs))).value
 
 

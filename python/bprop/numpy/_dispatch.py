@@ -13,7 +13,7 @@ from typing import Any, cast
 import numpy as np
 
 from .._core import BVar
-from ._registry import FUNCTIONS, METHODS, UFUNCS, value_of
+from ._registry import FUNCTIONS, METHODS, UFUNCS, plain_value, value_of
 
 __all__ = ["array_function", "array_ufunc", "getattr_", "getitem", "iterate", "unsupported"]
 
@@ -192,7 +192,7 @@ def getattr_(v: BVar[Any], name: str) -> Any:
     if attr is not None:
         return attr(v)
     impl = METHODS.get(name)
-    if impl is not None and isinstance(v.value, (np.ndarray, float)):
+    if impl is not None and isinstance(plain_value(v), (np.ndarray, float)):
         return functools.partial(impl, v)
     raise AttributeError(
         f"'BVar' object has no attribute {name!r}"
@@ -209,13 +209,17 @@ def getitem(v: BVar[Any], key: Any) -> BVar[Any]:
     reading many rows adds their gradients slot by slot), components of containers."""
     from ..optics import getitem as component
 
-    if isinstance(v.value, np.ndarray) and not (
-        isinstance(key, (int, np.integer)) and not isinstance(key, bool)
+    plain = plain_value(v)
+    # (a nested run's array BVar, whose value is a BVar, reads rows by numpy indexing too: its
+    # rows are not components of a container value)
+    if isinstance(plain, np.ndarray) and (
+        isinstance(v.value, BVar)
+        or not (isinstance(key, (int, np.integer)) and not isinstance(key, bool))
     ):
         from ._indexing import take_index
 
         return cast(BVar[Any], take_index(v, key))
-    if isinstance(v.value, float):
+    if isinstance(plain, float):
         raise TypeError("BVar indexing: a float value has no items (it is 0-d)")
     return component(v, key)
 
@@ -224,9 +228,11 @@ def iterate(v: BVar[Any]) -> Iterator[Any]:
     """`iter(v)`: the rows of an array, the items of a tuple or list, the keys of a dict."""
     from ..optics import sequence_var
 
-    value = v.value
+    value = plain_value(v)
     if isinstance(value, dict):
         return iter(list(value))
     if isinstance(value, float) or (isinstance(value, np.ndarray) and value.ndim == 0):
         raise TypeError("iteration over a 0-d BVar")
+    if isinstance(v.value, BVar) and isinstance(value, np.ndarray):  # a nested run's array
+        return iter([getitem(v, i) for i in range(len(value))])
     return iter(sequence_var(v))

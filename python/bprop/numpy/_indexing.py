@@ -175,6 +175,11 @@ def _gather(x: Any, *, key: Key, flat: bool) -> Any:
 
 def _gather_vjp(g: Any, ans: Any, x: Any, *, key: Key, flat: bool) -> Any:
     shape = np.shape(x)
+    if isinstance(g, BVar):
+        # a nested run: the scatter-add as an op of the enclosing run (its own vjp is a gather)
+        size = (int(np.prod(shape, dtype=np.int64)),) if flat else shape
+        z = _UPDATE(np.zeros(size), g, key=key, add=True)
+        return np.reshape(z, shape) if flat else z
     if flat:
         z = scatter_add((int(np.prod(shape, dtype=np.int64)),), key, g).reshape(shape)
     else:

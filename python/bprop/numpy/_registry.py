@@ -45,6 +45,7 @@ __all__ = [
     "multi_output",
     "normalize_axis",
     "plain",
+    "plain_value",
     "refuse",
     "ufunc",
     "unbroadcast",
@@ -58,6 +59,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 def value_of(x: Any) -> Any:
     """The plain value of a BVar, or `x` itself."""
     return x.value if isinstance(x, BVar) else x
+
+
+def plain_value(x: Any) -> Any:
+    """The plain value under any number of BVar layers: in a nested run a BVar's value is a BVar
+    of the enclosing run. What a value *is* (an array, a float, a container) is decided here;
+    masks and shifts that carry no gradient are computed on it."""
+    while isinstance(x, BVar):
+        x = x.value
+    return x
 
 
 def is_live(x: Any) -> bool:
@@ -124,7 +134,13 @@ class Primitive:
         forward, vjps, vjp_all = self.forward, self.vjps, self.vjp_all
 
         def lifted(*values: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
-            ans = _result(forward(*values, **params))
+            if any_bvar(values):
+                # A nested run: the values are BVars of the enclosing run, where the primitive
+                # is applied as such (so the numpy forward only ever sees plain values); the
+                # vjps then compute on those BVars, recording on the enclosing tape.
+                ans = self(*values, **params)
+            else:
+                ans = _result(forward(*values, **params))
             on = (True,) * len(values) if live is None else live
 
             def pullback(g: Any) -> tuple[Any, ...]:

@@ -9,11 +9,13 @@ use std::sync::Arc;
 use bprop_core::array::{self as kernels, Arg, Array, ArrayOp, ShapeError, Shared, Value};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
 use crate::bvar::{BVar, Val};
-use crate::convert::native_arg;
+use crate::convert::{any_on_nested_tape, native_arg};
 use crate::errors::{self, type_name};
 use crate::frozen;
+use crate::python;
 use crate::tape::common_tape;
 
 /// Kernels whose arguments hold at least this many elements in all run without the GIL (other
@@ -107,14 +109,27 @@ pub fn run_kernel(
     Ok(Some(Bound::new(py, var)?.into_any().unbind()))
 }
 
-/// Run a kernel that has no generic fallback: non-native arguments are a type error.
+/// The static parameters of a kernel (an axis, a shape), for its Python-level rule.
+type Params<'a> = &'a dyn Fn(Python<'_>) -> PyResult<Vec<Py<PyAny>>>;
+
+/// Run a kernel that has no generic fallback: non-native arguments are a type error. On a
+/// nested run's tape (see `Tape::parent`) the kernel's Python-level rule runs instead,
+/// `bprop._nested.kernel(name, args, params)`, whose pullback is itself differentiable.
 pub(crate) fn run_native(
     py: Python<'_>,
     name: &str,
     args: &[&Bound<'_, PyAny>],
+    params: Params<'_>,
     kernel: impl FnOnce(&[Arg], kernels::Share<'_>) -> Result<(Value, Option<ArrayOp>), ShapeError>
         + Send,
 ) -> PyResult<Py<PyAny>> {
+    if any_on_nested_tape(args) {
+        let args = PyTuple::new(py, args)?;
+        let params = PyTuple::new(py, params(py)?)?;
+        return Ok(python::nested_kernel(py)?
+            .call1((name, args, params))?
+            .unbind());
+    }
     match run_kernel(py, name, args, kernel)? {
         Some(r) => Ok(r),
         None => Err(PyTypeError::new_err(format!(
@@ -127,13 +142,21 @@ pub(crate) fn run_native(
     }
 }
 
+pub(crate) fn no_params(_py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
+    Ok(Vec::new())
+}
+
+fn axis_param(py: Python<'_>, axis: Option<isize>) -> PyResult<Vec<Py<PyAny>>> {
+    Ok(vec![axis.into_pyobject(py)?.unbind()])
+}
+
 /// `x[index]` for a basic index already resolved against `x`'s shape (see `convert::basic_index`).
 pub fn run_native_index(
     py: Python<'_>,
     x: &Bound<'_, PyAny>,
     index: Vec<kernels::SliceInfoElem>,
 ) -> PyResult<Py<PyAny>> {
-    run_native(py, "getitem", &[x], move |xs, share| {
+    run_native(py, "getitem", &[x], &no_params, move |xs, share| {
         kernels::index(&xs[0], index, share)
     })
 }
@@ -145,7 +168,7 @@ pub fn run_native_take_rows(
     rows: Vec<usize>,
     rows_shape: Vec<usize>,
 ) -> PyResult<Py<PyAny>> {
-    run_native(py, "getitem", &[x], move |xs, share| {
+    run_native(py, "getitem", &[x], &no_params, move |xs, share| {
         kernels::take_rows(&xs[0], rows, &rows_shape, share)
     })
 }
@@ -174,7 +197,7 @@ pub fn matmul_native(
 /// `a @ b` (numpy's `matmul` for 1-D and 2-D operands).
 #[pyfunction]
 pub fn matmul(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    run_native(py, "matmul", &[a, b], |xs, share| {
+    run_native(py, "matmul", &[a, b], &no_params, |xs, share| {
         kernels::matmul(&xs[0], &xs[1], share)
     })
 }
@@ -182,7 +205,7 @@ pub fn matmul(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyR
 /// The axes of `a` reversed (`a.T`).
 #[pyfunction]
 pub fn transpose(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    run_native(py, "transpose", &[a], |xs, share| {
+    run_native(py, "transpose", &[a], &no_params, |xs, share| {
         Ok(kernels::transpose(&xs[0], share))
     })
 }
@@ -190,16 +213,20 @@ pub fn transpose(py: Python<'_>, a: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
 /// `a` reshaped (C order; one dimension may be -1).
 #[pyfunction]
 pub fn reshape(py: Python<'_>, a: &Bound<'_, PyAny>, shape: Vec<isize>) -> PyResult<Py<PyAny>> {
-    run_native(py, "reshape", &[a], |xs, share| {
-        kernels::reshape(&xs[0], &shape, share)
-    })
+    run_native(
+        py,
+        "reshape",
+        &[a],
+        &|py| Ok(vec![shape.clone().into_pyobject(py)?.into_any().unbind()]),
+        |xs, share| kernels::reshape(&xs[0], &shape, share),
+    )
 }
 
 /// Sum of the elements (a float), or along `axis`.
 #[pyfunction]
 #[pyo3(signature = (a, axis=None))]
 pub fn sum(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<Py<PyAny>> {
-    run_native(py, "sum", &[a], |xs, share| {
+    run_native(py, "sum", &[a], &|py| axis_param(py, axis), |xs, share| {
         kernels::sum(&xs[0], axis, false, share)
     })
 }
@@ -208,7 +235,7 @@ pub fn sum(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResul
 #[pyfunction]
 #[pyo3(signature = (a, axis=None))]
 pub fn mean(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<Py<PyAny>> {
-    run_native(py, "mean", &[a], |xs, share| {
+    run_native(py, "mean", &[a], &|py| axis_param(py, axis), |xs, share| {
         kernels::sum(&xs[0], axis, true, share)
     })
 }
@@ -218,7 +245,7 @@ pub fn mean(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResu
 #[pyfunction]
 #[pyo3(signature = (a, axis=None))]
 pub fn max(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<Py<PyAny>> {
-    run_native(py, "max", &[a], |xs, share| {
+    run_native(py, "max", &[a], &|py| axis_param(py, axis), |xs, share| {
         kernels::extremum(&xs[0], axis, true, share)
     })
 }
@@ -227,7 +254,7 @@ pub fn max(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResul
 #[pyfunction]
 #[pyo3(signature = (a, axis=None))]
 pub fn min(py: Python<'_>, a: &Bound<'_, PyAny>, axis: Option<isize>) -> PyResult<Py<PyAny>> {
-    run_native(py, "min", &[a], |xs, share| {
+    run_native(py, "min", &[a], &|py| axis_param(py, axis), |xs, share| {
         kernels::extremum(&xs[0], axis, false, share)
     })
 }
@@ -242,6 +269,7 @@ pub fn softmax_cross_entropy(
         py,
         "softmax_cross_entropy",
         &[logits, targets],
+        &no_params,
         |xs, _share| kernels::softmax_cross_entropy(&xs[0], &xs[1]),
     )
 }

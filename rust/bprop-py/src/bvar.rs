@@ -14,7 +14,7 @@ use pyo3::types::{PyDict, PyFloat, PyString, PyTuple, PyType};
 use pyo3::PyTraverseError;
 
 use crate::array;
-use crate::convert::{basic_index, row_index, scalar_arg};
+use crate::convert::{basic_index, on_nested_tape, row_index, scalar_arg};
 use crate::errors;
 use crate::fastpath;
 use crate::python;
@@ -305,7 +305,8 @@ impl BVar {
     /// `v[key]`: numpy indexing of arrays, components of containers (the package's `getitem`).
     fn __getitem__(slf: &Bound<'_, Self>, key: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        if let Val::Array(a) = &slf.get().val {
+        // (a nested run's BVars take the package's indexing, whose pullback is differentiable)
+        if let (Val::Array(a), false) = (&slf.get().val, on_nested_tape(slf.get())) {
             let shape = a.data().shape().to_vec();
             // index arrays first: `basic_index` would probe them as integers (an exception each)
             if let Some(&n) = shape.first() {

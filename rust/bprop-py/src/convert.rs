@@ -144,6 +144,19 @@ impl Val {
 // ---------------------------------------------------------------------------------------------
 // Arguments of native kernels
 
+/// Whether `v` is recorded on a nested run's tape, which takes no native nodes (see
+/// `Tape::parent`): ops on it go to the Python-level rules.
+#[inline]
+pub fn on_nested_tape(v: &BVar) -> bool {
+    v.tape.as_ref().is_some_and(|t| t.get().is_nested())
+}
+
+/// Whether any of `args` is a BVar on a nested run's tape.
+pub fn any_on_nested_tape(args: &[&Bound<'_, PyAny>]) -> bool {
+    args.iter()
+        .any(|a| a.cast::<BVar>().is_ok_and(|v| on_nested_tape(v.get())))
+}
+
 /// A float argument of a native kernel: a float-valued BVar or a plain real number. The fast
 /// path of [`native_arg`] for the per-op scalar kernels.
 pub struct ScalarArg<'a> {
@@ -156,6 +169,9 @@ pub struct ScalarArg<'a> {
 pub fn scalar_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<ScalarArg<'a>> {
     if let Ok(v) = obj.cast::<BVar>() {
         let v = v.get();
+        if on_nested_tape(v) {
+            return None;
+        }
         return match v.val {
             Val::Float(value) => Some(ScalarArg {
                 tape: v.tape.as_ref(),
@@ -187,6 +203,9 @@ pub struct NativeArg<'a> {
 pub fn native_arg<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Option<NativeArg<'a>>> {
     if let Ok(v) = obj.cast::<BVar>() {
         let v = v.get();
+        if on_nested_tape(v) {
+            return Ok(None);
+        }
         let Some(value) = v.val.to_core() else {
             return Ok(None);
         };
@@ -446,6 +465,14 @@ impl Kind {
         if g.is_none() {
             return Ok(None);
         }
+        // In a nested run, gradients are BVars of the enclosing run (its pullbacks compute on
+        // them); they are kept as they are and accumulated by the generic `add`.
+        if g.cast::<BVar>().is_ok() {
+            return Ok(match self {
+                Kind::Constant => None,
+                _ => Some(PyGrad::Object(g.clone().unbind())),
+            });
+        }
         match self {
             Kind::Constant => Ok(None),
             Kind::Float => Ok(Some(PyGrad::Float(scalar_gradient(g, || {
@@ -474,6 +501,10 @@ impl Kind {
 /// The seed of a reverse sweep from an output holding `out`: a real number for a float, a real
 /// array of the output's shape for an array (else `ShapeError`), anything for an object.
 pub fn seed_gradient(py: Python<'_>, out: &Val, seed: &Bound<'_, PyAny>) -> PyResult<PyGrad> {
+    if seed.cast::<BVar>().is_ok() {
+        // a cotangent of an enclosing run (a nested `backprop_with` pullback)
+        return Ok(PyGrad::Object(seed.clone().unbind()));
+    }
     Ok(match out {
         Val::Float(_) => PyGrad::Float(scalar_gradient(seed, || {
             "the output gradient (seed)".to_string()

@@ -10,8 +10,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyTuple};
 
-use crate::array::run_native;
+use crate::array::{no_params, run_native};
 use crate::bvar::{BVar, Val};
+use crate::convert::on_nested_tape;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Reduction {
@@ -88,6 +89,9 @@ pub fn reduction(
     let Val::Array(data) = &var.get().val else {
         return Ok(None);
     };
+    if on_nested_tape(var.get()) {
+        return Ok(None);
+    }
     let shape = data.data().shape().to_vec();
     let ndim = shape.len() as isize;
     let axis = match axis {
@@ -112,16 +116,16 @@ pub fn reduction(
     let py = func.py();
     let x = a.as_any();
     let out = match kind {
-        Reduction::Sum => run_native(py, "sum", &[x], |xs, share| {
+        Reduction::Sum => run_native(py, "sum", &[x], &no_params, |xs, share| {
             kernels::sum(&xs[0], kernel_axis, false, share)
         })?,
-        Reduction::Mean => run_native(py, "mean", &[x], |xs, share| {
+        Reduction::Mean => run_native(py, "mean", &[x], &no_params, |xs, share| {
             kernels::sum(&xs[0], kernel_axis, true, share)
         })?,
-        Reduction::Max => run_native(py, "max", &[x], |xs, share| {
+        Reduction::Max => run_native(py, "max", &[x], &no_params, |xs, share| {
             kernels::extremum(&xs[0], kernel_axis, true, share)
         })?,
-        Reduction::Min => run_native(py, "min", &[x], |xs, share| {
+        Reduction::Min => run_native(py, "min", &[x], &no_params, |xs, share| {
             kernels::extremum(&xs[0], kernel_axis, false, share)
         })?,
     };
@@ -143,6 +147,7 @@ pub fn reduction(
         py,
         "reshape",
         &[out.bind(py)],
+        &no_params,
         |xs, share| kernels::reshape(&xs[0], &kept, share),
     )?))
 }
@@ -180,13 +185,14 @@ pub fn reshape_dims(
 
 /// `v.reshape(...)` natively for array BVars.
 pub fn reshape(var: &Bound<'_, BVar>, dims: Vec<isize>) -> PyResult<Option<Py<PyAny>>> {
-    if !matches!(var.get().val, Val::Array(_)) {
+    if !matches!(var.get().val, Val::Array(_)) || on_nested_tape(var.get()) {
         return Ok(None);
     }
     Ok(Some(run_native(
         var.py(),
         "reshape",
         &[var.as_any()],
+        &no_params,
         |xs, share| kernels::reshape(&xs[0], &dims, share),
     )?))
 }

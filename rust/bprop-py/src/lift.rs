@@ -114,6 +114,16 @@ impl PyPullback {
     }
 }
 
+/// Whether `y` (what a forward function returned) is a BVar of a run that `tape` is nested in:
+/// the forward computed on such BVars, which is how a nested run records on the enclosing tape.
+fn returns_outer(y: &BVar, tape: Option<&Py<Tape>>) -> bool {
+    match (y.tape.as_ref(), tape) {
+        (Some(outer), Some(t)) => !outer.is(t) && t.get().is_within(t, outer),
+        (None, _) => true,
+        _ => false,
+    }
+}
+
 /// `lift_custom(op, forward, bare, args)`: apply a user Op to BVars/plain values.
 ///
 /// `forward(*values)` must return `(value, pullback)`. `bare` means the pullback returns the
@@ -129,7 +139,7 @@ pub fn lift_custom(
 ) -> PyResult<Py<PyAny>> {
     let n = args.len();
     let args: Vec<Bound<'_, PyAny>> = args.iter().collect();
-    let vars: Vec<Option<&BVar>> = args
+    let all_vars: Vec<Option<&BVar>> = args
         .iter()
         .map(|a| a.cast::<BVar>().ok().map(|b| b.get()))
         .collect();
@@ -137,14 +147,25 @@ pub fn lift_custom(
     let tape: Option<&Py<Tape>> = common_tape(
         py,
         &name,
-        vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())),
+        all_vars.iter().map(|v| v.and_then(|v| v.tape.as_ref())),
     )?;
+    // BVars of the runs the tape is nested in are constants of this op: their value is the BVar
+    // itself, so that the forward and the pullback compute on it (and record on its tape).
+    let vars: Vec<Option<&BVar>> = all_vars
+        .iter()
+        .map(|v| {
+            v.filter(|v| {
+                v.tape.is_none() || v.tape.as_ref().zip(tape).is_some_and(|(a, b)| a.is(b))
+            })
+        })
+        .collect();
 
     let values: Vec<Py<PyAny>> = args
         .iter()
         .zip(&vars)
         .map(|(a, v)| match v {
             Some(v) => Ok(v.val.to_py(py)),
+            None if a.cast::<BVar>().is_ok() => Ok(a.clone().unbind()),
             // A recorded op may read its constants again at sweep time: never the user's memory.
             None if tape.is_some() => kept_arg(a),
             None => Ok(a.clone().unbind()),
@@ -161,7 +182,10 @@ pub fn lift_custom(
             )))
         }
     };
-    if y.cast::<BVar>().is_ok() {
+    let nested = tape.is_some_and(|t| t.get().is_nested());
+    if y.cast::<BVar>()
+        .is_ok_and(|b| !(nested && returns_outer(b.get(), tape)))
+    {
         return Err(PyTypeError::new_err(format!(
             "op {}: the forward function returned a BVar; Op functions work on plain values (use bp_op for functions of BVars)",
             name()

@@ -72,6 +72,9 @@ hooks! {
     array_ufunc,
     /// `array_function(func, types, args, kwargs)`: numpy's functions (NEP 18).
     array_function,
+    /// `nested_kernel(name, args, params)`: a native kernel on a nested run's BVars, as a
+    /// Python-level op with a differentiable pullback (`bprop/_nested.py`).
+    nested_kernel,
 }
 
 static HOOKS: PyOnceLock<Hooks> = PyOnceLock::new();

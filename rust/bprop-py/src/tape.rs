@@ -40,9 +40,36 @@ pub struct Tape {
     parts: Mutex<HashMap<(NodeId, usize), (NodeId, Val)>>,
     /// What the recorded closures hold of Python (see [`HoldsPython`]), for `__traverse__`.
     kept: Mutex<Vec<Arc<dyn HoldsPython>>>,
+    /// The run this one is nested in (a runner called while that run was recording, on this
+    /// thread): its BVars are constants here, whose values are those BVars themselves, so the
+    /// whole computation and reverse sweep of this run is recorded on the enclosing tape. A
+    /// nested tape records every op as a Python-level node whose pullback is differentiable
+    /// code (`bprop/_nested.py`, the generic path and the numpy registry): no native nodes.
+    parent: Option<Py<Tape>>,
 }
 
 impl Tape {
+    /// Whether this run is nested in another (see [`Tape::parent`]).
+    #[inline]
+    pub fn is_nested(&self) -> bool {
+        self.parent.is_some()
+    }
+
+    /// Whether `outer` is this tape or one of the runs it is nested in.
+    pub fn is_within(&self, this: &Py<Tape>, outer: &Py<Tape>) -> bool {
+        if this.is(outer) {
+            return true;
+        }
+        let mut at = self.parent.as_ref();
+        while let Some(t) = at {
+            if t.is(outer) {
+                return true;
+            }
+            at = t.get().parent.as_ref();
+        }
+        false
+    }
+
     /// Let the cycle collector see what `held` (captured by a closure recorded on this tape)
     /// holds of Python, for as long as the tape lives.
     pub fn keep(&self, held: Arc<dyn HoldsPython>) {
@@ -104,8 +131,9 @@ impl Tape {
     }
 }
 
-/// The tape shared by the arguments of `op`, or `None` if all are constants. Mixing two runs,
-/// or using a finished run's BVar, raises `TapeScopeError`.
+/// The tape shared by the arguments of `op`, or `None` if all are constants. BVars of a run and
+/// of the runs it is nested in give the innermost run (the others are its constants). Mixing two
+/// unrelated runs, or using a finished run's BVar, raises `TapeScopeError`.
 pub fn common_tape<'a>(
     py: Python<'_>,
     op: &dyn Fn() -> String,
@@ -114,13 +142,15 @@ pub fn common_tape<'a>(
     let mut found: Option<&'a Py<Tape>> = None;
     for t in tapes.into_iter().flatten() {
         match found {
-            Some(f) if !f.is(t) => {
+            Some(f) if t.get().is_within(t, f) => found = Some(t),
+            Some(f) if f.get().is_within(f, t) => {}
+            Some(_) => {
                 return Err(errors::new_tape_scope_error(
                     py,
                     format!("{}: arguments come from two different backprop runs", op()),
                 ))
             }
-            _ => found = Some(t),
+            None => found = Some(t),
         }
     }
     if let Some(t) = found {
@@ -136,9 +166,12 @@ pub fn same_tape(a: &Py<Tape>, b: &Bound<'_, Tape>) -> bool {
 
 #[pymethods]
 impl Tape {
+    /// A new tape; `parent` is the run this one is nested in (see [`Tape::parent`]).
     #[new]
-    fn new() -> Self {
+    #[pyo3(signature = (parent=None))]
+    fn new(parent: Option<Py<Tape>>) -> Self {
         Tape {
+            parent,
             inner: RwLock::new(CoreTape::new()),
             open: AtomicBool::new(true),
             adds: Mutex::new(HashMap::default()),
@@ -158,6 +191,7 @@ impl Tape {
     /// its objects look referenced from outside and survive this collection; nothing is freed
     /// that is still in use, and the cycle goes at a later collection.
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.parent)?;
         if let Ok(kept) = self.kept.try_lock() {
             for held in kept.iter() {
                 held.traverse(&visit)?;
@@ -209,13 +243,18 @@ impl Tape {
         drop((nodes, kept, adds, parts));
     }
 
-    /// A new input of the run holding `value`.
+    /// A new input of the run holding `value`: a plain value, or a BVar of a run this one is
+    /// nested in (then the input's value is that BVar).
     fn input(slf: &Bound<'_, Self>, value: Bound<'_, PyAny>) -> PyResult<BVar> {
         let py = slf.py();
-        if value.cast::<BVar>().is_ok() {
-            return Err(PyTypeError::new_err(
-                "Tape.input: the value is already a BVar",
-            ));
+        if let Ok(v) = value.cast::<BVar>() {
+            let outer = v.get().tape.as_ref();
+            let parent = slf.get().parent.as_ref();
+            if !outer.is_some_and(|o| parent.is_some_and(|p| p.get().is_within(p, o))) {
+                return Err(PyTypeError::new_err(
+                    "Tape.input: the value is a BVar of a run this one is not nested in",
+                ));
+            }
         }
         let node = slf
             .get()
@@ -227,6 +266,12 @@ impl Tape {
             node,
             val: Val::from_py(value)?,
         })
+    }
+
+    /// Whether this run is nested in another.
+    #[getter]
+    fn nested(&self) -> bool {
+        self.is_nested()
     }
 
     /// End recording: later operations on this tape's BVars raise `TapeScopeError`.

@@ -1,0 +1,148 @@
+"""The native kernels as Python-level ops, for nested runs.
+
+A run started while another is recording on the same thread (`bp.grad_bp(f, x)` inside the
+function of an outer `bp.grad_bp`) is *nested* in it: the values of its BVars are BVars of the
+enclosing run, and its reverse sweep must itself be recorded on the enclosing tape, so that the
+inner gradient can be differentiated again. The Rust kernels cannot compute on BVars, so on a
+nested tape every op is a Python-level op whose forward applies the same kernel to the values
+(recording on the enclosing tape) and whose pullback is written with kernels too, hence is
+differentiable in turn, to any depth. Scalar math takes the generic path (`bprop._generic`),
+numpy functions the registry; this module covers the kernels the extension calls directly
+(`_core.sum`, `matmul`, `reshape`, ...), through the `nested_kernel` hook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _core
+from ._core import BVar
+from .numpy._registry import Primitive, defvjp, plain_value
+
+__all__ = ["kernel"]
+
+
+def _spread(g: Any, shape: tuple[int, ...], axis: int | None) -> Any:
+    """The gradient `g` of a sum of an array of `shape` over `axis` (None: all), spread back over
+    the summed axis, as a product with ones (differentiable in `g`)."""
+    ones = np.ones(shape)
+    if axis is None or np.ndim(g) == 0:
+        return g * ones
+    kept = list(shape)
+    kept[axis % len(shape)] = 1
+    return _core.reshape(g, kept) * ones
+
+
+def _count(shape: tuple[int, ...], axis: int | None) -> int:
+    return int(np.prod(shape)) if axis is None else shape[axis % len(shape)]
+
+
+def _sum_vjp(g: Any, ans: Any, a: Any, *, axis: int | None) -> Any:
+    return _spread(g, np.shape(a), axis)
+
+
+def _mean_vjp(g: Any, ans: Any, a: Any, *, axis: int | None) -> Any:
+    shape = np.shape(a)
+    return _spread(g, shape, axis) / _count(shape, axis)
+
+
+def _extremum_vjp(pick: Callable[..., Any]) -> Callable[..., Any]:
+    """The pullback of `max`/`min` (the kernels' rule): the gradient goes to the elements equal to
+    the extremum, shared equally at a tie, to the NaNs where one propagated."""
+
+    def vjp(g: Any, ans: Any, a: Any, *, axis: int | None) -> Any:
+        av = np.asarray(plain_value(a), dtype=np.float64)
+        m = pick(av, axis=axis, keepdims=True)
+        hit = (av == m) | (np.isnan(av) & np.isnan(m))
+        share = hit / hit.sum(axis=axis, keepdims=True)
+        if axis is None or np.ndim(g) == 0:
+            return g * share
+        kept = list(av.shape)
+        kept[axis % av.ndim] = 1
+        return _core.reshape(g, kept) * share
+
+    return vjp
+
+
+def _outer(u: Any, v: Any) -> Any:
+    return _core.reshape(u, [-1, 1]) * _core.reshape(v, [1, -1])
+
+
+def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 1 and nb == 1:
+        return g * b
+    if nb == 1:  # (m, k) @ (k,) -> (m,)
+        return _outer(g, b)
+    if na == 1:  # (k,) @ (k, n) -> (n,)
+        return _core.matmul(b, g)
+    return _core.matmul(g, _core.transpose(b))
+
+
+def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 1 and nb == 1:
+        return g * a
+    if na == 1:  # (k,) @ (k, n) -> (n,)
+        return _outer(a, g)
+    return _core.matmul(_core.transpose(a), g)
+
+
+def _log_softmax(z: Any) -> Any:
+    """log_softmax over the last axis, shifted by the (constant) row maximum."""
+    m = np.max(plain_value(z), axis=-1, keepdims=True)
+    s = z - np.where(np.isfinite(m), m, 0.0)
+    return s - np.log(np.sum(np.exp(s), axis=-1, keepdims=True))
+
+
+def _rows(z: Any) -> int:
+    return 1 if np.ndim(z) == 1 else int(np.shape(z)[0])
+
+
+def _xent_vjp_z(g: Any, ans: Any, z: Any, t: Any) -> Any:
+    p = np.exp(_log_softmax(z))
+    return g * (p * np.sum(t, axis=-1, keepdims=True) - t) / _rows(z)
+
+
+def _xent_vjp_t(g: Any, ans: Any, z: Any, t: Any) -> Any:
+    return -g * _log_softmax(z) / _rows(z)
+
+
+_KERNELS: dict[str, tuple[Primitive, tuple[str, ...]]] = {
+    "sum": (defvjp("sum", lambda a, *, axis: _core.sum(a, axis), _sum_vjp), ("axis",)),
+    "mean": (defvjp("mean", lambda a, *, axis: _core.mean(a, axis), _mean_vjp), ("axis",)),
+    "max": (
+        defvjp("max", lambda a, *, axis: _core.max(a, axis), _extremum_vjp(np.max)),
+        ("axis",),
+    ),
+    "min": (
+        defvjp("min", lambda a, *, axis: _core.min(a, axis), _extremum_vjp(np.min)),
+        ("axis",),
+    ),
+    "reshape": (
+        defvjp(
+            "reshape",
+            lambda a, *, shape: _core.reshape(a, shape),
+            lambda g, ans, a, *, shape: _core.reshape(g, list(np.shape(a))),
+        ),
+        ("shape",),
+    ),
+    "transpose": (
+        defvjp("transpose", _core.transpose, lambda g, ans, a: _core.transpose(g)),
+        (),
+    ),
+    "matmul": (defvjp("matmul", _core.matmul, _matmul_vjp_a, _matmul_vjp_b), ()),
+    "softmax_cross_entropy": (
+        defvjp("softmax_cross_entropy", _core.softmax_cross_entropy, _xent_vjp_z, _xent_vjp_t),
+        (),
+    ),
+}
+
+
+def kernel(name: str, args: tuple[Any, ...], params: tuple[Any, ...]) -> Any:
+    """The extension's kernel `name` applied to a nested run's BVars (the `nested_kernel` hook)."""
+    prim, names = _KERNELS[name]
+    return prim(*args, **dict(zip(names, params)))
