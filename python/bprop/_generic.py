@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ._core import BVar
+from .numpy._registry import plain_value
 from .op import Op, op1, op2
 
 __all__ = ["binary", "unary"]
@@ -82,7 +83,8 @@ def _unary(name: str, f: Callable[[Any], Any], df: Callable[[Any, Any, Any], Any
 
 
 def _conj(s: Any) -> Any:
-    return np.conj(s) if np.iscomplexobj(s) else s
+    # (in a nested run `s` is a BVar of the enclosing run: its plain value says if it is complex)
+    return np.conj(s) if np.iscomplexobj(plain_value(s)) else s
 
 
 UNARY: dict[str, Op[Any, Any]] = {
@@ -110,10 +112,33 @@ UNARY: dict[str, Op[Any, Any]] = {
 }
 
 
+def _fit(g: Any, x: Any) -> Any:
+    """The gradient `g` of a broadcast operand `x`, summed back to x's shape. (In a nested run
+    the generic ops take arrays, which numpy broadcasts; the sums then record on the enclosing
+    run.)"""
+    shape, gshape = np.shape(plain_value(x)), np.shape(plain_value(g))
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead:
+        g = np.sum(g, axis=tuple(range(lead)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    return np.sum(g, axis=ones, keepdims=True) if ones else g
+
+
 def _binary(
     name: str, forward: Callable[[Any, Any], tuple[Any, Callable[[Any], tuple[Any, Any]]]]
 ) -> Op[Any, Any, Any]:
-    op = op2(lambda x, y: _named(name, forward, x, y))
+    def fitted(x: Any, y: Any) -> tuple[Any, Callable[[Any], tuple[Any, Any]]]:
+        z, pullback = _named(name, forward, x, y)
+
+        def fitted_pullback(d: Any) -> tuple[Any, Any]:
+            gx, gy = pullback(d)
+            return _fit(gx, x), _fit(gy, y)
+
+        return z, fitted_pullback
+
+    op = op2(fitted)
     op.name = name
     return op
 

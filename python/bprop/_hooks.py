@@ -25,4 +25,5 @@ def install() -> None:
         array_ufunc=_dispatch.array_ufunc,
         array_function=_dispatch.array_function,
         nested_kernel=_nested.kernel,
+        nested_forward=_nested.forward,
     )

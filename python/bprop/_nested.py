@@ -20,9 +20,10 @@ import numpy as np
 
 from . import _core
 from ._core import BVar
+from .errors import NoGradientError
 from .numpy._registry import Primitive, defvjp, plain_value
 
-__all__ = ["kernel"]
+__all__ = ["forward", "kernel"]
 
 
 def _spread(g: Any, shape: tuple[int, ...], axis: int | None) -> Any:
@@ -146,3 +147,85 @@ def kernel(name: str, args: tuple[Any, ...], params: tuple[Any, ...]) -> Any:
     """The extension's kernel `name` applied to a nested run's BVars (the `nested_kernel` hook)."""
     prim, names = _KERNELS[name]
     return prim(*args, **dict(zip(names, params)))
+
+
+# ---- custom ops --------------------------------------------------------------------------
+
+
+def _op_name(op: Any) -> str:
+    return str(getattr(op, "name", None) or repr(op))
+
+
+class _Opaque:
+    """The enclosing run's node holding a gradient that an op's pullback computed on plain
+    values: right as a value, but with no derivative of its own."""
+
+    def __init__(self, op: Any) -> None:
+        self.op = _op_name(op)
+        self.name = f"{self.op} (its gradient, computed on plain values)"
+
+    def refuse(self, _g: Any) -> Any:
+        raise NoGradientError(
+            f"{self.op}: a second derivative reached this op, whose "
+            "pullback computes on plain values (its code cannot run on BVars), so its gradient "
+            "cannot be differentiated; write the forward and pullback with numpy operations on "
+            "the op's arguments (they are then BVars of the enclosing run in a nested run)"
+        )
+
+
+def _with_refusing_derivative(op: Any, g: Any, deps: tuple[BVar[Any], ...]) -> Any:
+    """The plain gradient `g` as a BVar of the enclosing run depending on `deps`, whose own
+    pullback raises (a second derivative through it would silently be missing terms)."""
+    if g is None or not deps:
+        return g
+    marker = _Opaque(op)
+    return _core.lift_custom(marker, lambda *_: (g, marker.refuse), False, deps)
+
+
+def _plain_pullback(
+    op: Any, fwd: Callable[..., Any], bare: bool, values: tuple[Any, ...]
+) -> Callable[[Any], Any]:
+    """`op`'s pullback computed on plain values, its gradients marked as not differentiable."""
+
+    def pullback(d: Any) -> Any:
+        _, plain = fwd(*(plain_value(v) for v in values))
+        grads = plain(plain_value(d))
+        deps = tuple(x for x in (d, *values) if isinstance(x, BVar) and not x.is_constant)
+        if bare:
+            return _with_refusing_derivative(op, grads, deps)
+        return tuple(_with_refusing_derivative(op, g, deps) for g in grads)
+
+    return pullback
+
+
+def forward(
+    op: Any, fwd: Callable[..., Any], bare: bool, values: tuple[Any, ...]
+) -> tuple[Any, Callable[[Any], Any]]:
+    """An op's forward on a nested run's values (the `nested_forward` hook), which are BVars of
+    the enclosing run (or plain constants).
+
+    Code written with numpy on its arguments computes on those BVars: its value and its
+    pullback's gradients are BVars of the enclosing run, differentiable again. Code that cannot
+    (it converts its argument to a plain array, calls a library numpy does not dispatch, ...)
+    raises a TypeError there; then a user Op is applied one level up instead (so its value still
+    carries its first derivative through the enclosing run), and its pullback runs on plain
+    values, with gradients that raise `NoGradientError` naming the op if a second derivative
+    reaches them. A pullback that fails on BVars falls back the same way.
+    """
+    from .op import Op
+
+    try:
+        y, pullback = fwd(*values)
+    except TypeError:
+        if not isinstance(op, Op):
+            raise
+        fwd(*(plain_value(v) for v in values))  # an error of the op itself is raised here
+        return op(*values), _plain_pullback(op, fwd, bare, values)
+
+    def guarded(d: Any) -> Any:
+        try:
+            return pullback(d)
+        except TypeError:
+            return _plain_pullback(op, fwd, bare, values)(d)
+
+    return y, guarded

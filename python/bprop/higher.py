@@ -23,16 +23,21 @@ array([1.        , 0.41997434])
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from ._containers import container_of
 from ._core import BVar
-from .run import _is_container, backprop_with_n_untyped, grad_bp
-from .run import backprop as _backprop
+from ._typevars import A, B
+from .run import _is_container, backprop_n_untyped, backprop_with_n_untyped
 
 __all__ = ["elementwise_grad", "hessian", "hvp", "jacobian"]
+
+
+def _grad(f: Callable[..., Any], x: Any) -> Any:
+    """`bp.grad_bp` untyped: nested, the argument is a BVar whose function sees a BVar of it."""
+    return backprop_n_untyped(f, (x,))[1][0]
 
 
 def _leaves(x: Any) -> list[Any]:
@@ -52,7 +57,7 @@ def _rebuild(x: Any, leaves: list[Any]) -> Any:
 
 def _one_hot(leaves: list[Any], which: int, i: int) -> list[Any]:
     """Zero cotangents for every leaf, with a one at flat position `i` of leaf `which`."""
-    out = []
+    out: list[Any] = []
     for k, leaf in enumerate(leaves):
         shape = np.shape(leaf)
         if not shape:
@@ -74,7 +79,7 @@ def _stacked(rows: list[Any], shape: tuple[int, ...]) -> Any:
     return np.reshape(np.stack(rows), shape + first)
 
 
-def jacobian(f: Callable[[BVar[Any]], Any], x: Any) -> Any:
+def jacobian(f: Callable[[BVar[A]], Any], x: A) -> Any:
     """The Jacobian of `f` at `x` by reverse mode: `f` is recorded once, then swept once per
     output element (the output's size) with a one-hot seed.
 
@@ -101,14 +106,14 @@ def jacobian(f: Callable[[BVar[Any]], Any], x: Any) -> Any:
     return _rebuild(y, per_out)
 
 
-def hessian(f: Callable[[BVar[Any]], BVar[float]], x: Any) -> Any:
+def hessian(f: Callable[[BVar[A]], BVar[float]], x: A) -> Any:
     """The Hessian of a scalar function `f` at `x`: the Jacobian of its gradient (reverse over
     reverse), shape `x.shape + x.shape` for an array `x`.
 
     >>> bp.hessian(lambda x: x ** 3, 2.0)
     12.0
     """
-    return jacobian(lambda v: grad_bp(f, v), x)
+    return jacobian(lambda v: _grad(f, v), x)
 
 
 def _vdot(a: Any, b: Any) -> Any:
@@ -119,6 +124,10 @@ def _vdot(a: Any, b: Any) -> Any:
     return total
 
 
+@overload
+def hvp(f: Callable[[BVar[A]], BVar[float]], x: BVar[A], v: A | BVar[A]) -> BVar[A]: ...
+@overload
+def hvp(f: Callable[[BVar[A]], BVar[float]], x: A, v: A) -> A: ...
 def hvp(f: Callable[[BVar[Any]], BVar[float]], x: Any, v: Any) -> Any:
     """The Hessian of a scalar `f` at `x` times `v` (same structure as `x`), without forming the
     Hessian: the gradient of `x -> <grad f(x), v>`, a few times the cost of one gradient.
@@ -126,10 +135,14 @@ def hvp(f: Callable[[BVar[Any]], BVar[float]], x: Any, v: Any) -> Any:
     >>> bp.hvp(lambda x: np.sum(x ** 3), np.array([1.0, 2.0]), np.array([1.0, 1.0]))
     array([ 6., 12.])
     """
-    return grad_bp(lambda u: _vdot(grad_bp(f, u), v), x)
+    return _grad(lambda u: _vdot(_grad(f, u), v), x)
 
 
-def elementwise_grad(f: Callable[[BVar[Any]], Any], x: Any) -> Any:
+@overload
+def elementwise_grad(f: Callable[[BVar[A]], BVar[B]], x: BVar[A]) -> BVar[A]: ...
+@overload
+def elementwise_grad(f: Callable[[BVar[A]], BVar[B]], x: A) -> A: ...
+def elementwise_grad(f: Callable[[BVar[Any]], BVar[Any]], x: Any) -> Any:
     """The gradient of `sum(f(x))` (HIPS autograd's `elementwise_grad`): the output seeded with
     ones. When `f` acts elementwise (each output element depends only on the same input element),
     this is the diagonal of the Jacobian, i.e. the derivative at every point at once. It is
@@ -139,4 +152,4 @@ def elementwise_grad(f: Callable[[BVar[Any]], Any], x: Any) -> Any:
     >>> bp.elementwise_grad(lambda x: x ** 2, np.array([1.0, 2.0, 3.0]))
     array([2., 4., 6.])
     """
-    return _backprop(f, x)[1]
+    return _grad(f, x)

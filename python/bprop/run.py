@@ -168,6 +168,24 @@ def _recording_tapes() -> list[Tape]:
     return tapes
 
 
+def _identity(x: Any) -> Any:
+    return x
+
+
+def _holds_bvar(x: Any) -> bool:
+    if isinstance(x, BVar):
+        return True
+    if not _is_container(x):
+        return False
+    return any(_holds_bvar(c) for c in container_of(x, "a result").components(x))
+
+
+def _enclosing_value(x: Any) -> Any:
+    """A nested run's result as a value of the enclosing run: as it is if it holds BVars of
+    that run, else a constant BVar."""
+    return x if _holds_bvar(x) else const_var(x)
+
+
 def _opened(x: Any) -> Any:
     """An input of a nested run: an enclosing run's BVar of a container is given as the
     container of its components' BVars (nested containers too), so that the nested run reads
@@ -208,14 +226,18 @@ def backprop_with_n_untyped(
         recording.pop()
         tape.close()  # BVars used after this point raise TapeScopeError
     joined = out is not result
+    # In a nested run, results are values of the enclosing run: a BVar of it, or a constant
+    # BVar where the result does not depend on it (so `grad_bp(lambda x: grad_bp(f, x), x0)`
+    # of a linear `f` is 0, not a "function returned a constant" error).
+    result_of = _enclosing_value if tape.nested else _identity
 
     def pullback(dy: Any) -> tuple[Any, ...]:
         if joined:
             dy = _conform(out.value, dy)
         grads = tape.backward(out, dy, vs)
-        return tuple(_like(x, g, z) for g, x, z in zip(grads, xs, zeros))
+        return tuple(result_of(_like(x, g, z)) for g, x, z in zip(grads, xs, zeros))
 
-    return out.value, pullback
+    return result_of(out.value), pullback
 
 
 def backprop_n_untyped(
@@ -244,7 +266,13 @@ def eval_bp_n_untyped(f: Callable[..., Any], xs: Sequence[Any]) -> Any:
 # ---- one input ----------------------------------------------------------------------------
 
 
-def backprop(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, A]:
+# Nested in another run (`x` a BVar of it), a runner gives BVars of that run: the overloads say so,
+# so that `bp.grad_bp(lambda x: bp.grad_bp(f, x), x0)` type-checks with `f` typed on BVar[float].
+@overload
+def backprop(f: Callable[[BVar[A]], BVar[B]], x: BVar[A]) -> tuple[BVar[B], BVar[A]]: ...
+@overload
+def backprop(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, A]: ...
+def backprop(f: Callable[[BVar[Any]], BVar[Any]], x: Any) -> tuple[Any, Any]:
     """Result of `f(x)` and its gradient with respect to `x`, seeded with `one(result)`.
 
     >>> bp.backprop(lambda x: x * x, 3.0)
@@ -263,7 +291,11 @@ def eval_bp(f: Callable[[BVar[A]], BVar[B]], x: A) -> B:
     return eval_bp_n_untyped(f, (x,))  # type: ignore[no-any-return]
 
 
-def grad_bp(f: Callable[[BVar[A]], BVar[B]], x: A) -> A:
+@overload
+def grad_bp(f: Callable[[BVar[A]], BVar[B]], x: BVar[A]) -> BVar[A]: ...
+@overload
+def grad_bp(f: Callable[[BVar[A]], BVar[B]], x: A) -> A: ...
+def grad_bp(f: Callable[[BVar[Any]], BVar[Any]], x: Any) -> Any:
     """Gradient of `f` at `x`, seeded with `one(result)`.
 
     >>> bp.grad_bp(bp.sin, 0.0)

@@ -440,6 +440,23 @@ pub enum Kind {
     Array(Vec<usize>),
     /// Any other BVar: its gradient is kept as the Python object.
     Object,
+    /// A nested run's BVar whose value is a BVar of the enclosing run, over a plain float or
+    /// array of this shape: its gradient is such a BVar or a plain value, of the same shape.
+    Enclosing(Vec<usize>),
+}
+
+/// The shape of the plain float or array under any number of BVar layers (`None` for other
+/// values).
+fn plain_shape(py: Python<'_>, v: &BVar) -> Option<Vec<usize>> {
+    match &v.val {
+        Val::Float(_) => Some(Vec::new()),
+        Val::Array(a) => Some(a.data().shape().to_vec()),
+        Val::Object(o) => o
+            .bind(py)
+            .cast::<BVar>()
+            .ok()
+            .and_then(|b| plain_shape(py, b.get())),
+    }
 }
 
 impl Kind {
@@ -448,7 +465,17 @@ impl Kind {
             Some(v) if v.tape.is_some() => match &v.val {
                 Val::Float(_) => Kind::Float,
                 Val::Array(a) => Kind::Array(a.data().shape().to_vec()),
-                Val::Object(_) => Kind::Object,
+                Val::Object(o) => Python::attach(|py| {
+                    match o
+                        .bind(py)
+                        .cast::<BVar>()
+                        .ok()
+                        .and_then(|b| plain_shape(py, b.get()))
+                    {
+                        Some(shape) => Kind::Enclosing(shape),
+                        None => Kind::Object,
+                    }
+                }),
             },
             _ => Kind::Constant,
         }
@@ -466,14 +493,37 @@ impl Kind {
             return Ok(None);
         }
         // In a nested run, gradients are BVars of the enclosing run (its pullbacks compute on
-        // them); they are kept as they are and accumulated by the generic `add`.
-        if g.cast::<BVar>().is_ok() {
-            return Ok(match self {
-                Kind::Constant => None,
-                _ => Some(PyGrad::Object(g.clone().unbind())),
-            });
+        // them); they are kept as they are and accumulated by the generic `add`, once their
+        // shape is checked (a wrong one would silently give a wrong higher derivative).
+        if let Ok(b) = g.cast::<BVar>() {
+            let want = match self {
+                Kind::Constant => return Ok(None),
+                Kind::Object => None,
+                Kind::Float => Some(Vec::new()),
+                Kind::Array(shape) | Kind::Enclosing(shape) => Some(shape.clone()),
+            };
+            if let Some(want) = want {
+                let got = plain_shape(py, b.get());
+                if got.as_ref() != Some(&want) {
+                    return Err(errors::new_shape_error(
+                        py,
+                        format!(
+                            "{} has shape {}, but the argument has shape {want:?}",
+                            what(),
+                            got.map_or_else(|| "of no array".to_string(), |g| format!("{g:?}"))
+                        ),
+                    ));
+                }
+            }
+            return Ok(Some(PyGrad::Object(g.clone().unbind())));
         }
         match self {
+            Kind::Enclosing(shape) if shape.is_empty() => {
+                Ok(Some(PyGrad::Float(scalar_gradient(g, || {
+                    format!("{} (a float)", what())
+                })?)))
+            }
+            Kind::Enclosing(shape) => Kind::Array(shape.clone()).gradient(py, g, what),
             Kind::Constant => Ok(None),
             Kind::Float => Ok(Some(PyGrad::Float(scalar_gradient(g, || {
                 format!("{} (a float)", what())

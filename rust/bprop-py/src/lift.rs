@@ -15,6 +15,7 @@ use crate::bvar::{BVar, Val};
 use crate::convert::{kept_arg, Kind};
 use crate::errors::{self, type_name};
 use crate::grad::PyGrad;
+use crate::python;
 use crate::tape::{common_tape, HoldsPython, Tape};
 
 /// A recorded Python pullback with what is needed to check and convert its results.
@@ -171,7 +172,16 @@ pub fn lift_custom(
             None => Ok(a.clone().unbind()),
         })
         .collect::<PyResult<_>>()?;
-    let out = forward.call1(PyTuple::new(py, values)?)?;
+    let values = PyTuple::new(py, values)?;
+    let out = match tape {
+        // On a nested run's tape the values are BVars of the enclosing run: the package runs
+        // the forward there, falling back to plain values for an op whose code cannot compute
+        // on BVars (its gradient then cannot be differentiated again, which it reports).
+        Some(t) if t.get().is_nested() => {
+            python::nested_forward(py)?.call1((op, forward, bare, values))?
+        }
+        _ => forward.call1(values)?,
+    };
     let (y, pullback) = match out.cast::<PyTuple>() {
         Ok(t) if t.len() == 2 => (t.get_item(0)?, t.get_item(1)?),
         _ => {

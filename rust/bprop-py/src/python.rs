@@ -75,6 +75,9 @@ hooks! {
     /// `nested_kernel(name, args, params)`: a native kernel on a nested run's BVars, as a
     /// Python-level op with a differentiable pullback (`bprop/_nested.py`).
     nested_kernel,
+    /// `nested_forward(op, forward, bare, values)`: an op's forward on a nested run's values,
+    /// `(value, pullback)` as `forward` gives.
+    nested_forward,
 }
 
 static HOOKS: PyOnceLock<Hooks> = PyOnceLock::new();
