@@ -100,6 +100,13 @@ pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py
     }
     let op = || kernel.name().to_string();
     let tape = common_tape(py, &op, [a.tape])?;
+    if tape.is_some_and(|t| t.get().is_nested()) {
+        // a nested run records no native nodes (see `Tape::parent`); checked here, where the
+        // tape is read anyway, to keep the first-order path as it was
+        return Ok(python::generic_unary(py)?
+            .call1((kernel.name(), x))?
+            .unbind());
+    }
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value)),
         Some(t) => t
@@ -137,6 +144,11 @@ pub fn binary(
     }
     let op = || kernel.name().to_string();
     let tape = common_tape(py, &op, [a.tape, b.tape])?;
+    if tape.is_some_and(|t| t.get().is_nested()) {
+        return Ok(python::generic_binary(py)?
+            .call1((kernel.name(), x, y))?
+            .unbind());
+    }
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value, b.scalar.value)),
         Some(t) => t

@@ -169,9 +169,6 @@ pub struct ScalarArg<'a> {
 pub fn scalar_arg<'a>(obj: &'a Bound<'_, PyAny>) -> Option<ScalarArg<'a>> {
     if let Ok(v) = obj.cast::<BVar>() {
         let v = v.get();
-        if on_nested_tape(v) {
-            return None;
-        }
         return match v.val {
             Val::Float(value) => Some(ScalarArg {
                 tape: v.tape.as_ref(),
