@@ -26,6 +26,10 @@ Conventions
   gradient are all-NaN; elsewhere numpy's own result (usually NaN) is returned.
 * Non-smooth points: the subgradient chosen is stated in each docstring (`norm_1`, `norm_2`,
   `norm_inf`, `svd`); ties go to the lowest index, as `numpy.argmax` picks.
+* Nested runs (second and higher derivatives): the registry's pullbacks are differentiable
+  (`bprop.numpy._linalg`), and the Ops defined here compute their forward and pullback with
+  numpy operations that also work on BVars, so in a nested run they run on the enclosing run's
+  BVars and are recorded there. `det`'s second derivative needs an invertible matrix.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from .._core import BVar
 from ..errors import ShapeError
 from ..numpy import _linalg as _np_linalg
 from ..numpy import _products as _np_products
-from ..numpy._registry import multi_output
+from ..numpy._registry import float_array, multi_output, plain_value
 from ..op import op1
 from ._common import Array, as_f64, named, value_shape
 from ._multi import lift_multi
@@ -167,7 +171,8 @@ def inv_logabsdet(m: BVar[Array]) -> tuple[BVar[Array], tuple[BVar[float], BVar[
 
 
 def _norm_0_forward(x: Array) -> tuple[float, Callable[[float], Array]]:
-    a = as_f64(x)
+    # piecewise constant: a count of the plain values, with a zero gradient, at every level
+    a = as_f64(plain_value(x))
     return float(np.count_nonzero(a)), lambda d: np.zeros_like(a)
 
 
@@ -230,14 +235,14 @@ def norm_inf(v: BVar[Array]) -> BVar[float]:
 
 
 def _cov_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    a = as_f64(x)
+    a = float_array(x)
     m = a.shape[0]
-    centred = a - a.mean(axis=0)
+    centred = a - np.mean(a, axis=0)
 
     def pullback(d: Array) -> Array:
         # C = Xcᵀ Xc / (m-1) with Xc = X - 1 meanᵀ. <D, dC> = <Xc (D + Dᵀ), dXc> / (m-1), and since
         # the columns of Xc already sum to zero the centring projection leaves this unchanged.
-        g = as_f64(d)
+        g = float_array(d)
         return cast(Array, centred @ (g + g.T) / (m - 1))
 
     return centred.T @ centred / (m - 1), pullback
@@ -267,13 +272,13 @@ _MeanCov = tuple[Array, Array]
 
 
 def _mean_cov_forward(x: Array) -> tuple[_MeanCov, Callable[[_MeanCov], Array]]:
-    a = as_f64(x)
+    a = float_array(x)
     m = a.shape[0]
-    mean = a.mean(axis=0)
+    mean = np.mean(a, axis=0)
     centred = a - mean
 
     def pullback(d: _MeanCov) -> Array:
-        d_mean, d_cov = as_f64(d[0]), as_f64(d[1])
+        d_mean, d_cov = float_array(d[0]), float_array(d[1])
         # each row contributes 1/m of the mean
         return cast(Array, centred @ (d_cov + d_cov.T) / (m - 1) + d_mean / m)
 
@@ -393,7 +398,7 @@ def svd(m: BVar[Array]) -> BVar[Array]:
 
 
 def _sym_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    return _sym(as_f64(x)), lambda d: _sym(as_f64(d))
+    return _sym(float_array(x)), lambda d: _sym(float_array(d))
 
 
 _SYM = named(op1(_sym_forward), "sym")
@@ -412,12 +417,12 @@ def sym(m: BVar[Array]) -> BVar[Array]:
 
 
 def _mtm_forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
-    a = as_f64(x)
+    a = float_array(x)
 
     def pullback(d: Array) -> Array:
         # d(AᵀA) = dAᵀ A + Aᵀ dA, so G = A (D + Dᵀ)
-        g = as_f64(d)
-        return a @ (g + g.T)
+        g = float_array(d)
+        return cast(Array, a @ (g + g.T))
 
     return a.T @ a, pullback
 

@@ -32,7 +32,10 @@ ufuncs (``numpy.tanh``, which BVars dispatch to the registry) -- are simply appl
 array (their own rule gives the gradient), and a constant argument (as under ``eval_bp``) only
 evaluates ``f``. The function must not capture BVars of the enclosing run: it runs on a tape of
 its own for every element, so such a BVar raises ``TapeScopeError`` (and could not receive a
-gradient through this op anyway, exactly as with hmatrix-backprop's rank-2 type).
+gradient through this op anyway, exactly as with hmatrix-backprop's rank-2 type). In a nested run
+(a derivative of a gradient) the per-element derivatives would be a first derivative only, so
+there ``f`` is applied to the elements as ordinary BVar code instead, and its own derivatives are
+recorded.
 """
 
 from __future__ import annotations
@@ -47,13 +50,13 @@ from numpy.lib.array_utils import normalize_axis_tuple
 
 from .. import _core
 from .._core import BVar, const_var
-from ..errors import ShapeError
+from ..errors import ShapeError, TapeScopeError
 from ..numpy import _reductions as _np_red
 from ..numpy import _shape as _np_shape
 from ..numpy import _special as _np_special
-from ..numpy._registry import as_forward1
+from ..numpy._registry import as_forward1, plain_value
 from ..op import Op, op1, op2
-from ..run import backprop, backprop2, eval_bp, eval_bp2
+from ..run import backprop, backprop2, eval_bp, eval_bp2, unnested
 from ._common import Array, as_f64, named, value_shape
 from ._multi import lift_multi
 
@@ -218,10 +221,15 @@ def linspace(lo: BVar[float], hi: BVar[float], n: int) -> BVar[Array]:
 
     def forward(a: float, b: float) -> tuple[Array, Callable[[Array], tuple[float, float]]]:
         def pullback(d: Array) -> tuple[float, float]:
+            if isinstance(d, BVar):  # a nested run: the same sums, on the enclosing run's BVar
+                up_var = cast(float, np.sum(d * t))
+                return cast(float, np.sum(d)) - up_var, up_var
             d = as_f64(d)
             up = float(np.dot(d, t))
             return float(np.sum(d)) - up, up
 
+        if isinstance(a, BVar) or isinstance(b, BVar):  # nested: the points in those BVars
+            return cast(Array, a + (b - a) * t), pullback
         return np.linspace(float(a), float(b), count), pullback
 
     op: Op[float, float, Array] = named(op2(forward), "linspace")
@@ -233,7 +241,18 @@ def linspace(lo: BVar[float], hi: BVar[float], n: int) -> BVar[Array]:
 
 def _split_op(name: str, p: int, axis: int) -> Op[Array, tuple[Array, Array]]:
     """`np.split(x, [p], axis)` as an op of its own, named `name` (built per call)."""
-    return named(op1(as_forward1(_np_shape._split_p, sections=[p], axis=axis, equal=True)), name)
+    plain = as_forward1(_np_shape._split_p, sections=[p], axis=axis, equal=True)
+
+    def forward(x: Array) -> tuple[tuple[Array, Array], Callable[[Any], Array]]:
+        if not isinstance(x, BVar):
+            return cast("tuple[tuple[Array, Array], Callable[[Any], Array]]", plain(x))
+        # a nested run: the parts are slices of the enclosing run's BVar (a tuple, so that the
+        # op's components can be read), and the gradient is the parts' gradients put back together
+        before = (slice(None),) * axis
+        parts = (x[before + (slice(None, p),)], x[before + (slice(p, None),)])
+        return parts, lambda d: cast(Array, _np_shape.concatenate([d[0], d[1]], axis=axis))
+
+    return named(op1(forward), name)
 
 
 def split(v: BVar[Array], p: int) -> tuple[BVar[Array], BVar[Array]]:
@@ -255,6 +274,10 @@ _split_head = as_forward1(_np_shape._split_p, sections=[1], axis=0, equal=True)
 
 def _head_tail(x: Array) -> tuple[tuple[float, Array], Callable[[tuple[float, Array]], Array]]:
     """`np.split(x, [1])` with the head as a float."""
+    if isinstance(x, BVar):  # a nested run: as `_split_op`'s forward
+        return (x[0], x[1:]), lambda d: cast(
+            Array, _np_shape.concatenate([_np_shape.reshape(d[0], (1,)), d[1]])
+        )
     (head, tail), pullback = _split_head(x)
     return (float(head[0]), tail), lambda d: cast(Array, pullback((np.reshape(d[0], (1,)), d[1])))
 
@@ -492,6 +515,20 @@ def _is_native(f: object, arity: int, table: frozenset[Any]) -> bool:
 
 
 def _as_float(fn: str, y: Any) -> float:
+    # A run made inside an op's forward while another run records is nested in it, and gives
+    # its plain results as constant BVars of the enclosing run: their plain value is meant. A
+    # live one comes from a BVar of the enclosing run that `f` captured, which this op cannot
+    # pass a gradient to.
+    layer = y
+    while isinstance(layer, BVar):
+        if not layer.is_constant:
+            raise TapeScopeError(
+                f"{fn}: f used a BVar of the enclosing run; f runs on a tape of its own for "
+                "every element, so that BVar could not receive a gradient (pass it as an "
+                "array argument instead)"
+            )
+        layer = layer.value
+    y = layer
     if np.ndim(y) != 0:
         raise TypeError(f"{fn}: f must map floats to a float, got a value of shape {np.shape(y)}")
     return float(y)
@@ -502,6 +539,30 @@ def _whole(f: Callable[..., Any], *xs: Any) -> BVar[Array]:
     kernel, or the registry's ufunc) gives the gradient."""
     out = f(*_vars(*xs))
     return out if isinstance(out, BVar) else const_var(as_f64(out))
+
+
+def _nested(x: Any) -> bool:
+    """Whether `x` is a BVar of a nested run holding a BVar of the enclosing run."""
+    return isinstance(x, BVar) and isinstance(x.value, BVar)
+
+
+def _elementwise(fn: str, f: Callable[[list[Any]], Any], *arrays: Any) -> BVar[Array]:
+    """`f` applied to the elements of `arrays` (one shape) one at a time, as ordinary BVar code,
+    and stacked back: in a nested run this records `f`'s derivative too (the per-element
+    backprop of `vmap`'s op would give a first derivative only)."""
+    shape = value_shape(arrays[0])
+    flat = [_np_shape.reshape(_var(a), (-1,)) for a in arrays]
+
+    def at(i: int) -> Any:
+        y = f([a[i] for a in flat])
+        got = np.shape(plain_value(y))
+        if got:
+            raise TypeError(f"{fn}: f must map floats to a float, got a value of shape {got}")
+        return y
+
+    n = int(np.prod(shape))
+    out = _np_shape.stack([at(i) for i in range(n)]) if n else np.zeros(0)
+    return _var(_np_shape.reshape(out, shape))
 
 
 def vmap(f: ScalarFn, v: BVar[Array]) -> BVar[Array]:
@@ -518,6 +579,8 @@ def vmap(f: ScalarFn, v: BVar[Array]) -> BVar[Array]:
     if _is_native(f, 1, _NATIVE_UNARY):
         return _whole(f, v)
     g: Callable[[BVar[float]], BVar[float]] = (lambda w: f(w)) if isinstance(f, Op) else f
+    if _nested(v):
+        return _elementwise("vmap", lambda xs: g(xs[0]), v)
 
     if not isinstance(v, BVar) or v.is_constant:  # no gradient can be asked for: evaluate only
         x = as_f64(v.value if isinstance(v, BVar) else v)
@@ -527,9 +590,10 @@ def vmap(f: ScalarFn, v: BVar[Array]) -> BVar[Array]:
     def forward(x: Array) -> tuple[Array, Callable[[Array], Array]]:
         x = as_f64(x)
         y, dx = np.empty(x.shape), np.empty(x.shape)
-        for i, e in enumerate(x.flat):
-            yi, di = backprop(g, float(e))
-            y.flat[i], dx.flat[i] = _as_float("vmap", yi), _as_float("vmap", di)
+        with unnested():  # plain per-element runs, on the native path
+            for i, e in enumerate(x.flat):
+                yi, di = backprop(g, float(e))
+                y.flat[i], dx.flat[i] = _as_float("vmap", yi), _as_float("vmap", di)
         return y, lambda d: as_f64(d) * dx
 
     op: Op[Array, Array] = named(op1(forward), "vmap")
@@ -556,6 +620,8 @@ def zip_with_vector(f: ScalarFn2, u: BVar[Array], v: BVar[Array]) -> BVar[Array]
     g: Callable[[BVar[float], BVar[float]], BVar[float]] = (
         (lambda a, b: f(a, b)) if isinstance(f, Op) else f
     )
+    if _nested(u) or _nested(v):
+        return _elementwise("zip_with_vector", lambda xs: g(xs[0], xs[1]), u, v)
 
     if all(not isinstance(w, BVar) or w.is_constant for w in (u, v)):
         x = as_f64(u.value if isinstance(u, BVar) else u)
@@ -569,11 +635,12 @@ def zip_with_vector(f: ScalarFn2, u: BVar[Array], v: BVar[Array]) -> BVar[Array]
     def forward(x: Array, z: Array) -> tuple[Array, Callable[[Array], tuple[Array, Array]]]:
         x, z = as_f64(x), as_f64(z)
         y, dx, dz = np.empty(x.shape), np.empty(x.shape), np.empty(x.shape)
-        for i, (a, b) in enumerate(zip(x.flat, z.flat)):
-            yi, (da, db) = backprop2(g, float(a), float(b))
-            y.flat[i] = _as_float("zip_with_vector", yi)
-            dx.flat[i] = _as_float("zip_with_vector", da)
-            dz.flat[i] = _as_float("zip_with_vector", db)
+        with unnested():  # plain per-element runs, on the native path
+            for i, (a, b) in enumerate(zip(x.flat, z.flat)):
+                yi, (da, db) = backprop2(g, float(a), float(b))
+                y.flat[i] = _as_float("zip_with_vector", yi)
+                dx.flat[i] = _as_float("zip_with_vector", da)
+                dz.flat[i] = _as_float("zip_with_vector", db)
 
         def pullback(d: Array) -> tuple[Array, Array]:
             d = as_f64(d)

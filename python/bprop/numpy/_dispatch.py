@@ -13,7 +13,7 @@ from typing import Any, cast
 import numpy as np
 
 from .._core import BVar
-from ._registry import FUNCTIONS, METHODS, UFUNCS, plain_value, value_of
+from ._registry import FUNCTIONS, METHODS, UFUNCS, plain_value
 
 __all__ = ["array_function", "array_ufunc", "getattr_", "getitem", "iterate", "unsupported"]
 
@@ -67,7 +67,7 @@ def array_ufunc(
     kwargs = kwargs or {}
     name = ufunc.__name__
     if _is_predicate(ufunc):
-        return getattr(ufunc, method)(*(value_of(x) for x in inputs), **kwargs)
+        return getattr(ufunc, method)(*(plain_value(x) for x in inputs), **kwargs)
     if method == "__call__":
         impl = UFUNCS.get(name)
         if impl is None:
@@ -80,15 +80,15 @@ def array_ufunc(
             raise unsupported(f"numpy.{name}.{method}")
         (x,) = inputs
         kwargs.setdefault("axis", 0)  # a ufunc method works along axis 0 unless told otherwise
-        if method == "accumulate" and np.ndim(value_of(x)) == 0:
+        if method == "accumulate" and np.ndim(plain_value(x)) == 0:
             raise TypeError("cannot accumulate on a scalar")
-        if method == "accumulate" and kwargs["axis"] is None and np.ndim(value_of(x)) != 1:
+        if method == "accumulate" and kwargs["axis"] is None and np.ndim(plain_value(x)) != 1:
             raise ValueError(f"numpy.{name}.accumulate does not allow multiple axes (axis=None)")
         fill = _NAN_IGNORING.get(name) if method == "reduce" else None
-        if fill is not None and isinstance(x, BVar) and np.isnan(x.value).any():
+        if fill is not None and isinstance(x, BVar) and np.isnan(plain_value(x)).any():
             # fmax/fmin skip NaNs (max/min propagate them): reduce with the NaNs replaced by
             # -inf/+inf (no gradient to them), and give NaN only where every element was NaN
-            nan = np.isnan(x.value)
+            nan = np.isnan(plain_value(x))
             kept = FUNCTIONS[target](FUNCTIONS[np.where](nan, fill, x), **kwargs)
             params = {k: v for k, v in kwargs.items() if k in ("axis", "keepdims")}
             return FUNCTIONS[np.where](np.all(nan, **params), np.nan, kept)
@@ -169,15 +169,15 @@ def _drops(what: str) -> Any:
 
 
 _ATTRIBUTES = {
-    "size": lambda v: int(np.size(v.value)),
-    "dtype": lambda v: np.asarray(v.value).dtype,
-    "itemsize": lambda v: np.asarray(v.value).itemsize,
-    "nbytes": lambda v: np.asarray(v.value).nbytes,
+    "size": lambda v: int(np.size(plain_value(v))),
+    "dtype": lambda v: np.asarray(plain_value(v)).dtype,
+    "itemsize": lambda v: np.asarray(plain_value(v)).itemsize,
+    "nbytes": lambda v: np.asarray(plain_value(v)).nbytes,
     "at": _At,
     "__array_namespace__": _namespace,
     # real values: their own real part and conjugate, a zero imaginary part
     "real": lambda v: v,
-    "imag": lambda v: np.zeros_like(v.value),
+    "imag": lambda v: np.zeros_like(plain_value(v)),
     "conj": lambda v: lambda: v,
     "conjugate": lambda v: lambda: v,
     "mT": lambda v: np.swapaxes(v, -1, -2),

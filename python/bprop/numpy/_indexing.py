@@ -37,9 +37,9 @@ from ._registry import (
     method,
     normalize_axis,
     plain,
+    plain_value,
     refuse,
     unbroadcast,
-    value_of,
 )
 
 __all__ = [
@@ -255,6 +255,8 @@ def _update(v: Any, x: Any, *, key: Key, add: bool) -> Any:
 
 
 def _update_vjp_v(g: Any, ans: Any, v: Any, x: Any, *, key: Key, add: bool) -> Any:
+    if isinstance(g, BVar):  # a nested run: the written positions zeroed by an update
+        return g if add else _UPDATE(g, 0.0, key=key, add=False)
     gv = np.array(g, dtype=np.float64, copy=True)
     if not add:
         gv[key.key] = 0.0
@@ -262,14 +264,18 @@ def _update_vjp_v(g: Any, ans: Any, v: Any, x: Any, *, key: Key, add: bool) -> A
 
 
 def _update_vjp_x(g: Any, ans: Any, v: Any, x: Any, *, key: Key, add: bool) -> Any:
-    ga = np.asarray(g, dtype=np.float64)
-    gs = np.asarray(ga[key.key], dtype=np.float64)
+    if isinstance(g, BVar):  # a nested run: the gather as an op of the enclosing run
+        gs = _GATHER(g, key=key, flat=False)
+    else:
+        gs = np.asarray(np.asarray(g, dtype=np.float64)[key.key], dtype=np.float64)
     if not add and key.repeats:
-        _, win = _last_writes(ga.shape, key.key)
+        _, win = _last_writes(np.shape(plain_value(g)), key.key)
         gs = np.where(win, gs, 0.0)
-    xshape = np.shape(x)
-    xa_shape = _fit_update(np.zeros(xshape), gs.shape).shape
+    xshape = np.shape(plain_value(x))
+    xa_shape = _fit_update(np.zeros(xshape), np.shape(plain_value(gs))).shape
     gx = np.reshape(unbroadcast(gs, xa_shape), xshape)
+    if isinstance(gx, BVar):
+        return gx
     return gx if gx.ndim else float(gx)
 
 
@@ -314,7 +320,7 @@ _WHERE = defvjp("where", _where_fwd, _where_vjp_x, _where_vjp_y)
 def where(condition: Any, x: Any = _MISSING, y: Any = _MISSING) -> Any:
     """numpy.where on BVars: `x` where `condition`, else `y`; `where(condition)` is `nonzero`.
     The condition has no gradient (a BVar condition is read by its value)."""
-    cond = np.array(value_of(condition), copy=True)
+    cond = np.array(plain_value(condition), copy=True)
     if x is _MISSING and y is _MISSING:
         return np.where(cond)
     if x is _MISSING or y is _MISSING:
@@ -333,9 +339,10 @@ def _clip_parts(a: Any, lo: Any, hi: Any) -> tuple[np.ndarray, np.ndarray]:
     """(below, above): where the lower and where the upper bound is the result; `a` itself is
     the result elsewhere, boundaries included. A lower bound above the upper one gives the
     upper one, as `np.clip` does."""
-    a = np.asarray(a, dtype=np.float64)
-    lo_ = -np.inf if lo is None else np.asarray(lo, dtype=np.float64)
-    hi_ = np.inf if hi is None else np.asarray(hi, dtype=np.float64)
+    # where the bounds are taken is piecewise constant: decided on plain values
+    a = np.asarray(plain_value(a), dtype=np.float64)
+    lo_ = -np.inf if lo is None else np.asarray(plain_value(lo), dtype=np.float64)
+    hi_ = np.inf if hi is None else np.asarray(plain_value(hi), dtype=np.float64)
     with np.errstate(invalid="ignore"):
         above = np.maximum(a, lo_) > hi_
         below = ~above & (a < lo_)
@@ -434,7 +441,7 @@ def take(
 ) -> Any:
     """numpy.take on BVars: elements of `a` (flattened when `axis` is None) at `indices`."""
     refuse("take", out=out)
-    shape = np.shape(value_of(a))
+    shape = np.shape(plain_value(a))
     if axis is None:
         idx = _indices("take", indices, int(np.prod(shape, dtype=np.int64)), mode)
         return _take_flat(a, Key(_scalar_or_array(idx), False, True))
@@ -456,7 +463,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Any:
     """numpy.take_along_axis on BVars: `arr` read at `indices` along `axis` (None: flattened)."""
     _no_bvar(indices, "numpy.take_along_axis")
     idx = _index_array(indices)
-    shape = np.shape(value_of(arr))
+    shape = np.shape(plain_value(arr))
     if idx.dtype.kind not in "iu":
         raise IndexError("numpy.take_along_axis: indices must be integers")
     if axis is None:
@@ -493,8 +500,8 @@ def sort(
             "numpy.sort: order= (fields of structured arrays) is not supported on BVars"
         )
     if axis is not None:  # numpy's AxisError (np.argsort would accept a 0-d array)
-        normalize_axis_index(operator.index(axis), np.ndim(a.value))
-    perm = np.argsort(a.value, axis=axis, kind="stable")
+        normalize_axis_index(operator.index(axis), np.ndim(plain_value(a)))
+    perm = np.argsort(plain_value(a), axis=axis, kind="stable")
     return take_along_axis(a, perm, axis)
 
 
@@ -508,7 +515,7 @@ def compress(condition: Any, a: Any, axis: int | None = None, out: Any = None) -
     if cond.ndim != 1:
         raise ValueError("condition must be a 1-d array")
     idx = np.flatnonzero(cond)
-    shape = np.shape(value_of(a))
+    shape = np.shape(plain_value(a))
     if axis is None:
         return _take_flat(a, Key(idx, False, False))
     (ax,) = normalize_axis("numpy.compress", axis, len(shape))
@@ -623,7 +630,7 @@ def zeros_like(
 ) -> Any:
     """numpy.zeros_like: a plain array (it does not depend on `a`'s values)."""
     return np.zeros_like(
-        value_of(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device
+        plain_value(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device
     )
 
 
@@ -639,7 +646,7 @@ def ones_like(
 ) -> Any:
     """numpy.ones_like: a plain array (it does not depend on `a`'s values)."""
     return np.ones_like(
-        value_of(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device
+        plain_value(a), dtype=dtype, order=order, subok=subok, shape=shape, device=device
     )
 
 
@@ -655,7 +662,7 @@ def empty_like(
 ) -> Any:
     """numpy.empty_like: a plain array (it does not depend on the prototype's values)."""
     return np.empty_like(
-        value_of(prototype),
+        plain_value(prototype),
         dtype=dtype,
         order=order,
         subok=subok,
@@ -680,10 +687,10 @@ def full_like(
     """numpy.full_like: a plain array; with a BVar `fill_value`, a BVar broadcast from it."""
     if isinstance(fill_value, BVar):
         check_float_dtype("full_like", dtype)
-        zeros = np.zeros_like(value_of(a), dtype=np.float64, shape=shape)
+        zeros = np.zeros_like(plain_value(a), dtype=np.float64, shape=shape)
         return _core.add(zeros, fill_value)
     return np.full_like(
-        value_of(a),
+        plain_value(a),
         fill_value,
         dtype=dtype,
         order=order,
@@ -722,7 +729,7 @@ for _f in _PLAIN:
 
 def _plain_method(name: str) -> None:
     def impl(v: Any, *args: Any, **kwargs: Any) -> Any:
-        return getattr(np.asarray(v.value), name)(*args, **kwargs)
+        return getattr(np.asarray(plain_value(v)), name)(*args, **kwargs)
 
     impl.__name__ = impl.__qualname__ = name
     method(name)(impl)

@@ -19,12 +19,24 @@ Conventions
   (singular vector) part of the gradient.
 * `svd(a)` with `compute_uv=True` needs `full_matrices=False` unless `a` is square (the extra
   columns of a full U or V are arbitrary, so they have no gradient): TypeError otherwise.
+
+Nested runs (gradients of gradients)
+------------------------------------
+In a nested run a pullback is called with BVars of the enclosing run (the cotangent, the result,
+the arguments), and what it computes is recorded there, so it must use operations that work on
+BVars: products, `swapaxes`, `solve` and `inv` as registered here, masks and triangles as
+products with constant arrays (computed on the plain values). Each pullback below computes on
+plain numpy when nothing is a BVar (the first-order path, unchanged) and in such operations
+otherwise. Where the plain form recomputes a factorisation from the input (`eigvalsh`, `svd`
+without vectors, the spectral and nuclear norms), the nested form applies the primitive with
+vectors to the enclosing run's BVar, so the factors are differentiable too. `det`'s nested
+gradient is det(a) a⁻ᵀ, so its second derivative needs an invertible `a`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -32,7 +44,18 @@ from .. import _core
 from .._core import BVar
 from ..errors import ShapeError
 from ._products import _MATMUL, dot
-from ._registry import defvjp, defvjp_n, implements, multi_output, refuse, unbroadcast, value_of
+from ._registry import (
+    any_bvar,
+    defvjp,
+    defvjp_n,
+    float_array,
+    implements,
+    multi_output,
+    plain_value,
+    refuse,
+    unbroadcast,
+    value_of,
+)
 
 __all__ = [
     "EighResult",
@@ -103,6 +126,45 @@ def _shape(x: Any) -> tuple[int, ...]:
     return tuple(np.shape(value_of(x)))
 
 
+def _pshape(x: Any) -> tuple[int, ...]:
+    """The shape of the plain value under any BVar layers."""
+    return tuple(np.shape(plain_value(x)))
+
+
+def _any_var(*xs: Any) -> bool:
+    """Whether a pullback runs in a nested run: one of its inputs (a cotangent, a result or an
+    argument; multi-output ones are tuples) is a BVar of the enclosing run."""
+    for x in xs:
+        if isinstance(x, BVar) or (type(x) is tuple and any_bvar(x)):
+            return True
+    return False
+
+
+def _last2(x: Any) -> Any:
+    """`x` (shape `s`) with two unit axes appended, shape `s + (1, 1)`: one scale per matrix."""
+    if isinstance(x, BVar):  # (a float BVar takes no index, but expand_dims)
+        return np.expand_dims(cast(Any, x), (-2, -1))
+    return _f64(x)[..., None, None]
+
+
+def _recip_nonzero(d: Any) -> Any:
+    """1/d where d != 0, else 0. On a BVar the mask is a constant computed on the plain value, and
+    the zero entries are shifted to 1 before dividing, so the result stays differentiable."""
+    if not isinstance(d, BVar):
+        return np.divide(1.0, d, out=np.zeros_like(d), where=d != 0.0)
+    nonzero = plain_value(d) != 0.0
+    return np.where(nonzero, 1.0, 0.0) / (d + np.where(nonzero, 0.0, 1.0))
+
+
+def _tril(x: Any, k: int = 0) -> Any:
+    """The lower triangle (diagonals below the k-th zeroed); on a BVar a product with a constant
+    mask."""
+    if not isinstance(x, BVar):
+        return np.tril(x, k)
+    rows, cols = _pshape(x)[-2:]
+    return x * np.tri(rows, cols, k)
+
+
 def _stack(fn: str, a: Any, square: bool = False) -> None:
     s = _shape(a)
     if len(s) < 2 or (square and s[-1] != s[-2]):
@@ -113,10 +175,6 @@ def _stack(fn: str, a: Any, square: bool = False) -> None:
 def _finite(a: Any) -> Any:
     """Per matrix of a stack: whether every entry is finite (shape a.shape[:-2])."""
     return np.isfinite(a).all(axis=(-2, -1))
-
-
-def _eye_like(a: Any) -> Any:
-    return np.eye(a.shape[-2], a.shape[-1])
 
 
 # ---- determinant --------------------------------------------------------------------------------
@@ -144,8 +202,18 @@ def _cofactor(a: Any) -> Any:
 
 
 def _det_vjp(g: Any, ans: Any, a: Any) -> Any:
-    # d det = <cof(a), da>
-    return _f64(g)[..., None, None] * _cofactor(a)
+    # d det = <cof(a), da>. In a nested run cof(a) = det(a) a⁻ᵀ, whose own derivative is that of
+    # det and inv (the SVD form is not differentiable at repeated singular values).
+    if not isinstance(a, BVar):
+        return _last2(g) * _cofactor(a)
+    try:
+        inverse = INV(a)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError(
+            "numpy.linalg.det: second derivatives at a singular matrix are not supported (in a "
+            "nested run the gradient is computed as det(a) a⁻ᵀ); first derivatives are"
+        ) from None
+    return _last2(g) * (_last2(ans) * _mT(inverse))
 
 
 DET = defvjp("linalg.det", np.linalg.det, _det_vjp)
@@ -160,8 +228,9 @@ def det(a: Any) -> Any:
 
 def _inverse_t(a: Any) -> Any:
     """a⁻ᵀ (LinAlgError for a singular matrix), computed from the input each time, so that a
-    caller writing into a returned inverse cannot change a gradient."""
-    return _mT(np.linalg.inv(a))
+    caller writing into a returned inverse cannot change a gradient. Of a BVar (a nested run):
+    the transposed `inv` node, differentiable."""
+    return _mT(INV(a) if isinstance(a, BVar) else np.linalg.inv(a))
 
 
 def _slogdet_forward(a: Any) -> tuple[Any, Any]:
@@ -171,7 +240,7 @@ def _slogdet_forward(a: Any) -> tuple[Any, Any]:
 
 def _slogdet_vjp(g: tuple[Any, Any], ans: Any, a: Any) -> Any:
     # d log|det a| = <a⁻ᵀ, da>; the sign is locally constant (no gradient)
-    return _f64(g[1])[..., None, None] * _inverse_t(a)
+    return _last2(g[1]) * _inverse_t(a)
 
 
 SLOGDET = defvjp("linalg.slogdet", _slogdet_forward, _slogdet_vjp)
@@ -190,11 +259,12 @@ def slogdet(a: Any) -> SlogdetResult:
 
 def _inv_grad(g: Any, yt: Any) -> Any:
     # dY = -Y dA Y, so <G, dY> = <-Yᵀ G Yᵀ, dA>
-    return -(yt @ _f64(g) @ yt)
+    return -(yt @ float_array(g) @ yt)
 
 
 def _inv_vjp(g: Any, ans: Any, a: Any) -> Any:
-    return _inv_grad(g, _inverse_t(a))
+    # in a nested run the inverse is `ans`, a BVar (its transpose is differentiable)
+    return _inv_grad(g, _mT(ans) if isinstance(ans, BVar) else _inverse_t(a))
 
 
 INV = defvjp("linalg.inv", np.linalg.inv, _inv_vjp)
@@ -213,8 +283,9 @@ def _inv_logabsdet_forward(a: Any) -> tuple[Any, Any, Any]:
 
 
 def _inv_logabsdet_vjp(g: tuple[Any, Any, Any], ans: Any, a: Any) -> Any:
-    yt = _inverse_t(a)
-    return _inv_grad(g[0], yt) + _f64(g[1])[..., None, None] * yt
+    inverse = ans[0]
+    yt = _mT(inverse) if isinstance(inverse, BVar) else _inverse_t(a)
+    return _inv_grad(g[0], yt) + _last2(g[1]) * yt
 
 
 INV_LOGABSDET = defvjp("linalg.inv_logabsdet", _inv_logabsdet_forward, _inv_logabsdet_vjp)
@@ -223,13 +294,14 @@ INV_LOGABSDET = defvjp("linalg.inv_logabsdet", _inv_logabsdet_forward, _inv_loga
 
 
 def _solve_vjp_all(g: Any, ans: Any, live: tuple[bool, ...], a: Any, b: Any) -> list[Any]:
-    # x = a⁻¹ b: gb = a⁻ᵀ g, ga = -gb xᵀ (batch axes unbroadcast)
-    g = _f64(g)
-    vector = np.ndim(b) == 1
+    # x = a⁻¹ b: gb = a⁻ᵀ g, ga = -gb xᵀ (batch axes unbroadcast); on BVars `solve` is this
+    # primitive again, so the gradient is differentiable
+    g = float_array(g)
+    vector = len(_pshape(b)) == 1
     gb = np.linalg.solve(_mT(a), g[..., None] if vector else g)
     x = ans[..., None] if vector else ans
-    ga = unbroadcast(-(gb @ _mT(x)), np.shape(a)) if live[0] else None
-    gb_out = unbroadcast(gb[..., 0] if vector else gb, np.shape(b)) if live[1] else None
+    ga = unbroadcast(-(gb @ _mT(x)), _pshape(a)) if live[0] else None
+    gb_out = unbroadcast(gb[..., 0] if vector else gb, _pshape(b)) if live[1] else None
     return [ga, gb_out]
 
 
@@ -263,15 +335,15 @@ def _cholesky_forward(a: Any, *, upper: bool = False, hm: bool = False) -> Any:
 
 def _cholesky_vjp(g: Any, ans: Any, a: Any, *, upper: bool = False, hm: bool = False) -> Any:
     lower = _mT(ans) if upper else ans
-    d = _mT(_f64(g)) if upper else _f64(g)
-    if not np.isfinite(lower).all():
-        return np.full(np.shape(a), np.nan)
+    d = _mT(float_array(g)) if upper else float_array(g)
+    if not np.isfinite(plain_value(lower)).all():
+        return np.full(_pshape(a), np.nan)
     # S = L Lᵀ gives L⁻¹ dS L⁻ᵀ = M + Mᵀ with M = L⁻¹ dL lower triangular, so
     # dL = L Φ(L⁻¹ dS L⁻ᵀ), Φ = lower triangle with the diagonal halved (self-adjoint), and
     # <D, dL> = <L⁻ᵀ Φ(Lᵀ D) L⁻¹, dS>; for symmetric dS the gradient is the symmetric part.
     # Only the lower triangle of D matters (dL is lower triangular).
-    n = lower.shape[-1]
-    p = np.tril(_mT(lower) @ np.tril(d)) * (1.0 - 0.5 * np.eye(n))
+    n = _pshape(lower)[-1]
+    p = _tril(_mT(lower) @ _tril(d)) * (1.0 - 0.5 * np.eye(n))
     left = np.linalg.solve(_mT(lower), p)  # L⁻ᵀ P
     grad = _mT(np.linalg.solve(_mT(lower), _mT(left)))  # L⁻ᵀ P L⁻¹
     return _sym(grad)
@@ -320,11 +392,11 @@ def _eigh_grad(w: Any, v: Any, gw: Any, gv: Any | None) -> Any:
     dV = V (F ∘ K), F_ij = 1/(w_j - w_i) (i ≠ j), 0 on the diagonal. Hence
     G = sym(V (diag(gw) + F ∘ (Vᵀ gV)) Vᵀ). Pairs of equal eigenvalues are dropped (exact for
     losses invariant under rotations inside an eigenspace)."""
-    inner = _f64(gw)[..., :, None] * np.eye(w.shape[-1])
-    if gv is not None and np.any(gv):
-        gaps = w[..., None, :] - w[..., :, None]  # gaps[i, j] = w_j - w_i
-        f = np.divide(1.0, gaps, out=np.zeros_like(gaps), where=gaps != 0.0)
-        inner = inner + f * (_mT(v) @ _f64(gv))
+    inner = float_array(gw)[..., :, None] * np.eye(_pshape(w)[-1])
+    # a BVar cotangent counts even where its value is zero: its derivative need not be
+    if gv is not None and (isinstance(gv, BVar) or np.any(gv)):
+        f = _recip_nonzero(w[..., None, :] - w[..., :, None])  # 1/(w_j - w_i)
+        inner = inner + f * (_mT(v) @ float_array(gv))
     return _sym(v @ inner @ _mT(v))
 
 
@@ -364,7 +436,11 @@ def _eigvalsh_forward(a: Any, *, UPLO: Any = "L", hm: bool = False) -> Any:
 
 
 def _eigvalsh_vjp(g: Any, ans: Any, a: Any, *, UPLO: str = "L", hm: bool = False) -> Any:
-    w, v = _eigh_values(a, UPLO, hm)  # the eigenvectors, recomputed for the gradient
+    # the eigenvectors, recomputed for the gradient (as BVars in a nested run: the eigh node)
+    if isinstance(a, BVar):
+        w, v = multi_output(EIGH, a, UPLO=UPLO, hm=hm)
+    else:
+        w, v = _eigh_values(a, UPLO, hm)
     return _eigh_grad(w, v, g, None)
 
 
@@ -388,11 +464,15 @@ def _svdvals_forward(a: Any, *, hm: bool = False) -> Any:
 
 
 def _svdvals_vjp(g: Any, ans: Any, a: Any, *, hm: bool = False) -> Any:
-    if hm and not np.isfinite(a).all():
-        return np.full(np.shape(a), np.nan)
-    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    if hm and not np.isfinite(plain_value(a)).all():
+        return np.full(_pshape(a), np.nan)
+    # the singular vectors, recomputed (as BVars in a nested run: the svd node)
+    if isinstance(a, BVar):
+        u, _, vt = multi_output(SVD, a)
+    else:
+        u, _, vt = np.linalg.svd(a, full_matrices=False)
     # d s_i = u_iᵀ da v_i, so G = U diag(g) Vᵀ (at repeated or zero values: one subgradient)
-    return (u * _f64(g)[..., None, :]) @ vt
+    return (u * float_array(g)[..., None, :]) @ vt
 
 
 SVDVALS = defvjp("linalg.svdvals", _svdvals_forward, _svdvals_vjp)
@@ -411,24 +491,24 @@ def _svd_vjp(g: tuple[Any, Any, Any], ans: tuple[Any, Any, Any], a: Any) -> Any:
     (the last two terms vanish for square a). Pairs of equal singular values are dropped;
     a zero singular value with a nonzero projection term gives inf (not differentiable)."""
     u, s, vt = ans
-    gu, gs, gvt = _f64(g[0]), _f64(g[1]), _f64(g[2])
+    gu, gs, gvt = float_array(g[0]), float_array(g[1]), float_array(g[2])
     v, gv = _mT(vt), _mT(gvt)
-    m, n = u.shape[-2], vt.shape[-1]
+    m, n = _pshape(u)[-2], _pshape(vt)[-1]
+    rank = _pshape(s)[-1]
     s2 = s * s
-    gaps = s2[..., None, :] - s2[..., :, None]  # s_j² - s_i²
-    f = np.divide(1.0, gaps, out=np.zeros_like(gaps), where=gaps != 0.0)
+    f = _recip_nonzero(s2[..., None, :] - s2[..., :, None])  # 1/(s_j² - s_i²)
     j = f * (_mT(u) @ gu)
     k = f * (_mT(v) @ gv)
     core = (
         (j + _mT(j)) * s[..., None, :]
-        + gs[..., :, None] * np.eye(s.shape[-1])
+        + gs[..., :, None] * np.eye(rank)
         + s[..., :, None] * (k + _mT(k))
     )
     grad = u @ core @ vt
     with np.errstate(divide="ignore", invalid="ignore"):
-        if m > s.shape[-1]:
+        if m > rank:
             grad = grad + ((gu - u @ (_mT(u) @ gu)) / s[..., None, :]) @ vt
-        if n > s.shape[-1]:
+        if n > rank:
             grad = grad + (u / s[..., None, :]) @ (gvt - (gvt @ v) @ vt)
     return grad
 
@@ -473,11 +553,12 @@ def _pinv_vjp(g: Any, ans: Any, a: Any, *, rcond: Any = None, rtol: Any = None) 
     # where the rank is locally constant: dX = -X dA X + X Xᵀ dAᵀ (I - A X) + (I - X A) dAᵀ Xᵀ X, so
     # G_A = -Xᵀ g Xᵀ + (I - A X) gᵀ X Xᵀ + Xᵀ X gᵀ (I - X A)
     x = ans
-    g = _f64(g)
+    g = float_array(g)
     gt = _mT(g)
     xt = _mT(x)
-    left = np.eye(a.shape[-2]) - a @ x
-    right = np.eye(a.shape[-1]) - x @ a
+    m, n = _pshape(a)[-2:]
+    left = np.eye(m) - a @ x
+    right = np.eye(n) - x @ a
     return -(xt @ g @ xt) + left @ gt @ (x @ xt) + (xt @ x) @ gt @ right
 
 
@@ -508,8 +589,8 @@ def _qr_square_grad(q: Any, r: Any, gq: Any, gr: Any) -> Any:
     """Gradient for a = Q R with R square (m ≥ n): M = R gRᵀ - gQᵀ Q,
     G = (gQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) the symmetric matrix with M's lower triangle."""
     mm = r @ _mT(gr) - _mT(gq) @ q
-    low = np.tril(mm, -1)
-    sym_low = low + _mT(low) + mm * np.eye(mm.shape[-1])
+    low = _tril(mm, -1)
+    sym_low = low + _mT(low) + mm * np.eye(_pshape(mm)[-1])
     b = gq + q @ sym_low
     # b R⁻ᵀ = (R⁻¹ bᵀ)ᵀ
     return _mT(np.linalg.solve(r, _mT(b)))
@@ -517,8 +598,8 @@ def _qr_square_grad(q: Any, r: Any, gq: Any, gr: Any) -> Any:
 
 def _qr_vjp(g: tuple[Any, Any], ans: tuple[Any, Any], a: Any) -> Any:
     q, r = ans
-    gq, gr = _f64(g[0]), _f64(g[1])
-    m, n = a.shape[-2:]
+    gq, gr = float_array(g[0]), float_array(g[1])
+    m, n = _pshape(a)[-2:]
     if m >= n:
         return _qr_square_grad(q, r, gq, gr)
     # wide a = [X | Y] with X = Q U (U = R[:, :m]) and Y = Q V (V = R[:, m:] = Qᵀ Y):
@@ -610,46 +691,65 @@ def _first_onehot(values: Any, axis: int, pick: str) -> Any:
     )
 
 
+def _over_norm(g: Any, x: Any, n: Any) -> Any:
+    """g x / n, zero where n = 0 (the zero vector or matrix gets the zero subgradient)."""
+    if not _any_var(g, x, n):
+        return np.divide(g * x, n, out=np.zeros_like(x), where=n != 0.0)
+    return g * x * _recip_nonzero(n)
+
+
 def _vector_norm_grad(x: Any, n: Any, g: Any, ord: Any, axis: int) -> Any:
     """Gradient of the vector norm along `axis`; `n` and `g` have that axis kept (size 1)."""
+    xv = plain_value(x)
     if ord is None or ord == 2:
-        return np.divide(g * x, n, out=np.zeros_like(x), where=n != 0.0)  # zero at the zero vector
+        return _over_norm(g, x, n)
+    # signs and the picked entries are locally constant: computed on the plain values
     if ord == 1:
-        return g * np.sign(x)
+        return g * np.sign(xv)
     if ord == 0:
-        return np.zeros_like(x)
+        return np.zeros_like(xv)
     if ord in (np.inf, -np.inf):
-        return g * np.sign(x) * _first_onehot(np.abs(x), axis, "max" if ord > 0 else "min")
+        return g * (np.sign(xv) * _first_onehot(np.abs(xv), axis, "max" if ord > 0 else "min"))
     p = float(ord)
     # d (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) n^(1-p); zero at zero entries and at the zero vector
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = np.sign(x) * np.abs(x) ** (p - 1.0) * np.asarray(n, dtype=np.float64) ** (1.0 - p)
-    ok = (x != 0.0) & (n != 0.0)
-    return g * np.where(ok, d, 0.0)
+    nv = plain_value(n)
+    ok = (xv != 0.0) & (nv != 0.0)
+    if not _any_var(g, x, n):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.sign(x) * np.abs(x) ** (p - 1.0) * np.asarray(n, dtype=np.float64) ** (1.0 - p)
+        return g * np.where(ok, d, 0.0)
+    # on BVars the excluded entries are shifted to 1 before the powers, so that none is infinite
+    on = np.where(ok, 1.0, 0.0)
+    abs_x = np.abs(x) * on + (1.0 - on)
+    n_safe = n * np.where(nv != 0.0, 1.0, 0.0) + np.where(nv != 0.0, 0.0, 1.0)
+    return g * (np.sign(xv) * on) * abs_x ** (p - 1.0) * n_safe ** (1.0 - p)
 
 
 def _matrix_norm_grad(x: Any, g: Any, ord: Any, rows: int, cols: int) -> Any:
     """Gradient of a matrix norm over the axes (rows, cols); `g` has both axes kept."""
+    xv = plain_value(x)
     if ord in (1, -1):
-        sums = np.abs(x).sum(axis=rows, keepdims=True)
-        return g * np.sign(x) * _first_onehot(sums, cols, "max" if ord > 0 else "min")
+        sums = np.abs(xv).sum(axis=rows, keepdims=True)
+        return g * (np.sign(xv) * _first_onehot(sums, cols, "max" if ord > 0 else "min"))
     if ord in (np.inf, -np.inf):
-        sums = np.abs(x).sum(axis=cols, keepdims=True)
-        return g * np.sign(x) * _first_onehot(sums, rows, "max" if ord > 0 else "min")
-    # spectral and nuclear norms: move the matrix axes last
+        sums = np.abs(xv).sum(axis=cols, keepdims=True)
+        return g * (np.sign(xv) * _first_onehot(sums, rows, "max" if ord > 0 else "min"))
+    # spectral and nuclear norms: move the matrix axes last (g: one entry per matrix, (..., 1, 1))
     m = np.moveaxis(x, (rows, cols), (-2, -1))
-    gm = np.moveaxis(g, (rows, cols), (-2, -1))[..., 0, 0]
-    u, s, vt = np.linalg.svd(m, full_matrices=False)
+    gm = np.moveaxis(g, (rows, cols), (-2, -1))
+    if isinstance(m, BVar):  # a nested run: the singular vectors as BVars (the svd node)
+        u, s, vt = multi_output(SVD, m)
+    else:
+        u, s, vt = np.linalg.svd(m, full_matrices=False)
     if ord == "nuc":  # d sum(s) = <U Vᵀ, da> (one subgradient at rank-deficient a)
-        grad = (u @ vt) * gm[..., None, None]
+        grad = (u @ vt) * gm
     else:  # ±2: d s_1 (d s_k) = u vᵀ of that singular pair; zero for the zero matrix
-        i = 0 if ord == 2 else -1
-        top = s[..., 0]
-        grad = (
-            u[..., :, i, None]
-            * vt[..., i, None, :]
-            * np.where(top != 0.0, gm, 0.0)[..., None, None]
+        pick = slice(0, 1) if ord == 2 else slice(-1, None)
+        nonzero = (plain_value(s)[..., 0] != 0.0)[..., None, None]
+        gm = (
+            gm * np.where(nonzero, 1.0, 0.0) if isinstance(gm, BVar) else np.where(nonzero, gm, 0.0)
         )
+        grad = u[..., :, pick] * vt[..., pick, :] * gm
     return np.moveaxis(grad, (-2, -1), (rows, cols))
 
 
@@ -665,29 +765,28 @@ def _norm_forward(x: Any, *, ord: Any, axis: Any, keepdims: bool, hm: bool = Fal
 def _norm_vjp(
     g: Any, ans: Any, x: Any, *, ord: Any, axis: Any, keepdims: bool, hm: bool = False
 ) -> Any:
-    x = _f64(x)
-    if x.size == 0:
-        return np.zeros_like(x)
-    if hm and x.ndim == 2 and ord == 2 and not np.isfinite(x).all():
-        return np.full_like(x, np.nan)
+    xv = _f64(plain_value(x))
+    if xv.size == 0:
+        return np.zeros_like(xv)
+    if hm and xv.ndim == 2 and ord == 2 and not np.isfinite(xv).all():
+        return np.full_like(xv, np.nan)
+    x = float_array(x)
     if axis is None:
         if ord is None:  # the 2-norm of the flattened array
-            return (
-                _vector_norm_grad(x, np.asarray(ans), np.asarray(g), None, 0)
-                if x.ndim
-                else _f64(g) * np.sign(x)
-            )
-        axes: tuple[int, ...] = tuple(range(x.ndim))
+            if not xv.ndim:
+                return float_array(g) * np.sign(xv)
+            return _vector_norm_grad(x, float_array(ans), float_array(g), None, 0)
+        axes: tuple[int, ...] = tuple(range(xv.ndim))
     else:
         axes = axis
-    g, n = _f64(g), _f64(ans)
+    g, n = float_array(g), float_array(ans)
     if not keepdims:
         g, n = np.expand_dims(g, axes), np.expand_dims(n, axes)
     if len(axes) == 1:
         return _vector_norm_grad(x, n, g, ord, axes[0])
     rows, cols = axes
     if ord in (None, "fro"):
-        return np.divide(g * x, n, out=np.zeros_like(x), where=n != 0.0)
+        return _over_norm(g, x, n)
     return _matrix_norm_grad(x, g, ord, rows, cols)
 
 

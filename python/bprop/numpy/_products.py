@@ -22,19 +22,20 @@ from ._registry import (
     check_float_dtype,
     defvjp,
     defvjp_n,
+    float_array,
     implements,
     method,
+    plain_value,
     refuse,
     ufunc,
     unbroadcast,
-    value_of,
 )
 
 __all__ = ["cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot", "vdot"]
 
 
 def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(np.shape(value_of(x)))
+    return tuple(np.shape(plain_value(x)))
 
 
 def _reshape(x: Any, shape: Sequence[int]) -> Any:
@@ -60,7 +61,7 @@ def _mT(x: Any) -> Any:
 
 def _matmul_cotangent(g: Any, a: Any, b: Any) -> Any:
     """`g` with the axes that 1-D operands dropped put back: (..., n, m)."""
-    g = np.asarray(g)
+    g = float_array(g)
     if np.ndim(b) == 1:
         g = g[..., None]
     if np.ndim(a) == 1:
@@ -68,18 +69,23 @@ def _matmul_cotangent(g: Any, a: Any, b: Any) -> Any:
     return g
 
 
+def _as_matrices(a: Any, b: Any) -> tuple[Any, Any]:
+    """1-D operands as the matrices matmul promotes them to (a row, a column)."""
+    a2 = a[None, :] if np.ndim(a) == 1 else a
+    b2 = b[:, None] if np.ndim(b) == 1 else b
+    return a2, b2
+
+
 def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    a2 = a[None, :] if a.ndim == 1 else a
-    b2 = b[:, None] if b.ndim == 1 else b
+    a2, b2 = _as_matrices(a, b)
     ga = _matmul_cotangent(g, a, b) @ _mT(b2)  # d(a b) = da b
-    return np.reshape(unbroadcast(ga, a2.shape), a.shape)
+    return np.reshape(unbroadcast(ga, np.shape(plain_value(a2))), np.shape(plain_value(a)))
 
 
 def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    a2 = a[None, :] if a.ndim == 1 else a
-    b2 = b[:, None] if b.ndim == 1 else b
+    a2, b2 = _as_matrices(a, b)
     gb = _mT(a2) @ _matmul_cotangent(g, a, b)  # d(a b) = a db
-    return np.reshape(unbroadcast(gb, b2.shape), b.shape)
+    return np.reshape(unbroadcast(gb, np.shape(plain_value(b2))), np.shape(plain_value(b)))
 
 
 _MATMUL = defvjp("matmul", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
@@ -242,20 +248,20 @@ def _tensordot_forward(a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int
 
 def _scalar_or_array(r: Any) -> Any:
     """A gradient as BVars hold values: a float for a 0-d result (a float operand)."""
-    return float(r) if np.ndim(r) == 0 else r
+    return float(r) if np.ndim(r) == 0 and not isinstance(r, BVar) else r
 
 
 def _tensordot_vjp_a(
     g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int, ...]]
 ) -> Any:
     xa, xb = axes
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)  # floats and lists too
-    free_a = [i for i in range(a.ndim) if i not in xa]
-    free_b = [i for i in range(b.ndim) if i not in xb]
+    a, b = float_array(a), float_array(b)  # floats and lists too
+    free_a = [i for i in range(np.ndim(a)) if i not in xa]
+    free_b = [i for i in range(np.ndim(b)) if i not in xb]
     # contract g's b-part with b's free axes: axes of the result are a's free ones, then b's
     # summed ones in b's order, which pair with a's axes xa[argsort(xb)]
     r = np.tensordot(
-        np.asarray(g), b, axes=(list(range(len(free_a), len(free_a) + len(free_b))), free_b)
+        float_array(g), b, axes=(list(range(len(free_a), len(free_a) + len(free_b))), free_b)
     )
     src = free_a + [xa[k] for k in np.argsort(xb)]
     return _scalar_or_array(np.transpose(r, np.argsort(src)))
@@ -265,10 +271,10 @@ def _tensordot_vjp_b(
     g: Any, ans: Any, a: Any, b: Any, *, axes: tuple[tuple[int, ...], tuple[int, ...]]
 ) -> Any:
     xa, xb = axes
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    free_a = [i for i in range(a.ndim) if i not in xa]
-    r = np.tensordot(a, np.asarray(g), axes=(free_a, list(range(len(free_a)))))
-    src = [xb[k] for k in np.argsort(xa)] + [i for i in range(b.ndim) if i not in xb]
+    a, b = float_array(a), float_array(b)
+    free_a = [i for i in range(np.ndim(a)) if i not in xa]
+    r = np.tensordot(a, float_array(g), axes=(free_a, list(range(len(free_a)))))
+    src = [xb[k] for k in np.argsort(xa)] + [i for i in range(np.ndim(b)) if i not in xb]
     return _scalar_or_array(np.transpose(r, np.argsort(src)))
 
 
@@ -401,12 +407,13 @@ def _einsum_operand_grad(
 ) -> Any:
     """The gradient of operand k: the einsum of g with the other operands onto operand k's
     distinct letters, broadcast over the letters only operand k sums, and written onto the
-    diagonal where operand k repeats a letter."""
-    x = np.asarray(operands[k], dtype=np.float64)
+    diagonal where operand k repeats a letter. With BVars (a nested run) every step is an
+    operation of the enclosing run, so the gradient is differentiable."""
+    x_shape = np.shape(plain_value(operands[k]))
     term = plan.terms[k]
     distinct = "".join(dict.fromkeys(term))
     others = [
-        (plan.terms[j], np.squeeze(np.asarray(operands[j], dtype=np.float64), axis=plan.squeeze[j]))
+        (plan.terms[j], np.squeeze(float_array(operands[j]), axis=plan.squeeze[j]))
         for j in range(len(operands))
         if j != k
     ]
@@ -415,13 +422,15 @@ def _einsum_operand_grad(
     spec = ",".join([plan.out, *(t for t, _ in others)]) + "->" + present
     n_ops = 1 + len(others)
     opt = optimize if optimize is not False or n_ops < 3 else "greedy"
-    r = np.einsum(spec, np.asarray(g, dtype=np.float64), *(o for _, o in others), optimize=opt)
+    r = np.einsum(spec, float_array(g), *(o for _, o in others), optimize=opt)
     full = [plan.sizes[c] for c in distinct]
     r = np.broadcast_to(
         np.reshape(r, [plan.sizes[c] if c in present else 1 for c in distinct]), full
     )
     squeezed_shape = tuple(plan.sizes[c] for c in term)
-    if len(distinct) == len(term):
+    if isinstance(r, BVar):
+        grad = r if len(distinct) == len(term) else _on_diagonal(r, term, distinct, plan)
+    elif len(distinct) == len(term):
         grad = np.array(r, dtype=np.float64)  # a fresh, writable array in the term's order
     else:
         grad = np.zeros(squeezed_shape)
@@ -430,7 +439,25 @@ def _einsum_operand_grad(
             grad, shape=full, strides=strides, writeable=True
         )
         diagonal[...] = r
-    return np.reshape(grad, x.shape)
+    return np.reshape(grad, x_shape)
+
+
+def _on_diagonal(r: Any, term: str, distinct: str, plan: _EinsumPlan) -> Any:
+    """`r` (indexed by `distinct`) written onto the diagonal of an array indexed by `term`, which
+    repeats letters, as an einsum with identity matrices (differentiable, unlike a strided
+    write): each repeat of a letter gets a fresh letter tied to the first by an identity."""
+    used = set(plan.out).union(*plan.terms)
+    fresh = [c for c in _LETTERS if c not in used]
+    subscripts, operands, out = [distinct], [r], []
+    for c in term:
+        if c in out:
+            f = fresh.pop(0)
+            subscripts.append(c + f)
+            operands.append(np.eye(plan.sizes[c]))
+            out.append(f)
+        else:
+            out.append(c)
+    return np.einsum(",".join(subscripts) + "->" + "".join(out), *operands)
 
 
 def _einsum_vjp_all(
@@ -497,7 +524,7 @@ def _cross_parts(
 ) -> tuple[Any, Any, Any]:
     """g, a and b with their vector axes moved last."""
     return (
-        np.moveaxis(np.asarray(g), axisc, -1),
+        np.moveaxis(float_array(g), axisc, -1),
         np.moveaxis(a, axisa, -1),
         np.moveaxis(b, axisb, -1),
     )
@@ -508,7 +535,7 @@ def _cross_vjp_a(
 ) -> Any:
     # <g, da × b> = <b × g, da> (cyclic triple product), then unbroadcast
     g3, a3, b3 = _cross_parts(g, a, b, axisa, axisb, axisc)
-    return np.moveaxis(unbroadcast(np.cross(b3, g3), a3.shape), -1, axisa)
+    return np.moveaxis(unbroadcast(np.cross(b3, g3), np.shape(plain_value(a3))), -1, axisa)
 
 
 def _cross_vjp_b(
@@ -516,7 +543,7 @@ def _cross_vjp_b(
 ) -> Any:
     # <g, a × db> = <g × a, db>
     g3, a3, b3 = _cross_parts(g, a, b, axisa, axisb, axisc)
-    return np.moveaxis(unbroadcast(np.cross(g3, a3), b3.shape), -1, axisb)
+    return np.moveaxis(unbroadcast(np.cross(g3, a3), np.shape(plain_value(b3))), -1, axisb)
 
 
 _CROSS = defvjp("cross", _cross_forward, _cross_vjp_a, _cross_vjp_b)

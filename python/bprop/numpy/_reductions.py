@@ -28,7 +28,15 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from .. import _core
 from .._core import BVar
-from ._registry import check_float_dtype, defvjp, implements, method, refuse, value_of
+from ._registry import (
+    check_float_dtype,
+    defvjp,
+    float_array,
+    implements,
+    method,
+    plain_value,
+    refuse,
+)
 
 __all__ = [
     "amax",
@@ -55,7 +63,7 @@ _np: Any = np  # numpy untyped, for the plain calls that pass numpy's arguments 
 
 
 def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(np.shape(value_of(x)))
+    return tuple(np.shape(plain_value(x)))
 
 
 def _keep(keepdims: Any) -> bool:
@@ -93,7 +101,7 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 
 def _expand(g: Any, shape: tuple[int, ...], axes: tuple[int, ...]) -> Any:
     """A reduction's cotangent reshaped to keepdims form (broadcastable against the input)."""
-    return np.reshape(np.asarray(g), _kept_shape(shape, axes))
+    return np.reshape(float_array(g), _kept_shape(shape, axes))
 
 
 def _checks(fn: str, *, dtype: Any = None, **refused: Any) -> None:
@@ -180,7 +188,27 @@ def _others_product(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     return np.transpose((left * right).reshape(xt.shape), np.argsort(perm))
 
 
+def _others_product_bvar(x: Any, axes: tuple[int, ...]) -> Any:
+    """`_others_product` of a nested run's BVar, with differentiable operations (the exclusive
+    prefix and suffix products are `cumprod`s, whose pullback is differentiable too)."""
+    shape = np.shape(plain_value(x))
+    if _count(shape, axes) <= 1:
+        return np.ones(shape)
+    keep = [i for i in range(len(shape)) if i not in axes]
+    perm = keep + list(axes)
+    xt = np.transpose(x, perm)
+    lead = tuple(shape[i] for i in keep)
+    flat = np.reshape(xt, lead + (_count(shape, axes),))
+    ones = np.ones(lead + (1,))
+    left = np.concatenate([ones, np.cumprod(flat[..., :-1], axis=-1)], axis=-1)
+    suffix = np.cumprod(np.flip(flat[..., 1:], -1), axis=-1)
+    right = np.concatenate([np.flip(suffix, -1), ones], axis=-1)
+    return np.transpose(np.reshape(left * right, np.shape(plain_value(xt))), np.argsort(perm))
+
+
 def _prod_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], keepdims: bool) -> Any:
+    if isinstance(x, BVar):
+        return _expand(g, np.shape(plain_value(x)), axes) * _others_product_bvar(x, axes)
     x = np.asarray(x)
     return _expand(g, x.shape, axes) * _others_product(x, axes)
 
@@ -214,8 +242,9 @@ def prod(
 
 
 def _extremum_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], keepdims: bool) -> Any:
-    x = np.asarray(x)
-    m = _expand(ans, x.shape, axes)
+    # where the extrema are is piecewise constant: computed on plain values
+    x = np.asarray(plain_value(x))
+    m = _expand(plain_value(ans), x.shape, axes)
     hit = (x == m) | (np.isnan(x) & np.isnan(m))
     count = hit.sum(axis=axes, keepdims=True)
     return _expand(g, x.shape, axes) * hit / count
@@ -292,30 +321,29 @@ def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NoValue) -> 
 # ---- var and std ------------------------------------------------------------------------------
 
 
-def _centered(x: Any, axes: tuple[int, ...]) -> np.ndarray:
-    x = np.asarray(x)
-    centered: np.ndarray = x - x.mean(axis=axes, keepdims=True)
-    return centered
+def _centered(x: Any, axes: tuple[int, ...]) -> Any:
+    x = float_array(x)
+    return x - np.mean(x, axis=axes, keepdims=True)
 
 
 def _var_vjp(
     g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], ddof: float, keepdims: bool
 ) -> Any:
-    x = np.asarray(x)
-    return _expand(g, x.shape, axes) * (2.0 / (_count(x.shape, axes) - ddof)) * _centered(x, axes)
+    shape = np.shape(plain_value(x))
+    return _expand(g, shape, axes) * (2.0 / (_count(shape, axes) - ddof)) * _centered(x, axes)
 
 
 def _std_vjp(
     g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], ddof: float, keepdims: bool
 ) -> Any:
-    x = np.asarray(x)
-    s = _expand(ans, x.shape, axes)
-    scale = np.divide(
-        _expand(g, x.shape, axes),
-        s * (_count(x.shape, axes) - ddof),
-        out=np.zeros(s.shape),
-        where=s != 0,
-    )
+    shape = np.shape(plain_value(x))
+    s = _expand(ans, shape, axes)
+    n = _count(shape, axes) - ddof
+    if any(isinstance(v, BVar) for v in (g, s, x)):  # a nested run: differentiable operations
+        zero = plain_value(s) == 0
+        scale = np.where(zero, 0.0, _expand(g, shape, axes) / np.where(zero, 1.0, s * n))
+    else:
+        scale = np.divide(_expand(g, shape, axes), s * n, out=np.zeros(s.shape), where=s != 0)
     return scale * _centered(x, axes)
 
 
@@ -448,7 +476,7 @@ def average(
             w = _core.reshape(w, [n if i in given else 1 for i, n in enumerate(shape)])
         full = w if _shape(w) == shape else _core.mul(w, np.ones(shape))  # count broadcast weights
         scl = sum(full, axis=axis, keepdims=keep)
-        if np.any(np.asarray(value_of(scl)) == 0.0):
+        if np.any(np.asarray(plain_value(scl)) == 0.0):
             raise ZeroDivisionError("numpy.average: weights sum to zero, can't be normalized")
         avg = _core.div(sum(_core.mul(a, w), axis=axis, keepdims=keep), scl)
     if not returned:
@@ -467,12 +495,12 @@ def _transpose_axes(x: Any, perm: tuple[int, ...]) -> Any:
 
 
 def _nansum_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], keepdims: bool) -> Any:
-    x = np.asarray(x)
+    x = np.asarray(plain_value(x))
     return _expand(g, x.shape, axes) * ~np.isnan(x)
 
 
 def _nanmean_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], keepdims: bool) -> Any:
-    x = np.asarray(x)
+    x = np.asarray(plain_value(x))
     ok = ~np.isnan(x)
     count = ok.sum(axis=axes, keepdims=True)
     return _expand(g, x.shape, axes) * np.divide(ok, count, out=np.zeros(x.shape), where=count > 0)
@@ -541,15 +569,63 @@ def _scan_axis(axis: Any, shape: tuple[int, ...]) -> int | None:
 
 
 def _cumsum_vjp(g: Any, ans: Any, x: Any, *, axis: int | None) -> Any:
-    g = np.asarray(g)
+    g = float_array(g)
     ax = -1 if axis is None else axis
     back = np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax)
-    return back.reshape(np.shape(x))
+    return np.reshape(back, np.shape(plain_value(x)))
+
+
+def _scan_forward(g: Any, a: Any) -> np.ndarray:
+    """The linear recurrence y_k = g_k + a_k · y_{k-1} along the last axis (y_0 = g_0)."""
+    g = np.asarray(g, dtype=np.float64)
+    a = np.asarray(a, dtype=np.float64)
+    n = g.shape[-1]
+    if g.ndim == 1:  # on Python floats: a loop over numpy scalars is slower
+        gs, as_ = g.tolist(), a.tolist()
+        out = gs[:1]
+        for k in range(1, n):
+            out.append(gs[k] + as_[k] * out[-1])
+        return np.array(out, dtype=np.float64)
+    y = np.empty(g.shape)
+    # the scanned axis first: y[k] is then one contiguous row
+    yt, gt, at = np.moveaxis(y, -1, 0), np.moveaxis(g, -1, 0), np.moveaxis(a, -1, 0)
+    if n:
+        yt[0] = gt[0]
+    for k in range(1, n):
+        yt[k] = gt[k] + at[k] * yt[k - 1]
+    return y
+
+
+def _edge(x: Any, fill: float) -> np.ndarray:
+    """A plain slice of `fill`s to put before or after `x` along its last axis."""
+    return np.full(np.shape(plain_value(x))[:-1] + (1,), fill)
+
+
+def _reverse_scan(h: Any, a: Any) -> Any:
+    """λ_k = h_k + a_{k+1} · λ_{k+1} (λ_{n-1} = h_{n-1}): the scan run backwards, which is its
+    transpose in `h`."""
+    next_a = np.concatenate([a[..., 1:], _edge(a, 0.0)], axis=-1)
+    return np.flip(_scan(np.flip(h, -1), np.flip(next_a, -1)), -1)
+
+
+def _scan_vjp_g(h: Any, y: Any, g: Any, a: Any) -> Any:
+    return _reverse_scan(h, a)
+
+
+def _scan_vjp_a(h: Any, y: Any, g: Any, a: Any) -> Any:
+    previous_y = np.concatenate([_edge(y, 0.0), y[..., :-1]], axis=-1)
+    return _reverse_scan(h, a) * previous_y
+
+
+# a primitive whose pullback is written with itself: differentiable to any order, O(n) each
+_scan = defvjp("linear_scan", _scan_forward, _scan_vjp_g, _scan_vjp_a)
 
 
 def _cumprod_vjp(g: Any, ans: Any, x: Any, *, axis: int | None) -> Any:
     # y_i = x_0 ⋯ x_i, so dL/dx_k = (x_0 ⋯ x_{k-1}) · S_k with S_k = Σ_{i≥k} g_i x_{k+1} ⋯ x_i,
     # i.e. S_{n-1} = g_{n-1}, S_k = g_k + x_{k+1} S_{k+1}: exact with zeros, no division.
+    if any(isinstance(v, BVar) for v in (g, ans, x)):
+        return _cumprod_vjp_nested(g, ans, x, axis=axis)
     shape = np.shape(x)
     xa = np.ravel(x) if axis is None else np.moveaxis(np.asarray(x), axis, -1)
     ga = np.asarray(g) if axis is None else np.moveaxis(np.asarray(g), axis, -1)
@@ -564,6 +640,22 @@ def _cumprod_vjp(g: Any, ans: Any, x: Any, *, axis: int | None) -> Any:
         s[..., k] = ga[..., k] + xa[..., k + 1] * s[..., k + 1]
     out = left * s
     return out.reshape(shape) if axis is None else np.moveaxis(out, -1, axis)
+
+
+def _cumprod_vjp_nested(g: Any, ans: Any, x: Any, *, axis: int | None) -> Any:
+    """`_cumprod_vjp` with BVars (a nested run): the prefix products are `ans` shifted, and S is
+    a reverse `_scan`, so the gradient is differentiable again."""
+    shape = np.shape(plain_value(x))
+    g, ans, x = float_array(g), float_array(ans), float_array(x)
+    if axis is None:
+        xa, ga, ya = np.ravel(x), g, ans
+    else:
+        xa, ga, ya = (np.moveaxis(v, axis, -1) for v in (x, g, ans))
+    if np.shape(plain_value(xa))[-1] == 0:
+        return np.zeros(shape)
+    left = np.concatenate([_edge(ya, 1.0), ya[..., :-1]], axis=-1)
+    out = left * _reverse_scan(ga, xa)
+    return np.reshape(out, shape) if axis is None else np.moveaxis(out, -1, axis)
 
 
 _cumsum = defvjp("cumsum", lambda x, *, axis: np.cumsum(x, axis=axis), _cumsum_vjp)

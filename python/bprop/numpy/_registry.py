@@ -8,6 +8,11 @@ side (as JAX's `defvjp` and autograd's `defvjp` do).
   of a list of arrays). Positional arguments are the differentiable ones; keyword `params`
   (`axis`, `keepdims`, ...) are static. Applied to BVars it records one node through the
   extension's `lift_custom`; applied to plain values it is the plain numpy call.
+* In a nested run (a runner called inside another run's function) a vjp is called with BVars of
+  the enclosing run (the cotangent, `ans`, the arguments), and what it computes is recorded
+  there, so that the gradient is differentiable in turn: it must compute with operations that
+  take BVars (arithmetic, the numpy functions registered here, `float_array`, `unbroadcast`),
+  never convert one to a plain array, and decide masks and positions on `plain_value`s.
 * Native kernels (elementwise arithmetic and math, `@` of 1-D/2-D operands, `sum`/`mean` over
   one axis, `reshape`, `.T`) are Rust; their entries here say so and name the rule.
 * `FUNCTIONS` (numpy function -> implementation with numpy's signature) serves
@@ -39,6 +44,7 @@ __all__ = [
     "check_float_dtype",
     "defvjp",
     "defvjp_n",
+    "float_array",
     "implements",
     "is_live",
     "method",
@@ -126,19 +132,21 @@ class Primitive:
         return _core.lift_custom(self, self.rule(live, params), False, args)
 
     def rule(
-        self, live: Sequence[bool] | None, params: dict[str, Any]
+        self, live: Sequence[bool] | None, params: dict[str, Any], *, multi: bool = False
     ) -> Callable[..., tuple[Any, Callable[[Any], tuple[Any, ...]]]]:
         """The primitive as a custom op's forward: `forward(*values) -> (value, pullback)`, the
         pullback giving one gradient per argument (`None` where `live[i]` is false; `live=None`:
-        every argument)."""
+        every argument). `multi`: the forward returns a tuple (see `multi_output`)."""
         forward, vjps, vjp_all = self.forward, self.vjps, self.vjp_all
 
         def lifted(*values: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
             if any_bvar(values):
                 # A nested run: the values are BVars of the enclosing run, where the primitive
                 # is applied as such (so the numpy forward only ever sees plain values); the
-                # vjps then compute on those BVars, recording on the enclosing tape.
-                ans = self(*values, **params)
+                # vjps then compute on those BVars, recording on the enclosing tape. A tuple
+                # value is the tuple of its components there (not one BVar holding a tuple),
+                # so that the nested node's components are read as those of any tuple.
+                ans = multi_output(self, *values, **params) if multi else self(*values, **params)
             else:
                 ans = _result(forward(*values, **params))
             on = (True,) * len(values) if live is None else live
@@ -160,9 +168,10 @@ def multi_output(prim: Primitive, *args: Any, **params: Any) -> tuple[Any, ...]:
     """Apply a primitive whose forward returns a tuple, and give its components as BVars that
     share its one node (`_core.project`: each component read is one small node, and the
     primitive's pullback runs once, with `zero` for the components that were not used)."""
-    whole = prim(*args, **params)
-    if not isinstance(whole, BVar):
-        return tuple(whole)
+    if not any_bvar(args):
+        return tuple(prim.forward(*args, **params))
+    live = tuple(is_live(a) for a in args)
+    whole = _core.lift_custom(prim, prim.rule(live, params, multi=True), False, args)
     value = whole.value
     n = len(value)
     return tuple(_core.project(whole, n, list(range(n)), list(value)))
@@ -198,8 +207,18 @@ def defvjp_n(name: str, forward: Callable[..., Any], vjp_all: Vjp) -> Primitive:
 # ---- gradient helpers ----------------------------------------------------------------------
 
 
+def float_array(x: Any) -> Any:
+    """`x` as a float64 array for a pullback's arithmetic; a BVar (in a nested run, a value whose
+    gradient must be kept) is left as it is."""
+    return x if isinstance(x, BVar) else np.asarray(x, dtype=np.float64)
+
+
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
-    """Sum `g` down to `shape` (undo numpy broadcasting). A 0-d target gives a float."""
+    """Sum `g` down to `shape` (undo numpy broadcasting). A 0-d target gives a float. A BVar `g`
+    (a nested run's cotangent) is summed by the registry's `sum`, so the result is
+    differentiable."""
+    if isinstance(g, BVar):
+        return _unbroadcast_bvar(g, tuple(shape))
     g = np.asarray(g)
     if g.shape == tuple(shape):
         return g if g.ndim else float(g)
@@ -209,6 +228,18 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
         if n == 1 and g.shape[i] != 1:
             g = g.sum(axis=i, keepdims=True)
     return g if g.ndim else float(g)
+
+
+def _unbroadcast_bvar(g: Any, shape: tuple[int, ...]) -> Any:
+    gshape = np.shape(plain_value(g))
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    out = np.sum(g, axis=axes)
+    return out if np.shape(plain_value(out)) == shape else np.reshape(out, shape)
 
 
 def normalize_axis(fn: str, axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:

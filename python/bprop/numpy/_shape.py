@@ -32,12 +32,13 @@ from ._registry import (
     check_float_dtype,
     defvjp,
     defvjp_n,
+    float_array,
     implements,
     method,
     multi_output,
+    plain_value,
     refuse,
     unbroadcast,
-    value_of,
 )
 
 __all__ = [
@@ -77,7 +78,7 @@ __all__ = [
 
 
 def _shape(x: Any) -> tuple[int, ...]:
-    return tuple(np.shape(value_of(x)))
+    return tuple(np.shape(plain_value(x)))
 
 
 def _dummy(shape: tuple[int, ...]) -> np.ndarray:
@@ -97,9 +98,13 @@ def _order(fn: str, order: Any) -> None:
 
 
 def _adjoint(name: str, forward: Callable[..., Any], adjoint: Callable[..., Any]) -> Any:
-    """A linear primitive of one array: `adjoint(g, shape, **params)` is its transpose."""
+    """A linear primitive of one array: `adjoint(g, shape, **params)` is its transpose, written
+    with numpy functions that also take a BVar `g` (in a nested run, where it must stay
+    differentiable)."""
     return defvjp(
-        name, forward, lambda g, ans, x, **params: adjoint(np.asarray(g), np.shape(x), **params)
+        name,
+        forward,
+        lambda g, ans, x, **params: adjoint(float_array(g), np.shape(plain_value(x)), **params),
     )
 
 
@@ -296,18 +301,19 @@ def _join(
     `g` there and reshapes each piece to its argument's shape."""
 
     def vjp_all(g: Any, ans: Any, live: Sequence[bool], *xs: Any, **params: Any) -> list[Any]:
-        shapes = [tuple(np.shape(x)) for x in xs]
+        shapes = [tuple(np.shape(plain_value(x))) for x in xs]
         promoted, axis = layout(shapes, **params)
-        g = np.asarray(g)
-        ax = normalize_axis_index(axis, g.ndim)
+        g = float_array(g)
+        ndim = np.ndim(plain_value(g))
+        ax = normalize_axis_index(axis, ndim)
         out: list[Any] = []
         start = 0
-        where: list[Any] = [slice(None)] * g.ndim
+        where: list[Any] = [slice(None)] * ndim
         for p, s, on in zip(promoted, shapes, live):
             stop = start + p[ax]
             if on:  # a slice of g (a view: the tape copies what it keeps)
                 where[ax] = slice(start, stop)
-                out.append(g[tuple(where)].reshape(s))
+                out.append(np.reshape(g[tuple(where)], s))
             else:
                 out.append(None)
             start = stop
@@ -448,11 +454,21 @@ def dstack(tup: Any) -> Any:
 def _split_vjp(g: Any, ans: Any, x: Any, *, sections: Any, axis: int, equal: bool) -> Any:
     # Each piece's gradient is added back at the slice it came from: the pieces need not
     # partition `x` (indices out of order, as in np.split(x, [3, 1]), make pieces overlap).
-    n = np.shape(x)[axis]
+    shape = np.shape(plain_value(x))
+    n = shape[axis]
     positions = np.arange(n)
     spans = np.split(positions, sections) if equal else np.array_split(positions, sections)
-    out = np.zeros(np.shape(x))
-    where: list[Any] = [slice(None)] * np.ndim(x)
+    if any(isinstance(gi, BVar) for gi in g):
+        # a nested run: each piece's gradient padded with zeros to x's shape, and summed
+        total: Any = np.zeros(shape)
+        for gi, span in zip(g, spans):
+            if span.size:
+                widths = [(0, 0)] * len(shape)
+                widths[axis] = (int(span[0]), n - 1 - int(span[-1]))
+                total = total + np.pad(float_array(gi), widths)
+        return total
+    out = np.zeros(shape)
+    where: list[Any] = [slice(None)] * len(shape)
     for gi, span in zip(g, spans):
         if span.size:
             where[axis] = slice(int(span[0]), int(span[-1]) + 1)
@@ -496,21 +512,26 @@ def array_split(ary: Any, indices_or_sections: Any, axis: Any = 0) -> Any:
 # ---- repeat and tile --------------------------------------------------------------------------
 
 
-def _repeat_adjoint(
-    g: np.ndarray, shape: tuple[int, ...], *, repeats: Any, axis: int | None
-) -> Any:
+def _repeat_adjoint(g: Any, shape: tuple[int, ...], *, repeats: Any, axis: int | None) -> Any:
     base = (int(np.prod(shape)),) if axis is None else shape
     ax = 0 if axis is None else axis
     n = base[ax]
     r = np.asarray(repeats)
     if r.size == 1:
         k = int(r.reshape(()))
-        out = g.reshape(base[:ax] + (n, k) + base[ax + 1 :]).sum(axis=ax + 1)
+        out = np.sum(np.reshape(g, base[:ax] + (n, k) + base[ax + 1 :]), axis=ax + 1)
     else:
-        moved = np.zeros((n,) + base[:ax] + base[ax + 1 :])
-        np.add.at(moved, np.repeat(np.arange(n), r), np.moveaxis(g, ax, 0))
+        rows = np.repeat(np.arange(n), r)  # the row of x that each row of g repeats
+        g_rows = np.moveaxis(g, ax, 0)
+        moved: Any = np.zeros((n,) + base[:ax] + base[ax + 1 :])
+        if isinstance(g, BVar):  # a nested run: the scatter-add as a differentiable update
+            from ._indexing import index_update
+
+            moved = index_update(moved, rows, g_rows, add=True)
+        else:
+            np.add.at(moved, rows, g_rows)
         out = np.moveaxis(moved, 0, ax)
-    return out.reshape(shape)
+    return np.reshape(out, shape)
 
 
 _repeat_p = _adjoint(
@@ -532,12 +553,12 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
 method("repeat")(repeat)
 
 
-def _tile_adjoint(g: np.ndarray, shape: tuple[int, ...], *, reps: tuple[int, ...]) -> Any:
+def _tile_adjoint(g: Any, shape: tuple[int, ...], *, reps: tuple[int, ...]) -> Any:
     nd = max(len(shape), len(reps))
     s = (1,) * (nd - len(shape)) + shape
     r = (1,) * (nd - len(reps)) + reps
     interleaved = tuple(n for pair in zip(r, s) for n in pair)
-    return g.reshape(interleaved).sum(axis=tuple(range(0, 2 * nd, 2))).reshape(shape)
+    return np.reshape(np.sum(np.reshape(g, interleaved), axis=tuple(range(0, 2 * nd, 2))), shape)
 
 
 _tile_p = _adjoint("tile", lambda x, *, reps: np.tile(x, reps), _tile_adjoint)
@@ -648,15 +669,21 @@ def triu(m: Any, k: int = 0) -> Any:
 
 
 def _embed_diagonal(
-    g: np.ndarray, shape: tuple[int, ...], offset: int, axis1: int, axis2: int
+    g: Any, shape: tuple[int, ...], offset: int, axis1: int, axis2: int
 ) -> np.ndarray:
     """The adjoint of `np.diagonal`: zeros of `shape` with `g` (diagonal last) on the diagonal."""
     out = np.zeros(shape)
     nd = len(shape)
     a1, a2 = normalize_axis_index(axis1, nd), normalize_axis_index(axis2, nd)
     view = np.moveaxis(out, (a1, a2), (-2, -1))
-    n = g.shape[-1]
-    view[..., np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)] = g
+    n = np.shape(plain_value(g))[-1]
+    rows, cols = np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0)
+    if isinstance(g, BVar):  # a nested run: written by a differentiable update
+        from ._indexing import index_update
+
+        placed = index_update(np.zeros(view.shape), (Ellipsis, rows, cols), g, add=True)
+        return np.moveaxis(placed, (-2, -1), (a1, a2))
+    view[..., rows, cols] = g
     return out
 
 
@@ -680,9 +707,10 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
 method("diagonal")(diagonal)
 
 
-def _diag_adjoint(g: np.ndarray, shape: tuple[int, ...], *, k: int) -> Any:
+def _diag_adjoint(g: Any, shape: tuple[int, ...], *, k: int) -> Any:
     if len(shape) == 1:
-        return np.diagonal(g, k).copy()
+        d = np.diagonal(g, k)
+        return d if isinstance(d, BVar) else d.copy()
     return _embed_diagonal(g, shape, k, 0, 1)
 
 
@@ -697,11 +725,10 @@ def diag(v: Any, k: int = 0) -> Any:
     return _diag_p(v, k=operator.index(k))
 
 
-def _trace_adjoint(
-    g: np.ndarray, shape: tuple[int, ...], *, offset: int, axis1: int, axis2: int
-) -> Any:
+def _trace_adjoint(g: Any, shape: tuple[int, ...], *, offset: int, axis1: int, axis2: int) -> Any:
     diag_shape = np.diagonal(_dummy(shape), offset, axis1, axis2).shape
-    return _embed_diagonal(np.broadcast_to(g[..., None], diag_shape), shape, offset, axis1, axis2)
+    column = np.reshape(g, np.shape(plain_value(g)) + (1,))
+    return _embed_diagonal(np.broadcast_to(column, diag_shape), shape, offset, axis1, axis2)
 
 
 _trace_p = _adjoint(
@@ -731,11 +758,9 @@ method("trace")(trace)
 # ---- pad --------------------------------------------------------------------------------------
 
 
-def _pad_adjoint(
-    g: np.ndarray, shape: tuple[int, ...], *, pad_width: Any, constant_values: Any
-) -> Any:
+def _pad_adjoint(g: Any, shape: tuple[int, ...], *, pad_width: Any, constant_values: Any) -> Any:
     inside = np.pad(np.ones(shape, dtype=bool), pad_width, mode="constant", constant_values=False)
-    return g[inside].reshape(shape)
+    return np.reshape(g[inside], shape)
 
 
 _pad_p = _adjoint(

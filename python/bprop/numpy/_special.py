@@ -21,7 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import TABLE, UFUNCS, Entry, defvjp, normalize_axis, value_of
+from .._core import BVar
+from ._registry import (
+    TABLE,
+    UFUNCS,
+    Entry,
+    Primitive,
+    defvjp,
+    float_array,
+    normalize_axis,
+    plain_value,
+)
 from ._ufuncs import binary, unary
 
 __all__ = [
@@ -86,7 +96,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 def _where_x(x: Any, value: Any) -> Any:
     """`value` where `x != 0`, else 0 (so that `0 · log 0` and `0 / 0` give 0, as `xlogy` does)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(plain_value(x), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(x != 0, value, 0.0)
 
@@ -95,7 +105,20 @@ _def1("expit", lambda x, ans: ans * (1.0 - ans), "g·expit(x)·(1 - expit(x))")
 _def1("logit", lambda x, ans: 1.0 / (x * (1.0 - x)), "g/(x(1-x))")
 _def1("log_expit", lambda x, ans: _sc().expit(-x), "g·expit(-x)")
 _def1("gammaln", lambda x, ans: _sc().digamma(x), "g·digamma(x)")
-_def1("psi", lambda x, ans: _sc().polygamma(1, x), "g·polygamma(1, x)", "digamma")
+
+
+def _polygamma_forward(x: Any, *, n: int) -> Any:
+    return _sc().polygamma(n, x)
+
+
+# polygamma(n, x) as a primitive of x (scipy's own converts its arguments with np.asarray),
+# so that psi's derivative is differentiable in turn
+_polygamma: Primitive = defvjp(
+    "polygamma", _polygamma_forward, lambda g, ans, x, *, n: g * _polygamma(x, n=n + 1)
+)
+_polygamma.name = "scipy.special.polygamma"
+
+_def1("psi", lambda x, ans: _polygamma(x, n=1), "g·polygamma(1, x)", "digamma")
 _def1("erf", lambda x, ans: (2.0 / _SQRT_PI) * np.exp(-np.square(x)), "g·2/√π·exp(-x²)")
 _def1("erfc", lambda x, ans: (-2.0 / _SQRT_PI) * np.exp(-np.square(x)), "-g·2/√π·exp(-x²)")
 _def1("erfinv", lambda x, ans: (_SQRT_PI / 2.0) * np.exp(np.square(ans)), "g·√π/2·exp(ans²)")
@@ -178,10 +201,12 @@ def _lse_forward(x: Any, *, axes: tuple[int, ...], keepdims: bool) -> Any:
 
 
 def _lse_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...], keepdims: bool) -> Any:
-    _, e, total = _shifted(x, axes)
-    g = np.asarray(g, dtype=np.float64)
+    g = float_array(g)
     if not keepdims:
         g = np.expand_dims(g, axes)
+    if isinstance(x, BVar):  # a nested run: softmax as a differentiable primitive
+        return g * _softmax(x, axes=axes)
+    _, e, total = _shifted(x, axes)
     return g * (e / total)
 
 
@@ -198,7 +223,7 @@ def _softmax_forward(x: Any, *, axes: tuple[int, ...]) -> Any:
 
 
 def _softmax_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...]) -> Any:
-    g = np.asarray(g, dtype=np.float64)
+    g = float_array(g)
     return ans * (g - np.sum(g * ans, axis=axes, keepdims=True))
 
 
@@ -213,7 +238,9 @@ def _log_softmax_forward(x: Any, *, axes: tuple[int, ...]) -> Any:
 
 
 def _log_softmax_vjp(g: Any, ans: Any, x: Any, *, axes: tuple[int, ...]) -> Any:
-    g = np.asarray(g, dtype=np.float64)
+    g = float_array(g)
+    if isinstance(x, BVar):  # a nested run: softmax as a differentiable primitive
+        return g - _softmax(x, axes=axes) * np.sum(g, axis=axes, keepdims=True)
     _, e, total = _shifted(x, axes)
     return g - (e / total) * np.sum(g, axis=axes, keepdims=True)
 
@@ -223,7 +250,7 @@ _log_softmax.name = "scipy.special.log_softmax"
 
 
 def _axes(fn: str, x: Any, axis: Any) -> tuple[int, ...]:
-    return normalize_axis(fn, axis, np.ndim(value_of(x)))
+    return normalize_axis(fn, axis, np.ndim(plain_value(x)))
 
 
 def logsumexp(

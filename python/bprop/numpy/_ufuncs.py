@@ -20,12 +20,13 @@ from ._registry import (
     any_bvar,
     check_float_dtype,
     defvjp,
+    float_array,
     implements,
     method,
+    plain_value,
     refuse,
     ufunc,
     unbroadcast,
-    value_of,
 )
 
 __all__: list[str] = []
@@ -178,20 +179,16 @@ def binary(
     `unbroadcast(g · dx(x, y, ans))` and `unbroadcast(g · dy(x, y, ans))` (`None`: zero)."""
 
     def vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
-        shape = np.shape(x)
+        shape = np.shape(plain_value(x))
         if dx is None:
             return np.zeros(shape) if shape else 0.0
-        return unbroadcast(
-            g * dx(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), ans), shape
-        )
+        return unbroadcast(g * dx(float_array(x), float_array(y), ans), shape)
 
     def vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
-        shape = np.shape(y)
+        shape = np.shape(plain_value(y))
         if dy is None:
             return np.zeros(shape) if shape else 0.0
-        return unbroadcast(
-            g * dy(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), ans), shape
-        )
+        return unbroadcast(g * dy(float_array(x), float_array(y), ans), shape)
 
     prim = defvjp(name, forward, vjp_x, vjp_y)
     prim.name = f"{prefix}.{name}"
@@ -223,6 +220,9 @@ def _def2(
 
 def _safe_div(a: Any, b: Any) -> Any:
     """`a / b`, and 0 where `b == 0` (the convention at a kink, as for `abs`)."""
+    if any_bvar((a, b)):  # a nested run: differentiable operations
+        zero = plain_value(b) == 0
+        return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
     a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     return np.divide(a, b, out=np.zeros(a.shape), where=b != 0)
 
@@ -314,7 +314,7 @@ _def_select("fmin", np.fmin, False)
 
 
 def _copysign_dx(x: Any, y: Any, ans: Any) -> Any:
-    return np.sign(x) * np.sign(ans)
+    return np.sign(plain_value(x)) * np.sign(plain_value(ans))
 
 
 _def2("copysign", np.copysign, _copysign_dx, None, "(g·sign(x)·sign(ans), 0), unbroadcast")
@@ -322,7 +322,9 @@ _def2("copysign", np.copysign, _copysign_dx, None, "(g·sign(x)·sign(ans), 0), 
 
 def _quotient(x: Any, y: Any, ans: Any) -> Any:
     """The integer quotient `q` with `ans = x - q·y` exactly (as the remainder ufuncs compute
-    it), recovered from the result itself so it always matches numpy's choice of `q`."""
+    it), recovered from the result itself so it always matches numpy's choice of `q`. It is
+    piecewise constant: computed on plain values."""
+    x, y, ans = plain_value(x), plain_value(y), plain_value(ans)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.rint((x - ans) / y)
 
@@ -352,7 +354,7 @@ def _constant(name: str, forward: Callable[..., Any], args: tuple[Any, ...]) -> 
     BVar, else the plain result."""
     if not any_bvar(args):
         return forward(*args)
-    ans = forward(*(value_of(a) for a in args))
+    ans = forward(*(plain_value(a) for a in args))
     if isinstance(ans, np.ndarray) and ans.ndim == 0 or isinstance(ans, np.floating):
         ans = float(ans)
     return _core.const_var(ans)
@@ -401,11 +403,11 @@ __all__ += ["around", "fix", "round"]
 def _sinc_deriv(x: Any, ans: Any) -> Any:
     """d/dx sin(πx)/(πx) = (cos(πx) - sinc(x))/x; near 0 (|πx| < 0.1) its Taylor series in
     t = πx, π·(-t/3 + t³/30 - t⁵/840 + t⁷/45360), which avoids the cancellation (0 at x = 0)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = float_array(x)
     t = np.pi * x
     t2 = t * t
     series = np.pi * t * (-1.0 / 3.0 + t2 * (1.0 / 30.0 + t2 * (-1.0 / 840.0 + t2 / 45360.0)))
-    small = np.abs(t) < 0.1
+    small = np.abs(np.pi * plain_value(x)) < 0.1
     with np.errstate(invalid="ignore", divide="ignore"):
         direct = (np.cos(t) - ans) / np.where(small, 1.0, x)
     return np.where(small, series, direct)
