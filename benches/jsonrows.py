@@ -25,6 +25,9 @@ P = ParamSpec("P")
 PEER_KEYS = ("torch", "jax", "autograd", "micrograd")
 NOT_INSTALLED = "not installed"
 NOT_RUN = "not run (--no-peers)"
+# `baseline_name` of a row whose baseline is bprop's own gradient of the same function (the
+# higher-order rows: their ratio is a cost in gradients, not a comparison with hand-written code)
+OWN_GRADIENT = "bprop's gradient"
 
 
 class Peer(TypedDict):
