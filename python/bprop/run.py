@@ -19,9 +19,10 @@ constant output gives.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 from ._containers import container_of
@@ -166,6 +167,21 @@ def _recording_tapes() -> list[Tape]:
     if tapes is None:
         tapes = _recording.tapes = []
     return tapes
+
+
+@contextlib.contextmanager
+def unnested() -> Iterator[None]:
+    """Runs started inside are not nested in the runs recording now: for an Op's forward (which
+    works on plain values) that runs runs of its own, such as `bprop.linalg.vmap`'s per-element
+    derivatives, so that they take the native first-order path. A BVar of the enclosing run
+    used in them is then a `TapeScopeError`, as the op could not pass it a gradient."""
+    tapes = _recording_tapes()
+    saved = tapes[:]
+    tapes.clear()
+    try:
+        yield
+    finally:
+        tapes[:] = saved
 
 
 def _identity(x: Any) -> Any:

@@ -142,6 +142,7 @@ pub fn common_tape<'a>(
     let mut found: Option<&'a Py<Tape>> = None;
     for t in tapes.into_iter().flatten() {
         match found {
+            Some(f) if f.is(t) => {}
             Some(f) if t.get().is_within(t, f) => found = Some(t),
             Some(f) if f.get().is_within(f, t) => {}
             Some(_) => {
@@ -250,9 +251,15 @@ impl Tape {
         if let Ok(v) = value.cast::<BVar>() {
             let outer = v.get().tape.as_ref();
             let parent = slf.get().parent.as_ref();
+            if outer.is_none() {
+                return Err(PyTypeError::new_err(
+                    "Tape.input: the value is a constant BVar; pass its .value",
+                ));
+            }
             if !outer.is_some_and(|o| parent.is_some_and(|p| p.get().is_within(p, o))) {
                 return Err(PyTypeError::new_err(
-                    "Tape.input: the value is a BVar of a run this one is not nested in",
+                    "Tape.input: the value is a BVar of a run this one is not nested in (a \
+                     finished run, or another thread's)",
                 ));
             }
         }
