@@ -81,6 +81,29 @@ fn new_float_var(py: Python<'_>, tape: Option<&Py<Tape>>, s: Scalar) -> PyResult
     Ok(Bound::new(py, var)?.into_any().unbind())
 }
 
+/// `kernel(x)` by the package's generic rule (`bprop._generic`). Cold and out of line: the
+/// native paths of `unary` and `binary` stay small enough for the core's kernels to be inlined.
+#[cold]
+#[inline(never)]
+fn generic_unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    Ok(python::generic_unary(py)?
+        .call1((kernel.name(), x))?
+        .unbind())
+}
+
+#[cold]
+#[inline(never)]
+fn generic_binary(
+    py: Python<'_>,
+    kernel: Binary,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    Ok(python::generic_binary(py)?
+        .call1((kernel.name(), x, y))?
+        .unbind())
+}
+
 /// `kernel(x)`: native for floats and float64 arrays (BVar or plain), generic otherwise.
 pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     let Some(a) = scalar_arg(x) else {
@@ -89,9 +112,7 @@ pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py
         })? {
             return Ok(r);
         }
-        return Ok(python::generic_unary(py)?
-            .call1((kernel.name(), x))?
-            .unbind());
+        return generic_unary(py, kernel, x);
     };
     if !a.is_bvar {
         return Ok(PyFloat::new(py, kernel.eval(a.scalar.value))
@@ -103,9 +124,7 @@ pub fn unary(py: Python<'_>, kernel: Unary, x: &Bound<'_, PyAny>) -> PyResult<Py
     if tape.is_some_and(|t| t.get().is_nested()) {
         // a nested run records no native nodes (see `Tape::parent`); checked here, where the
         // tape is read anyway, to keep the first-order path as it was
-        return Ok(python::generic_unary(py)?
-            .call1((kernel.name(), x))?
-            .unbind());
+        return generic_unary(py, kernel, x);
     }
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value)),
@@ -131,9 +150,7 @@ pub fn binary(
         })? {
             return Ok(r);
         }
-        return Ok(python::generic_binary(py)?
-            .call1((kernel.name(), x, y))?
-            .unbind());
+        return generic_binary(py, kernel, x, y);
     };
     if !a.is_bvar && !b.is_bvar {
         return Ok(
@@ -145,9 +162,7 @@ pub fn binary(
     let op = || kernel.name().to_string();
     let tape = common_tape(py, &op, [a.tape, b.tape])?;
     if tape.is_some_and(|t| t.get().is_nested()) {
-        return Ok(python::generic_binary(py)?
-            .call1((kernel.name(), x, y))?
-            .unbind());
+        return generic_binary(py, kernel, x, y);
     }
     let s = match tape {
         None => Scalar::constant(kernel.eval(a.scalar.value, b.scalar.value)),
