@@ -92,10 +92,13 @@ def test_derivatives_to_fourth_order_match_closed_forms(
 
 def test_fourth_derivative_of_tanh_on_arrays() -> None:
     x = RNG.uniform(-2, 2, size=7)
-    got = x
+
+    def derivative(g: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        return lambda v: bp.elementwise_grad(g, v)
+
     f: Callable[[Any], Any] = np.tanh
     for _ in range(4):
-        f = (lambda g: lambda v: bp.elementwise_grad(g, v))(f)
+        f = derivative(f)
     got = f(x)
     want = np.array([_tanh_derivatives(float(e))[4] for e in x])
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
@@ -296,9 +299,7 @@ def test_nesting_through_dicts_tuples_and_optics() -> None:
     assert math.isclose(h["ab"][0]["c"], math.cos(c))
     assert math.isclose(h["c"]["c"], -math.sin(c) * a)
     # a view (optics) of the outer BVar, differentiated inside
-    g = bp.grad_bp(
-        lambda p: bp.grad_bp(lambda q: bp.view_var(bp.key("c"), q) * p["c"], p)["c"], p0
-    )
+    g = bp.grad_bp(lambda p: bp.grad_bp(lambda q: bp.view_var(bp.key("c"), q) * p["c"], p)["c"], p0)
     assert g == {"ab": (0.0, 0.0), "c": 1.0}
 
 

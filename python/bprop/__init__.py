@@ -63,6 +63,7 @@ from .errors import (
     ShapeError,
     TapeScopeError,
 )
+from .higher import elementwise_grad, hessian, hvp, jacobian
 from .op import (
     Op,
     abs_op,
@@ -142,7 +143,6 @@ from .optics import (
     traversal,
     view_var,
 )
-from .higher import elementwise_grad, hessian, hvp, jacobian
 from .run import (
     backprop,
     backprop2,

@@ -25,8 +25,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
-from ._containers import container_of
 from . import _core
+from ._containers import container_of
 from ._core import BVar, Tape, const_var, set_add
 from ._typevars import A, B, C, D, E, F, R
 from .classes import build_dataclass
