@@ -496,3 +496,53 @@ def test_first_order_runs_are_not_nested() -> None:
     # a run outside any other has a tape of its own (the fast native path)
     assert not Tape().nested
     assert Tape(Tape()).nested
+
+
+def _product(t: Any) -> Any:
+    return t[0] * t[1]
+
+
+def _sequence(v: Any) -> Any:
+    a = bp.sequence_var(v)
+    return a[0] * a[1] * a[2]
+
+
+def _split(v: Any) -> Any:
+    a = bp.split_var(v)
+    return bp.sin(a[0]) * a[2] ** 2
+
+
+OPTICS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("sequence_var", _sequence),
+    ("split_var", _split),
+    ("collect_var", lambda v: _product(bp.sequence_var(bp.collect_var([v[0] * v[1], v[2] ** 2])))),
+    (
+        "join_var + view_var",
+        lambda v: bp.view_var(bp.item(1), bp.join_var((v[0], v[1] * v[2]))) * v[0],
+    ),
+    (
+        "set_var",
+        lambda v: _product(
+            bp.split_var(bp.set_var(bp.item(0), v[1] * v[2], bp.join_var((v[0], v[1]))))
+        ),
+    ),
+    (
+        "over_var",
+        lambda v: _product(
+            bp.split_var(bp.over_var(bp.item(1), lambda y: y * y, bp.join_var((v[0], v[2]))))
+        ),
+    ),
+    ("iteration", lambda v: sum(e * e * e for e in v)),
+]
+
+
+@pytest.mark.parametrize("name,f", OPTICS, ids=[o[0] for o in OPTICS])
+def test_hessians_through_optics_and_containers_of_bvars(
+    name: str, f: Callable[[Any], Any]
+) -> None:
+    x0 = RNG.uniform(-1, 1, size=3)
+    h = np.asarray(bp.hessian(f, x0))
+    for e in np.eye(3):
+        np.testing.assert_allclose(
+            h @ e, fd(lambda u: bp.grad_bp(f, u), x0, e), rtol=1e-6, atol=1e-7
+        )

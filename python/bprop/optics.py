@@ -582,6 +582,20 @@ def sequence_var(v: BVar[tuple[A, ...]]) -> tuple[BVar[A], ...]: ...
 def sequence_var(v: BVar[tuple[Any, ...]]) -> tuple[BVar[Any], ...]: ...
 @overload
 def sequence_var(v: BVar[npt.NDArray[Any]]) -> list[BVar[Any]]: ...
+def _nested_array(s: Any) -> bool:
+    """Whether `s` (a BVar's value) is an enclosing run's BVar of an array: in a nested run, an
+    array's rows are read by indexing (a differentiable gather), not as components."""
+    if not isinstance(s, BVar):
+        return False
+    while isinstance(s, BVar):
+        s = s.value
+    return isinstance(s, np.ndarray)
+
+
+def _rows(v: BVar[Any], s: BVar[Any]) -> list[BVar[Any]]:
+    return [v[i] for i in range(len(s))]
+
+
 def sequence_var(v: BVar[Any]) -> Any:
     """The elements of a list, tuple or numpy array (its rows) in `v`, as BVars: a list (a tuple
     for tuples). One node per element; their gradients reach `v` slot by slot.
@@ -590,6 +604,8 @@ def sequence_var(v: BVar[Any]) -> Any:
     [5.0, 0.0]
     """
     s = _bvar(v, "sequence_var").value
+    if _nested_array(s):
+        return _rows(v, s)
     if not isinstance(s, (list, tuple)) and container_of(s, "sequence_var").kind != "array":
         raise TypeError(
             f"sequence_var: a {type(s).__qualname__} is not a sequence; use split_var for records"
@@ -650,6 +666,8 @@ def split_var(v: BVar[Any]) -> Any:
     (4.0, 3.0)
     """
     s = _bvar(v, "split_var").value
+    if _nested_array(s):
+        return _rows(v, s)
     c = container_of(s, "split_var")
     return c.holder(s, _EACH.focus(v))
 
