@@ -574,14 +574,6 @@ def to_list_of_var(t: Traversal[S, A], v: BVar[S]) -> list[BVar[A]]:
 # ---- whole containers --------------------------------------------------------------------------
 
 
-@overload
-def sequence_var(v: BVar[list[A]]) -> list[BVar[A]]: ...
-@overload
-def sequence_var(v: BVar[tuple[A, ...]]) -> tuple[BVar[A], ...]: ...
-@overload
-def sequence_var(v: BVar[tuple[Any, ...]]) -> tuple[BVar[Any], ...]: ...
-@overload
-def sequence_var(v: BVar[npt.NDArray[Any]]) -> list[BVar[Any]]: ...
 def _nested_array(s: Any) -> bool:
     """Whether `s` (a BVar's value) is an enclosing run's BVar of an array: in a nested run, an
     array's rows are read by indexing (a differentiable gather), not as components."""
@@ -596,6 +588,14 @@ def _rows(v: BVar[Any], s: BVar[Any]) -> list[BVar[Any]]:
     return [v[i] for i in range(len(s))]
 
 
+@overload
+def sequence_var(v: BVar[list[A]]) -> list[BVar[A]]: ...
+@overload
+def sequence_var(v: BVar[tuple[A, ...]]) -> tuple[BVar[A], ...]: ...
+@overload
+def sequence_var(v: BVar[tuple[Any, ...]]) -> tuple[BVar[Any], ...]: ...
+@overload
+def sequence_var(v: BVar[npt.NDArray[Any]]) -> list[BVar[Any]]: ...
 def sequence_var(v: BVar[Any]) -> Any:
     """The elements of a list, tuple or numpy array (its rows) in `v`, as BVars: a list (a tuple
     for tuples). One node per element; their gradients reach `v` slot by slot.
