@@ -195,8 +195,8 @@ def forward_pass(
 # ---- W2 peers: each returns its Trainer, or raises ImportError when its library is missing
 
 
-def w2_autograd() -> Trainer:
-    autograd = importlib.import_module("autograd")
+def autograd_loss() -> Callable[[Params, Any, Any], Any]:
+    """The W2 loss written with autograd's numpy (shared with bench_higher.py)."""
     anp = importlib.import_module("autograd.numpy")
 
     def loss(params: Params, x: Any, y: Any) -> Any:
@@ -206,7 +206,12 @@ def w2_autograd() -> Trainer:
         log_p = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
         return -anp.mean(anp.sum(y * log_p, axis=1))
 
-    gradient = autograd.grad(loss)
+    return loss
+
+
+def w2_autograd() -> Trainer:
+    autograd = importlib.import_module("autograd")
+    gradient = autograd.grad(autograd_loss())
 
     def step(params: Params, x: Any, y: Any) -> Params:
         return [p - LR * g for p, g in zip(params, gradient(params, x, y))]
@@ -427,12 +432,7 @@ def main() -> int:
     ap.add_argument("--json", metavar="PATH", help="also write the result rows there (report.py)")
     args = ap.parse_args()
 
-    if args.blas_threads is not None:
-        # called (not used as a `with` block), threadpool_limits sets the limit and keeps it
-        # until restore_original_limits(), which nothing calls: it holds for the whole run
-        importlib.import_module("threadpoolctl").threadpool_limits(
-            limits=args.blas_threads, user_api="blas"
-        )
+    jsonrows.limit_blas_threads(args.blas_threads)
 
     epochs = 1 if args.quick else EPOCHS
     rounds = args.rounds or (3 if args.quick else 7)

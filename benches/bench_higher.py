@@ -67,7 +67,16 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jsonrows
-from bench_arrays import BATCHES, Row, bprop_loss, digits, finish, initial_params, speed_note
+from bench_arrays import (
+    BATCHES,
+    Row,
+    autograd_loss,
+    bprop_loss,
+    digits,
+    finish,
+    initial_params,
+    speed_note,
+)
 from bench_scalar import best_of, verdict
 from jsonrows import blas_description
 
@@ -196,15 +205,7 @@ def hvp_jax(params: Params, v: Params, batches: Batches, jit: bool) -> Pair:
 def hvp_autograd(params: Params, v: Params, batches: Batches) -> Pair:
     autograd = importlib.import_module("autograd")
     anp = importlib.import_module("autograd.numpy")
-
-    def loss(ps: Params, x: Any, y: Any) -> Any:
-        w1, b1, w2, b2 = ps
-        logits = anp.tanh(x @ w1 + b1) @ w2 + b2
-        shifted = logits - anp.max(logits, axis=1, keepdims=True)
-        log_p = shifted - anp.log(anp.sum(anp.exp(shifted), axis=1, keepdims=True))
-        return -anp.mean(anp.sum(y * log_p, axis=1))
-
-    grad = autograd.grad(loss)
+    grad = autograd.grad(autograd_loss())
 
     # autograd's hessian_vector_product takes a tensordot of the gradient with v, which a list
     # of arrays does not support: the gradient of the inner product, written out
@@ -522,12 +523,7 @@ def main() -> int:
     ap.add_argument("--json", metavar="PATH", help="also write the result rows there (report.py)")
     args = ap.parse_args()
 
-    if args.blas_threads is not None:
-        # called (not used as a `with` block), threadpool_limits sets the limit and keeps it
-        # until restore_original_limits(), which nothing calls: it holds for the whole run
-        importlib.import_module("threadpoolctl").threadpool_limits(
-            limits=args.blas_threads, user_api="blas"
-        )
+    jsonrows.limit_blas_threads(args.blas_threads)
 
     rounds = args.rounds or (3 if args.quick else 7)
     peer_rounds = 1 if args.quick else 3

@@ -368,12 +368,7 @@ def main() -> int:
     ap.add_argument("--json", metavar="PATH", help="also write the result rows there (report.py)")
     args = ap.parse_args()
 
-    if args.blas_threads is not None:
-        # called (not used as a `with` block), threadpool_limits sets the limit and keeps it
-        # until restore_original_limits(), which nothing calls: it holds for the whole run
-        importlib.import_module("threadpoolctl").threadpool_limits(
-            limits=args.blas_threads, user_api="blas"
-        )
+    jsonrows.limit_blas_threads(args.blas_threads)
 
     rounds = args.rounds or (3 if args.quick else 7)
     peer_rounds = 1 if args.quick else 3

@@ -139,6 +139,15 @@ def row(
     return r
 
 
+def limit_blas_threads(threads: int | None) -> None:
+    """Limit numpy's BLAS to `threads` threads for the rest of the run (`None`: leave it)."""
+    if threads is None:
+        return
+    # called (not used as a `with` block), threadpool_limits sets the limit and keeps it until
+    # restore_original_limits(), which nothing calls: it holds for the whole run
+    importlib.import_module("threadpoolctl").threadpool_limits(limits=threads, user_api="blas")
+
+
 def blas_description() -> str:
     """The BLAS libraries loaded in this process (numpy's and any peer's), their versions and
     thread counts, as threadpoolctl sees them."""
