@@ -21,7 +21,7 @@ import numpy as np
 from . import _core
 from ._core import BVar
 from .errors import NoGradientError
-from .numpy._registry import Primitive, defvjp, plain_value
+from .numpy._registry import Primitive, plain_value
 
 __all__ = ["forward", "kernel"]
 
@@ -110,6 +110,12 @@ def _xent_vjp_z(g: Any, ans: Any, z: Any, t: Any) -> Any:
 
 def _xent_vjp_t(g: Any, ans: Any, z: Any, t: Any) -> Any:
     return -g * _log_softmax(z) / _rows(z)
+
+
+def defvjp(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any]) -> Primitive:
+    """A kernel as a primitive whose forward is the kernel itself, run on the enclosing run's
+    BVars: it records a native node there (a Python one only if that run is nested too)."""
+    return Primitive(name, forward, vjps, bvar_forward=True)
 
 
 _KERNELS: dict[str, tuple[Primitive, tuple[str, ...]]] = {

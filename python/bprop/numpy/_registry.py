@@ -104,7 +104,7 @@ def _result(ans: Any) -> Any:
 class Primitive:
     """A differentiable numpy-level function. See the module docstring."""
 
-    __slots__ = ("forward", "name", "vjp_all", "vjps")
+    __slots__ = ("bvar_forward", "forward", "name", "vjp_all", "vjps")
 
     def __init__(
         self,
@@ -112,11 +112,16 @@ class Primitive:
         forward: Callable[..., Any],
         vjps: Sequence[Vjp | None] = (),
         vjp_all: Vjp | None = None,
+        *,
+        bvar_forward: bool = False,
     ):
         self.name = f"numpy.{name}"  # `lift_custom` names the op in errors by this attribute
         self.forward = forward
         self.vjps = tuple(vjps)
         self.vjp_all = vjp_all
+        # The forward computes on BVars itself (the extension's kernels, `bprop/_nested.py`):
+        # in a nested run it records its own node, a native one, on the enclosing tape.
+        self.bvar_forward = bvar_forward
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -140,7 +145,9 @@ class Primitive:
         forward, vjps, vjp_all = self.forward, self.vjps, self.vjp_all
 
         def lifted(*values: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
-            if any_bvar(values):
+            if self.bvar_forward:
+                ans = forward(*values, **params)
+            elif any_bvar(values):
                 # A nested run: the values are BVars of the enclosing run, where the primitive
                 # is applied as such (so the numpy forward only ever sees plain values); the
                 # vjps then compute on those BVars, recording on the enclosing tape. A tuple
