@@ -26,11 +26,20 @@ from .numpy._registry import Primitive, plain_value
 __all__ = ["forward", "kernel"]
 
 
+# Shapes read on the plain values: `np.shape` of a BVar would go through numpy's dispatch.
+def _shape(x: Any) -> tuple[int, ...]:
+    return np.shape(plain_value(x))
+
+
+def _ndim(x: Any) -> int:
+    return np.ndim(plain_value(x))
+
+
 def _spread(g: Any, shape: tuple[int, ...], axis: int | None) -> Any:
     """The gradient `g` of a sum of an array of `shape` over `axis` (None: all), spread back over
     the summed axis, as a product with ones (differentiable in `g`)."""
     ones = np.ones(shape)
-    if axis is None or np.ndim(g) == 0:
+    if axis is None or _ndim(g) == 0:
         return g * ones
     kept = list(shape)
     kept[axis % len(shape)] = 1
@@ -42,11 +51,11 @@ def _count(shape: tuple[int, ...], axis: int | None) -> int:
 
 
 def _sum_vjp(g: Any, ans: Any, a: Any, *, axis: int | None) -> Any:
-    return _spread(g, np.shape(a), axis)
+    return _spread(g, _shape(a), axis)
 
 
 def _mean_vjp(g: Any, ans: Any, a: Any, *, axis: int | None) -> Any:
-    shape = np.shape(a)
+    shape = _shape(a)
     return _spread(g, shape, axis) / _count(shape, axis)
 
 
@@ -59,7 +68,7 @@ def _extremum_vjp(pick: Callable[..., Any]) -> Callable[..., Any]:
         m = pick(av, axis=axis, keepdims=True)
         hit = (av == m) | (np.isnan(av) & np.isnan(m))
         share = hit / hit.sum(axis=axis, keepdims=True)
-        if axis is None or np.ndim(g) == 0:
+        if axis is None or _ndim(g) == 0:
             return g * share
         kept = list(av.shape)
         kept[axis % av.ndim] = 1
@@ -73,7 +82,7 @@ def _outer(u: Any, v: Any) -> Any:
 
 
 def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    na, nb = np.ndim(a), np.ndim(b)
+    na, nb = _ndim(a), _ndim(b)
     if na == 1 and nb == 1:
         return g * b
     if nb == 1:  # (m, k) @ (k,) -> (m,)
@@ -84,7 +93,7 @@ def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
-    na, nb = np.ndim(a), np.ndim(b)
+    na, nb = _ndim(a), _ndim(b)
     if na == 1 and nb == 1:
         return g * a
     if na == 1:  # (k,) @ (k, n) -> (n,)
@@ -100,7 +109,7 @@ def _log_softmax(z: Any) -> Any:
 
 
 def _rows(z: Any) -> int:
-    return 1 if np.ndim(z) == 1 else int(np.shape(z)[0])
+    return 1 if _ndim(z) == 1 else int(_shape(z)[0])
 
 
 def _xent_vjp_z(g: Any, ans: Any, z: Any, t: Any) -> Any:
@@ -133,7 +142,7 @@ _KERNELS: dict[str, tuple[Primitive, tuple[str, ...]]] = {
         defvjp(
             "reshape",
             lambda a, *, shape: _core.reshape(a, shape),
-            lambda g, ans, a, *, shape: _core.reshape(g, list(np.shape(a))),
+            lambda g, ans, a, *, shape: _core.reshape(g, list(_shape(a))),
         ),
         ("shape",),
     ),
