@@ -5,7 +5,6 @@ the closed forms of tanh's derivatives."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import bprop as bp
 import numpy as np
 import pytest
 from scipy.special import digamma
+from test_examples_numpy import load
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -23,16 +23,7 @@ NAMES = ("newton_negbin", "newton_cg_gmm", "tanh_derivatives")
 
 
 def example(name: str) -> ModuleType:
-    """Import an example by path (registered in sys.modules, as dataclasses need)."""
-    module_name = f"bprop_example_{name}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load(EXAMPLES / f"{name}.py", f"bprop_example_{name}")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -577,11 +577,9 @@ def to_list_of_var(t: Traversal[S, A], v: BVar[S]) -> list[BVar[A]]:
 def _nested_array(s: Any) -> bool:
     """Whether `s` (a BVar's value) is an enclosing run's BVar of an array: in a nested run, an
     array's rows are read by indexing (a differentiable gather), not as components."""
-    if not isinstance(s, BVar):
-        return False
-    while isinstance(s, BVar):
-        s = s.value
-    return isinstance(s, np.ndarray)
+    from .numpy._registry import plain_value
+
+    return isinstance(s, BVar) and isinstance(plain_value(s), np.ndarray)
 
 
 def _rows(v: BVar[Any], s: BVar[Any]) -> list[BVar[Any]]:
